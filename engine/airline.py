@@ -1,0 +1,282 @@
+"""The airline environment (A): its blinding key, the carrier's partitions, and steps A1–A3.
+
+The airline holds its members, boardings and donations and its blinding scalar ``a``, all under
+``WS/airline/``. It
+
+- **A1** receives the carrier's partitions (points ``H(k)^c`` with ciphertexts it cannot read),
+  raises every point to ``a`` and stores ``H(k)^{ca}`` beside the ciphertexts: its match index;
+- **A2** turns a cohort (built from its own data, :mod:`engine.cohorts`) into points ``H(k)^a``
+  per group, refuses groups below the minimum size, pads each group with dummy points to a size
+  bucket and shuffles it; group labels stay here;
+- **A3** matches the carrier's re-blinded answer ``H(k)^{ac}`` against its index and multiplies
+  the matched ciphertexts per group — per partition, then merged — giving encrypted sums.
+
+How many keys of a group matched is known here and nowhere else: it is not part of
+:class:`EncryptedSums` and is never logged.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import gmpy2
+
+from engine.atomic import atomic_write_text
+from engine.cohorts import Cohort
+from engine.crypto.blinding import BlindingKey, JoinKey, check_points
+from engine.crypto.paillier import Encryptor, public_key_from_bytes
+from engine.errors import ConfigError, InputError, ProtocolError
+from engine.messages import (
+    POINT_BYTES,
+    ActivePartitions,
+    BlindedCohort,
+    EncryptedPartition,
+    PartitionReceipt,
+    PublicKeyAnnouncement,
+    ReblindedCohort,
+)
+from engine.parallel import Runner
+from engine.store import StoredPartition, read_partition, write_partition
+from engine.workspace import PartyFolder
+
+__all__ = ["DEFAULT_MIN_GROUP_SIZE", "AirlineEnv", "EncryptedSums", "PendingQuery", "padded_size"]
+
+DEFAULT_MIN_GROUP_SIZE = 10
+
+
+def padded_size(real: int) -> int:
+    """The size bucket a group of ``real`` keys is padded to (so C sees buckets, not counts)."""
+    if real <= 16:
+        return 16
+    if real <= 4096:
+        return 1 << (real - 1).bit_length()
+    return -(-real // 4096) * 4096
+
+
+@dataclass(frozen=True)
+class EncryptedSums:
+    """Per group, the encrypted slot sums of one query (labels are the airline's own)."""
+
+    family: str
+    label_names: tuple[str, ...]
+    labels: tuple[tuple[str, ...], ...]
+    ciphertexts: tuple[tuple[int, ...], ...]
+    too_small: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class PendingQuery:
+    """What the airline remembers between A2 and A3 (never sent)."""
+
+    request_id: str
+    cohort: Cohort
+    sent: tuple[int, ...]  # indexes into cohort.groups of the groups sent
+    too_small: tuple[tuple[str, ...], ...]
+
+
+def _slug(family: str) -> str:
+    return re.sub(r"[^a-z0-9_.-]", "_", family)
+
+
+def partition_partial_sums(
+    path: Path, nsquare: int, rows_by_group: dict[int, list[int]]
+) -> dict[int, list[int]]:
+    """Multiply, per group, the ciphertexts of the matched rows of one partition (a task)."""
+    partition = read_partition(path)
+    modulus = gmpy2.mpz(nsquare)
+    partials: dict[int, list[int]] = {}
+    for group, rows in rows_by_group.items():
+        totals = [gmpy2.mpz(1)] * partition.ciphertexts_per_record
+        for row in rows:
+            cts = partition.record_ciphertexts(row)
+            totals = [t * c % modulus for t, c in zip(totals, cts, strict=True)]
+        partials[group] = [int(t) for t in totals]
+    return partials
+
+
+class AirlineEnv:
+    """The airline's environment inside its own workspace folder."""
+
+    def __init__(
+        self,
+        folder: PartyFolder,
+        *,
+        runner: Runner | None = None,
+        min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+    ) -> None:
+        if min_group_size < 1:
+            raise InputError(f"minimum group size must be at least 1, not {min_group_size}")
+        self.folder = folder.ensure()
+        self.runner = runner or Runner(1)
+        self.min_group_size = min_group_size
+        self.blinding = self._load_or_create_blinding()
+        self._index_cache: dict[tuple[str, ...], dict[bytes, tuple[int, int]]] = {}
+
+    def _load_or_create_blinding(self) -> BlindingKey:
+        path = self.folder.keys / "blinding.key"
+        if path.exists():
+            return BlindingKey.load(path)
+        key = BlindingKey.generate()
+        key.save(path)
+        return key
+
+    # -- the carrier's public key -----------------------------------------------------------
+    @property
+    def _public_key_path(self) -> Path:
+        return self.folder.path("carrier_public_key.json")
+
+    def receive_public_key(self, message: PublicKeyAnnouncement) -> None:
+        """Keep the carrier's Paillier public key."""
+        public_key_from_bytes(message.modulus)  # validates
+        atomic_write_text(self._public_key_path, json.dumps({"n": message.modulus.hex()}))
+
+    def encryptor(self) -> Encryptor:
+        """A public-key encryptor under the carrier's key."""
+        if not self._public_key_path.exists():
+            raise ConfigError("the airline has no carrier public key yet; run the ingest first")
+        modulus = bytes.fromhex(json.loads(self._public_key_path.read_text())["n"])
+        return Encryptor.for_public_key(public_key_from_bytes(modulus))
+
+    # -- A1 ---------------------------------------------------------------------------------
+    def _family_dir(self, family: str) -> Path:
+        return self.folder.path("partitions", _slug(family))
+
+    def receive_partition(self, message: EncryptedPartition) -> PartitionReceipt:
+        """Store a carrier partition with every point raised to ``a`` (A1)."""
+        received = StoredPartition(
+            message.partition_id,
+            message.family,
+            message.ciphertexts_per_record,
+            message.ciphertext_bytes,
+            message.points,
+            message.ciphertexts,
+        )
+        points = [received.point(row) for row in range(received.record_count)]
+        check_points(points)
+        reblinded = b"".join(self.blinding.blind(points))
+        stored = StoredPartition(
+            received.partition_id,
+            received.family,
+            received.ciphertexts_per_record,
+            received.ciphertext_bytes,
+            reblinded,
+            received.ciphertexts,
+        )
+        if not re.fullmatch(r"[0-9a-f]{8,64}", stored.partition_id):
+            raise ProtocolError("partition ids are hexadecimal tokens")
+        write_partition(self._family_dir(stored.family) / f"{stored.partition_id}.part", stored)
+        return PartitionReceipt(received.partition_id, received.sha256)
+
+    def activate(self, message: ActivePartitions) -> None:
+        """Answer from exactly these partitions of the family from now on; drop the rest."""
+        directory = self._family_dir(message.family)
+        missing = [p for p in message.partition_ids if not (directory / f"{p}.part").exists()]
+        if missing:
+            raise ProtocolError(
+                f"{len(missing)} partition(s) of {message.family} were never received"
+            )
+        atomic_write_text(directory / "active.json", json.dumps(list(message.partition_ids)))
+        for path in directory.glob("*.part"):
+            if path.stem not in message.partition_ids:
+                path.unlink()
+
+    def _active(self, family: str) -> tuple[str, ...]:
+        path = self._family_dir(family) / "active.json"
+        if not path.exists():
+            raise ConfigError(f"no carrier data for view family {family}; run the ingest first")
+        return tuple(json.loads(path.read_text()))
+
+    def _index(self, family: str, active: tuple[str, ...]) -> dict[bytes, tuple[int, int]]:
+        """``H(k)^{ca}`` → (partition position in ``active``, row), cached per active set."""
+        key = (family, *active)
+        if key not in self._index_cache:
+            index: dict[bytes, tuple[int, int]] = {}
+            for position, partition_id in enumerate(active):
+                stored = read_partition(self._family_dir(family) / f"{partition_id}.part")
+                for row in range(stored.record_count):
+                    index[stored.point(row)] = (position, row)
+            self._index_cache = {key: index}
+        return self._index_cache[key]
+
+    # -- A2 ---------------------------------------------------------------------------------
+    def _dummy_points(self, count: int) -> list[bytes]:
+        """Points indistinguishable from real ``H(k)^a``: blinded hashes of random keys."""
+        keys = [
+            JoinKey("dummy", "+" + "".join(secrets.choice("0123456789") for _ in range(15)), "2000-01")
+            for _ in range(count)
+        ]
+        return self.blinding.blind_keys(keys)
+
+    def blind_cohort(self, cohort: Cohort) -> tuple[BlindedCohort, PendingQuery]:
+        """Points ``H(k)^a`` per group, padded and shuffled; small groups held back (A2)."""
+        shuffler = secrets.SystemRandom()
+        sent, small, blobs = [], [], []
+        for position, group in enumerate(cohort.groups):
+            if len(group.keys) < self.min_group_size:
+                small.append(group.label)
+                continue
+            keys = [JoinKey(cohort.family, phone, period) for phone, period in sorted(group.keys)]
+            points = self.blinding.blind_keys(keys)
+            points += self._dummy_points(padded_size(len(points)) - len(points))
+            shuffler.shuffle(points)
+            blobs.append(b"".join(points))
+            sent.append(position)
+        request_id = secrets.token_hex(12)
+        pending = PendingQuery(request_id, cohort, tuple(sent), tuple(small))
+        return BlindedCohort(request_id, tuple(blobs)), pending
+
+    # -- A3 ---------------------------------------------------------------------------------
+    def sum_matches(self, reply: ReblindedCohort, pending: PendingQuery) -> EncryptedSums:
+        """Match the re-blinded points and multiply the ciphertexts per group (A3)."""
+        if reply.request_id != pending.request_id or len(reply.groups) != len(pending.sent):
+            raise ProtocolError("the carrier's answer does not belong to this cohort request")
+        family = pending.cohort.family
+        active = self._active(family)
+        index = self._index(family, active)
+        by_partition: dict[int, dict[int, list[int]]] = {}
+        for group_number, blob in enumerate(reply.groups):
+            for start in range(0, len(blob), POINT_BYTES):
+                hit = index.get(blob[start : start + POINT_BYTES])
+                if hit is not None:
+                    by_partition.setdefault(hit[0], {}).setdefault(group_number, []).append(hit[1])
+        encryptor = self.encryptor()
+        paths = [self._family_dir(family) / f"{active[p]}.part" for p in sorted(by_partition)]
+        work = [(path, by_partition[p]) for path, p in zip(paths, sorted(by_partition), strict=True)]
+        partials = self.runner.map(_partial_task, work, shared=(int(encryptor.nsquare),))
+        return self._merge(pending, partials, encryptor, active)
+
+    def _merge(
+        self,
+        pending: PendingQuery,
+        partials: list[dict[int, list[int]]],
+        encryptor: Encryptor,
+        active: tuple[str, ...],
+    ) -> EncryptedSums:
+        """Multiply the partition partials per group; a group with no match gets Enc(0)."""
+        per_record = self._ciphertexts_per_record(pending.cohort.family, active)
+        sums = []
+        for group_number in range(len(pending.sent)):
+            totals = [encryptor.encrypt(0) for _ in range(per_record)]
+            for partial in partials:
+                if group_number in partial:
+                    totals = [
+                        encryptor.add(t, c) for t, c in zip(totals, partial[group_number], strict=True)
+                    ]
+            sums.append(tuple(totals))
+        cohort = pending.cohort
+        labels = tuple(cohort.groups[i].label for i in pending.sent)
+        return EncryptedSums(cohort.family, cohort.label_names, labels, tuple(sums), pending.too_small)
+
+    def _ciphertexts_per_record(self, family: str, active: tuple[str, ...]) -> int:
+        if not active:
+            raise ConfigError(f"no carrier partitions for view family {family}")
+        return read_partition(self._family_dir(family) / f"{active[0]}.part").ciphertexts_per_record
+
+
+def _partial_task(nsquare: int, item: tuple[Path, dict[int, list[int]]]) -> dict[int, list[int]]:
+    path, rows_by_group = item
+    return partition_partial_sums(path, nsquare, rows_by_group)

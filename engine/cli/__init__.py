@@ -1,0 +1,46 @@
+"""The ``crossmesh`` console command.
+
+The top-level app only routes: each group of sub-commands lives in its own module of this package
+(``mesh``, ``geo``, ``generate``, ``validate``), which registers itself on :data:`app`. Errors of
+the Crossmesh family are shown as one clear line on stderr with exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from engine.errors import CrossmeshError
+
+app = typer.Typer(
+    name="crossmesh",
+    help="Privacy-preserving cross statistics on JIS X 0410 meshes.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    """Import the command modules so that they attach themselves to :data:`app`."""
+    from engine.cli import generate, geo, ingest, mesh, validate  # noqa: F401
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the command line; Crossmesh errors become one message and exit status 2."""
+    _register()
+    try:
+        app(args=argv, standalone_mode=False)
+    except CrossmeshError as err:
+        typer.echo(f"error: {err}", err=True)
+        sys.exit(2)
+    except click.ClickException as err:
+        err.show()
+        sys.exit(err.exit_code)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("aborted", err=True)
+        sys.exit(130)

@@ -1,0 +1,50 @@
+"""``crossmesh ingest``: both parties' offline steps over a data folder, into a workspace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from engine.cli import app
+from engine.protocol import SecureSession, SessionSettings
+from geo.areas import DEFAULT_GEO_DIR, load_area_map
+
+
+@app.command("ingest")
+def ingest(
+    data: Path = typer.Option(..., "--data", help="Folder with airline/ and carrier/ inputs."),
+    workspace: Path = typer.Option(
+        Path("workspace"), "--workspace", help="Workspace folder (created if missing)."
+    ),
+    workers: int = typer.Option(0, "--workers", help="Worker processes (0: one per core)."),
+    key_bits: int = typer.Option(2048, "--key-bits", help="Paillier modulus size: 2048 or 3072."),
+    geo_dir: Path = typer.Option(
+        DEFAULT_GEO_DIR, "--geo-dir", help="Imported N03 areas (approximate areas if absent)."
+    ),
+) -> None:
+    """Encrypt the carrier's new periods and hand them to the airline (C1, A1).
+
+    Re-running on the same folder adds partitions for new or changed periods only.
+    """
+    settings = SessionSettings(key_bits=key_bits, workers=workers or None)
+    session = SecureSession(workspace, settings)
+    area_map = load_area_map(geo_dir if geo_dir.exists() else None)
+    if area_map.approximate:
+        typer.echo("areas: built-in approximate municipalities (import N03 for exact ones)", err=True)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, transient=True) as bar:
+        tasks: dict[str, object] = {}
+
+        def advance(family: str, step: int, total: int) -> None:
+            if family not in tasks:
+                tasks[family] = bar.add_task(f"encrypting {family}", total=None)
+            bar.update(tasks[family], advance=step)  # type: ignore[arg-type]
+
+        summary = session.ingest(data, area_map, advance)
+    typer.echo(
+        f"ingest done: {summary.periods_encrypted} period(s) encrypted, "
+        f"{summary.periods_unchanged} unchanged, {summary.partitions_written} partition(s) written "
+        f"to {workspace}"
+    )

@@ -1,0 +1,194 @@
+"""Airline-side cohorts: who to look up, for which periods, in which groups (protocol step A2's input).
+
+A cohort is built by the airline from its own data alone. It names the carrier view family it reads
+(``region:<id>`` day records, ``depart`` day records, ``month`` records) and holds groups; each group
+has a label only the airline knows (an arrival day offset, a departure slot, a donation month) and
+a set of join keys ``(normalised phone, period)``. The contribution bounds are applied here, where
+the data lives: at most ``max_trips`` events per person per release and a fixed number of keys per
+event; a person appears at most once per group.
+
+The builders:
+
+- :func:`arrival_cohort` — members who landed at a study airport in a date range, with keys for the
+  arrival day and the following days, optionally only repeat flyers (at least N earlier arrivals
+  at that airport in the airline's own history).
+- :func:`departure_cohort` — members departing from an airport, keys for the departure day (and the
+  day before, for "24 hours before"), grouped by morning/afternoon, minutes before departure and
+  the carrier's 20-minute slot that time falls in.
+- :func:`donor_cohort` — furusato-nozei donors to a municipality by donation month, and a comparison
+  cohort of members who never donated to it, with monthly keys after the donation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from engine.errors import InputError
+from geo.places import region_of_airport
+
+__all__ = [
+    "DEPARTURE_MINUTES",
+    "Cohort",
+    "CohortGroup",
+    "arrival_cohort",
+    "departure_cohort",
+    "donor_cohort",
+    "slot_floor",
+]
+
+DEPARTURE_MINUTES = (1440, 60, 40, 20)
+SLOT_MINUTES = 20
+FIRST_SLOT = dt.time(5, 0)
+LAST_SLOT = dt.time(22, 40)
+
+
+@dataclass(frozen=True)
+class CohortGroup:
+    """One group: an airline-only label and the join keys ``(phone_e164, period)`` it sums."""
+
+    label: tuple[str, ...]
+    keys: frozenset[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """The groups of one query, all reading the same carrier view family."""
+
+    family: str
+    groups: tuple[CohortGroup, ...]
+    label_names: tuple[str, ...]
+    bounds: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        labels = [group.label for group in self.groups]
+        if len(set(labels)) != len(labels):
+            raise InputError(f"cohort for {self.family}: group labels must be unique")
+
+
+def _group(entries: Iterable[tuple[tuple[str, ...], str, str]]) -> tuple[CohortGroup, ...]:
+    """Collect ``(label, phone, period)`` rows into sorted groups (a person once per group)."""
+    keys: dict[tuple[str, ...], set[tuple[str, str]]] = {}
+    for label, phone, period in entries:
+        keys.setdefault(label, set()).add((phone, period))
+    return tuple(CohortGroup(label, frozenset(keys[label])) for label in sorted(keys))
+
+
+def _check_range(start: dt.date, end: dt.date) -> None:
+    if end < start:
+        raise InputError(f"date range ends ({end}) before it starts ({start})")
+
+
+def _first_events(frame: pd.DataFrame, time_column: str, max_trips: int) -> pd.DataFrame:
+    """Keep each member's first ``max_trips`` events (the contribution bound)."""
+    ordered = frame.sort_values(["member_id", time_column], kind="stable")
+    return ordered.groupby("member_id", sort=False).head(max_trips)
+
+
+def arrival_cohort(
+    members: pd.DataFrame,
+    boardings: pd.DataFrame,
+    airport: str,
+    start: dt.date,
+    end: dt.date,
+    *,
+    days: int = 3,
+    repeat_flyer_min: int = 0,
+    by_date: bool = False,
+    max_trips: int = 1,
+) -> Cohort:
+    """Members who landed at ``airport`` between ``start`` and ``end``; keys for ``days`` days."""
+    _check_range(start, end)
+    if not 1 <= days <= 14:
+        raise InputError(f"days after arrival must be 1–14, not {days}")
+    region = region_of_airport(airport)
+    arrivals = boardings[boardings["destination"] == airport].copy()
+    arrivals["arrival_date"] = arrivals["arrival"].dt.date
+    arrivals = arrivals.sort_values(["member_id", "arrival"], kind="stable")
+    arrivals["earlier"] = arrivals.groupby("member_id").cumcount()
+    window = arrivals[(arrivals["arrival_date"] >= start) & (arrivals["arrival_date"] <= end)]
+    window = window[window["earlier"] >= repeat_flyer_min]
+    window = _first_events(window, "arrival", max_trips)
+    phones = members.set_index("member_id")["phone_e164"]
+    rows = []
+    for member_id, day in zip(window["member_id"], window["arrival_date"], strict=True):
+        for offset in range(days):
+            label = (day.isoformat(), str(offset)) if by_date else (str(offset),)
+            rows.append((label, phones[member_id], (day + dt.timedelta(days=offset)).isoformat()))
+    names = ("arrival_date", "day_offset") if by_date else ("day_offset",)
+    bounds = {"max_trips": max_trips, "keys_per_trip": days}
+    return Cohort(f"region:{region.id}", _group(rows), names, bounds)
+
+
+def slot_floor(moment: dt.datetime) -> dt.datetime | None:
+    """The latest carrier slot time (05:00, 05:20, …, 22:40) at or before ``moment``, same day."""
+    minute = moment.hour * 60 + moment.minute
+    floored = minute - minute % SLOT_MINUTES
+    slot = moment.replace(hour=floored // 60, minute=floored % 60, second=0, microsecond=0)
+    if not FIRST_SLOT <= slot.time() <= LAST_SLOT:
+        return None
+    return slot
+
+
+def departure_cohort(
+    members: pd.DataFrame,
+    boardings: pd.DataFrame,
+    airport: str,
+    start: dt.date,
+    end: dt.date,
+    *,
+    minutes: Sequence[int] = DEPARTURE_MINUTES,
+    max_trips: int = 1,
+) -> Cohort:
+    """Members departing ``airport`` in the range; keys for each time before departure."""
+    _check_range(start, end)
+    departures = boardings[boardings["origin"] == airport]
+    dates = departures["departure"].dt.date
+    departures = _first_events(departures[(dates >= start) & (dates <= end)], "departure", max_trips)
+    phones = members.set_index("member_id")["phone_e164"]
+    rows = []
+    for member_id, when in zip(departures["member_id"], departures["departure"], strict=True):
+        half = "am" if when.hour < 12 else "pm"
+        for before in minutes:
+            slot = slot_floor(when.to_pydatetime() - dt.timedelta(minutes=before))
+            if slot is not None:
+                label = (half, str(before), slot.strftime("%H:%M"))
+                rows.append((label, phones[member_id], slot.date().isoformat()))
+    bounds = {"max_trips": max_trips, "keys_per_trip": len(minutes)}
+    return Cohort("depart", _group(rows), ("half", "minutes_before", "slot"), bounds)
+
+
+def _month_plus(month: str, offset: int) -> str:
+    year, mon = (int(part) for part in month.split("-"))
+    total = year * 12 + (mon - 1) + offset
+    return f"{total // 12:04d}-{total % 12 + 1:02d}"
+
+
+def donor_cohort(
+    members: pd.DataFrame,
+    donations: pd.DataFrame,
+    municipality: str,
+    months: Sequence[str],
+    *,
+    months_after: int = 2,
+) -> Cohort:
+    """Donors to ``municipality`` per donation month, and members who never donated to it."""
+    if not 1 <= months_after <= 12:
+        raise InputError(f"months after donation must be 1–12, not {months_after}")
+    to_town = donations[donations["municipality_code"] == municipality].copy()
+    to_town["month"] = to_town["donation_date"].dt.strftime("%Y-%m")
+    phones = members.set_index("member_id")["phone_e164"]
+    never = sorted(set(members["member_id"]) - set(to_town["member_id"]))
+    rows = []
+    for month in months:
+        donors = sorted(set(to_town.loc[to_town["month"] == month, "member_id"]))
+        for cohort_name, ids in (("donor", donors), ("comparison", never)):
+            for offset in range(months_after + 1):
+                period = _month_plus(month, offset)
+                label = (cohort_name, month, str(offset))
+                rows.extend((label, phones[member_id], period) for member_id in ids)
+    bounds = {"max_trips": 1, "keys_per_trip": months_after + 1}
+    return Cohort("month", _group(rows), ("cohort", "donation_month", "month_offset"), bounds)

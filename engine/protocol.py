@@ -1,0 +1,100 @@
+"""The secure session: both environments, the channel between them, and the protocol's order.
+
+:class:`SecureSession` is the embedded default — airline and carrier in one process, in their own
+workspace folders, talking only through :class:`~engine.channel.Channel`. It runs the offline steps
+(C1 → transfer → A1 → activation) with :meth:`SecureSession.ingest`, and the online steps
+(A2 → C2 → A3) with :meth:`SecureSession.encrypted_sums`, which returns the encrypted per-group
+sums of a cohort.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.airline import DEFAULT_MIN_GROUP_SIZE, AirlineEnv, EncryptedSums
+from engine.carrier import CarrierEnv, IngestSummary
+from engine.channel import Channel, Transcript
+from engine.cohorts import Cohort
+from engine.inputs import load_carrier
+from engine.messages import ActivePartitions, PartitionReceipt, PublicKeyAnnouncement
+from engine.parallel import Runner
+from engine.views import view_families
+from engine.workspace import Workspace
+from geo.areas import AreaMap, load_area_map
+
+__all__ = ["SecureSession", "SessionSettings"]
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    """Tunable parameters of a session (the defaults are the product's)."""
+
+    key_bits: int = 2048
+    workers: int | None = None
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE
+    allow_unnoised_decryption: bool = False
+
+
+class SecureSession:
+    """Airline and carrier environments over one workspace, joined by a channel."""
+
+    def __init__(
+        self,
+        workspace: Path,
+        settings: SessionSettings | None = None,
+        *,
+        transcript: Transcript | None = None,
+    ) -> None:
+        settings = settings or SessionSettings()
+        self.workspace = Workspace.open(workspace)
+        runner = Runner(settings.workers)
+        self.channel = Channel(transcript)
+        self.carrier = CarrierEnv(
+            self.workspace.carrier,
+            key_bits=settings.key_bits,
+            runner=runner,
+            allow_unnoised_decryption=settings.allow_unnoised_decryption,
+        )
+        self.airline = AirlineEnv(
+            self.workspace.airline, runner=runner, min_group_size=settings.min_group_size
+        )
+
+    def ingest(
+        self, data_dir: Path, area_map: AreaMap | None = None, progress: Progress | None = None
+    ) -> IngestSummary:
+        """Run both parties' offline steps on ``data_dir/carrier`` (C1, transfer, A1)."""
+        carrier_inputs = load_carrier(Path(data_dir) / "carrier")
+        area_map = area_map or load_area_map(None)
+        key = self.channel.deliver("carrier", "airline", self.carrier.public_key_message())
+        assert isinstance(key, PublicKeyAnnouncement)
+        self.airline.receive_public_key(key)
+        summary = self.carrier.ingest(
+            carrier_inputs.subscribers, carrier_inputs.observations, area_map, progress
+        )
+        self.transfer()
+        return summary
+
+    def transfer(self) -> None:
+        """Send every unacknowledged partition, then tell the airline the active sets."""
+        for partition in self.carrier.outgoing():
+            received = self.channel.deliver("carrier", "airline", partition)
+            receipt = self.channel.deliver(
+                "airline", "carrier", self.airline.receive_partition(received)  # type: ignore[arg-type]
+            )
+            assert isinstance(receipt, PartitionReceipt)
+            self.carrier.acknowledge(receipt)
+        for family in view_families():
+            active = self.channel.deliver("carrier", "airline", self.carrier.active_set(family.name))
+            assert isinstance(active, ActivePartitions)
+            self.airline.activate(active)
+
+    def encrypted_sums(self, cohort: Cohort) -> EncryptedSums:
+        """The encrypted per-group sums of ``cohort`` (A2 → C2 → A3)."""
+        request, pending = self.airline.blind_cohort(cohort)
+        received = self.channel.deliver("airline", "carrier", request)
+        reply = self.channel.deliver("carrier", "airline", self.carrier.reblind(received))  # type: ignore[arg-type]
+        return self.airline.sum_matches(reply, pending)  # type: ignore[arg-type]

@@ -1,0 +1,83 @@
+"""The workspace: one folder per environment, and nothing shared between them.
+
+::
+
+    WS/
+      airline/   keys/ (blinding scalar, mode 0600) · partitions/ (what the carrier sent) · index/
+      carrier/   keys/ (blinding scalar, Paillier key pair, mode 0600) · outbox/ · manifest.json
+      ledger/    ledger.sqlite (privacy budgets, releases, audit log)
+
+Each environment gets a :class:`PartyFolder` for its own directory only; it has no path to the
+other party's folder. Whatever crosses the channel is stored, if at all, under the receiving party's
+folder.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.errors import ConfigError
+
+__all__ = ["PartyFolder", "Workspace"]
+
+
+@dataclass(frozen=True)
+class PartyFolder:
+    """One party's private folder inside a workspace."""
+
+    root: Path
+
+    @property
+    def keys(self) -> Path:
+        """Where the party keeps its secret keys (files mode 0600)."""
+        return self.root / "keys"
+
+    def ensure(self) -> PartyFolder:
+        """Create the folder (mode 0700) and its keys folder if missing."""
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.keys.mkdir(exist_ok=True, mode=0o700)
+        os.chmod(self.keys, 0o700)
+        return self
+
+    def path(self, *parts: str) -> Path:
+        """A path inside this party's folder."""
+        return self.root.joinpath(*parts)
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A workspace folder holding the airline, carrier and ledger environments."""
+
+    root: Path
+
+    @classmethod
+    def open(cls, root: Path, *, create: bool = True) -> Workspace:
+        """Open (and by default create) the workspace at ``root``."""
+        root = Path(root)
+        if not create and not (root / "carrier").is_dir():
+            raise ConfigError(
+                f"{root} is not a Crossmesh workspace; run 'crossmesh ingest --workspace {root}'"
+            )
+        workspace = cls(root)
+        if create:
+            workspace.airline.ensure()
+            workspace.carrier.ensure()
+            workspace.ledger.ensure()
+        return workspace
+
+    @property
+    def airline(self) -> PartyFolder:
+        """The airline's folder."""
+        return PartyFolder(self.root / "airline")
+
+    @property
+    def carrier(self) -> PartyFolder:
+        """The carrier's folder."""
+        return PartyFolder(self.root / "carrier")
+
+    @property
+    def ledger(self) -> PartyFolder:
+        """The ledger's folder."""
+        return PartyFolder(self.root / "ledger")
