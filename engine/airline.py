@@ -83,16 +83,17 @@ def _slug(family: str) -> str:
 
 
 def partition_partial_sums(
-    path: Path, nsquare: int, rows_by_group: dict[int, list[int]]
+    path: Path, nsquare: int, span: tuple[int, int], rows_by_group: dict[int, list[int]]
 ) -> dict[int, list[int]]:
-    """Multiply, per group, the ciphertexts of the matched rows of one partition (a task)."""
+    """Multiply, per group, ciphertexts ``span`` of the matched rows of one partition (a task)."""
     partition = read_partition(path)
     modulus = gmpy2.mpz(nsquare)
+    start, stop = span
     partials: dict[int, list[int]] = {}
     for group, rows in rows_by_group.items():
-        totals = [gmpy2.mpz(1)] * partition.ciphertexts_per_record
+        totals = [gmpy2.mpz(1)] * (stop - start)
         for row in rows:
-            cts = partition.record_ciphertexts(row)
+            cts = partition.record_ciphertexts(row)[start:stop]
             totals = [t * c % modulus for t, c in zip(totals, cts, strict=True)]
         partials[group] = [int(t) for t in totals]
     return partials
@@ -206,7 +207,9 @@ class AirlineEnv:
     def _dummy_points(self, count: int) -> list[bytes]:
         """Points indistinguishable from real ``H(k)^a``: blinded hashes of random keys."""
         keys = [
-            JoinKey("dummy", "+" + "".join(secrets.choice("0123456789") for _ in range(15)), "2000-01")
+            JoinKey(
+                "dummy", "+9" + "".join(secrets.choice("0123456789") for _ in range(14)), "2000-01"
+            )
             for _ in range(count)
         ]
         return self.blinding.blind_keys(keys)
@@ -230,8 +233,13 @@ class AirlineEnv:
         return BlindedCohort(request_id, tuple(blobs)), pending
 
     # -- A3 ---------------------------------------------------------------------------------
-    def sum_matches(self, reply: ReblindedCohort, pending: PendingQuery) -> EncryptedSums:
-        """Match the re-blinded points and multiply the ciphertexts per group (A3)."""
+    def sum_matches(
+        self, reply: ReblindedCohort, pending: PendingQuery, span: tuple[int, int] | None = None
+    ) -> EncryptedSums:
+        """Match the re-blinded points and multiply ciphertexts ``span`` per group (A3).
+
+        ``span`` is the range of a record's ciphertexts to sum (a layout segment); all by default.
+        """
         if reply.request_id != pending.request_id or len(reply.groups) != len(pending.sent):
             raise ProtocolError("the carrier's answer does not belong to this cohort request")
         family = pending.cohort.family
@@ -244,32 +252,37 @@ class AirlineEnv:
                 if hit is not None:
                     by_partition.setdefault(hit[0], {}).setdefault(group_number, []).append(hit[1])
         encryptor = self.encryptor()
+        span = span or (0, self._ciphertexts_per_record(family, active))
         paths = [self._family_dir(family) / f"{active[p]}.part" for p in sorted(by_partition)]
-        work = [(path, by_partition[p]) for path, p in zip(paths, sorted(by_partition), strict=True)]
-        partials = self.runner.map(_partial_task, work, shared=(int(encryptor.nsquare),))
-        return self._merge(pending, partials, encryptor, active)
+        work = [
+            (path, by_partition[p]) for path, p in zip(paths, sorted(by_partition), strict=True)
+        ]
+        partials = self.runner.map(_partial_task, work, shared=(int(encryptor.nsquare), span))
+        return self._merge(pending, partials, encryptor, span[1] - span[0])
 
     def _merge(
         self,
         pending: PendingQuery,
         partials: list[dict[int, list[int]]],
         encryptor: Encryptor,
-        active: tuple[str, ...],
+        per_record: int,
     ) -> EncryptedSums:
         """Multiply the partition partials per group; a group with no match gets Enc(0)."""
-        per_record = self._ciphertexts_per_record(pending.cohort.family, active)
         sums = []
         for group_number in range(len(pending.sent)):
             totals = [encryptor.encrypt(0) for _ in range(per_record)]
             for partial in partials:
                 if group_number in partial:
                     totals = [
-                        encryptor.add(t, c) for t, c in zip(totals, partial[group_number], strict=True)
+                        encryptor.add(t, c)
+                        for t, c in zip(totals, partial[group_number], strict=True)
                     ]
             sums.append(tuple(totals))
         cohort = pending.cohort
         labels = tuple(cohort.groups[i].label for i in pending.sent)
-        return EncryptedSums(cohort.family, cohort.label_names, labels, tuple(sums), pending.too_small)
+        return EncryptedSums(
+            cohort.family, cohort.label_names, labels, tuple(sums), pending.too_small
+        )
 
     def _ciphertexts_per_record(self, family: str, active: tuple[str, ...]) -> int:
         if not active:
@@ -277,6 +290,8 @@ class AirlineEnv:
         return read_partition(self._family_dir(family) / f"{active[0]}.part").ciphertexts_per_record
 
 
-def _partial_task(nsquare: int, item: tuple[Path, dict[int, list[int]]]) -> dict[int, list[int]]:
+def _partial_task(
+    nsquare: int, span: tuple[int, int], item: tuple[Path, dict[int, list[int]]]
+) -> dict[int, list[int]]:
     path, rows_by_group = item
-    return partition_partial_sums(path, nsquare, rows_by_group)
+    return partition_partial_sums(path, nsquare, span, rows_by_group)

@@ -32,6 +32,7 @@ from engine.crypto.blinding import BlindingKey
 from engine.crypto.packing import SlotCodec
 from engine.crypto.paillier import CiphertextSpace, PaillierKeys, public_key_to_bytes
 from engine.errors import IntegrityError, ProtocolError
+from engine.layout import PackedLayout
 from engine.messages import (
     POINT_BYTES,
     ActivePartitions,
@@ -43,7 +44,7 @@ from engine.messages import (
 )
 from engine.parallel import Runner
 from engine.store import StoredPartition, read_partition, write_partition
-from engine.views import PayloadTable, ViewFamily, build_payloads, view_families
+from engine.views import PayloadTable, ViewFamily, build_all_payloads, view_families
 from engine.workspace import PartyFolder
 from geo.areas import AreaMap
 
@@ -65,12 +66,12 @@ class IngestSummary:
     partitions_written: int
 
 
-def _payload_digest(table: PayloadTable, rows: np.ndarray, phones: pd.Series) -> str:
+def _payload_digest(table: PayloadTable, rows: np.ndarray, phones: dict[str, str]) -> str:
     """SHA-256 of one period's plaintext payloads (kept in the carrier's own folder only)."""
     digest = hashlib.sha256(json.dumps(table.family.labels()).encode())
-    order = sorted(rows, key=lambda r: phones[table.subscriber_ids[r]])
+    order = sorted(rows, key=lambda r: phones[str(table.subscriber_ids[r])])
     for row in order:
-        digest.update(phones[table.subscriber_ids[row]].encode())
+        digest.update(phones[str(table.subscriber_ids[row])].encode())
         digest.update(table.row_slots(row).astype("<i8").tobytes())
     return digest.hexdigest()
 
@@ -164,11 +165,13 @@ class CarrierEnv:
         self._drop_orphans()
         kept = subscribers[~subscribers["opt_out"].astype(bool)]
         observations = observations[observations["subscriber_id"].isin(kept["subscriber_id"])]
-        phones = kept.set_index("subscriber_id")["phone_e164"]
+        phones = dict(zip(kept["subscriber_id"], kept["phone_e164"], strict=True))
         manifest = self.manifest()
         done = unchanged = written = 0
-        for family in view_families():
-            table = build_payloads(family, kept, observations, area_map)
+        families = view_families()
+        tables = build_all_payloads(families, kept, observations, area_map)
+        for family in families:
+            table = tables[family.name]
             entries = manifest.setdefault(family.name, {})
             for period in sorted(set(table.periods)):
                 rows = np.flatnonzero(table.periods == period)
@@ -183,14 +186,21 @@ class CarrierEnv:
         return IngestSummary(done, unchanged, written)
 
     def _chunks(
-        self, family: ViewFamily, table: PayloadTable, rows: np.ndarray, phones: pd.Series, period: str
+        self,
+        family: ViewFamily,
+        table: PayloadTable,
+        rows: np.ndarray,
+        phones: dict[str, str],
+        period: str,
     ) -> list[RecordChunk]:
         chunks = []
         for start in range(0, len(rows), CHUNK_RECORDS):
             part = table.select(rows[start : start + CHUNK_RECORDS])
-            chunk_phones = tuple(str(phones[s]) for s in part.subscriber_ids)
+            chunk_phones = tuple(phones[str(s)] for s in part.subscriber_ids)
             chunks.append(
-                RecordChunk(family.name, period, family.size, chunk_phones, part.indptr, part.indices)
+                RecordChunk(
+                    family.name, period, family.size, chunk_phones, part.indptr, part.indices
+                )
             )
         return chunks
 
@@ -199,7 +209,7 @@ class CarrierEnv:
         family: ViewFamily,
         table: PayloadTable,
         rows: np.ndarray,
-        phones: pd.Series,
+        phones: dict[str, str],
         period: str,
         progress: Progress | None,
     ) -> list[str]:
@@ -214,10 +224,12 @@ class CarrierEnv:
         encrypted = self.runner.map(encrypt_chunk, chunks, shared=shared, on_done=tick)
         ids = []
         width = self.space.ciphertext_bytes
-        per_record = self.codec.plaintexts_for(family.size)
+        per_record = PackedLayout.of(family, self.codec).ciphertexts_per_record
         for points, ciphertexts in split_buckets(encrypted, self.buckets, width):
             partition_id = secrets.token_hex(12)
-            stored = StoredPartition(partition_id, family.name, per_record, width, points, ciphertexts)
+            stored = StoredPartition(
+                partition_id, family.name, per_record, width, points, ciphertexts
+            )
             write_partition(self._outbox / f"{partition_id}.part", stored)
             ids.append(partition_id)
         return ids

@@ -22,7 +22,9 @@ import numpy.typing as npt
 from engine.crypto.blinding import BlindingKey, JoinKey
 from engine.crypto.packing import SlotCodec
 from engine.crypto.paillier import Encryptor, PaillierKeys
+from engine.layout import PackedLayout
 from engine.messages import POINT_BYTES
+from engine.views import view_family
 
 __all__ = ["EncryptedChunk", "RecordChunk", "encrypt_chunk", "split_buckets"]
 
@@ -66,14 +68,15 @@ def encrypt_chunk(
 ) -> EncryptedChunk:
     """Blind the chunk's join keys and encrypt its packed payloads (runs in a worker process)."""
     encryptor = _encryptor(*primes)
-    codec = SlotCodec.for_modulus(int(encryptor.n), slot_bits)
+    layout = PackedLayout.of(
+        view_family(chunk.family), SlotCodec.for_modulus(int(encryptor.n), slot_bits)
+    )
     keys = [JoinKey(chunk.family, phone, chunk.period) for phone in chunk.phones]
     points = BlindingKey(scalar).blind_keys(keys)
-    plaintexts = codec.pack_many(_dense(chunk))
+    plaintexts = layout.pack_rows(_dense(chunk))
     flat = [value for row in plaintexts for value in row]
     ciphertexts = encryptor.to_bytes(encryptor.encrypt_many(flat))
-    per_record = len(plaintexts[0]) if plaintexts else codec.plaintexts_for(chunk.family_size)
-    return EncryptedChunk(b"".join(points), ciphertexts, per_record)
+    return EncryptedChunk(b"".join(points), ciphertexts, layout.ciphertexts_per_record)
 
 
 def split_buckets(

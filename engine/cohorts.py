@@ -1,11 +1,11 @@
-"""Airline-side cohorts: who to look up, for which periods, in which groups (protocol step A2's input).
+"""Airline-side cohorts: who to look up, for which periods, in which groups (A2's input).
 
 A cohort is built by the airline from its own data alone. It names the carrier view family it reads
-(``region:<id>`` day records, ``depart`` day records, ``month`` records) and holds groups; each group
-has a label only the airline knows (an arrival day offset, a departure slot, a donation month) and
-a set of join keys ``(normalised phone, period)``. The contribution bounds are applied here, where
-the data lives: at most ``max_trips`` events per person per release and a fixed number of keys per
-event; a person appears at most once per group.
+(``region:<id>`` day records, ``depart`` day records, ``month`` records) and holds groups; each
+group has a label only the airline knows (an arrival day offset, a departure slot, a donation
+month) and a set of join keys ``(normalised phone, period)``. The contribution bounds are applied
+here, where the data lives: at most ``max_trips`` events per person per release and a fixed number
+of keys per event; a person appears at most once per group.
 
 The builders:
 
@@ -147,7 +147,9 @@ def departure_cohort(
     _check_range(start, end)
     departures = boardings[boardings["origin"] == airport]
     dates = departures["departure"].dt.date
-    departures = _first_events(departures[(dates >= start) & (dates <= end)], "departure", max_trips)
+    departures = _first_events(
+        departures[(dates >= start) & (dates <= end)], "departure", max_trips
+    )
     phones = members.set_index("member_id")["phone_e164"]
     rows = []
     for member_id, when in zip(departures["member_id"], departures["departure"], strict=True):
@@ -182,7 +184,7 @@ def donor_cohort(
     to_town["month"] = to_town["donation_date"].dt.strftime("%Y-%m")
     phones = members.set_index("member_id")["phone_e164"]
     never = sorted(set(members["member_id"]) - set(to_town["member_id"]))
-    rows = []
+    rows: list[tuple[tuple[str, ...], str, str]] = []
     for month in months:
         donors = sorted(set(to_town.loc[to_town["month"] == month, "member_id"]))
         for cohort_name, ids in (("donor", donors), ("comparison", never)):

@@ -83,12 +83,16 @@ class SecureSession:
         for partition in self.carrier.outgoing():
             received = self.channel.deliver("carrier", "airline", partition)
             receipt = self.channel.deliver(
-                "airline", "carrier", self.airline.receive_partition(received)  # type: ignore[arg-type]
+                "airline",
+                "carrier",
+                self.airline.receive_partition(received),  # type: ignore[arg-type]
             )
             assert isinstance(receipt, PartitionReceipt)
             self.carrier.acknowledge(receipt)
         for family in view_families():
-            active = self.channel.deliver("carrier", "airline", self.carrier.active_set(family.name))
+            active = self.channel.deliver(
+                "carrier", "airline", self.carrier.active_set(family.name)
+            )
             assert isinstance(active, ActivePartitions)
             self.airline.activate(active)
 

@@ -24,7 +24,8 @@ from sample_data.world import People
 
 __all__ = ["Donations", "plan_donations"]
 
-_FOLLOW_UP_SHARE = 0.55
+_FOLLOW_UP_SHARE = 0.6
+_TRAVELLER_FACTOR = 2.0
 _SECOND_DONATION_SHARE = 0.15
 _LEAD_DAYS = (2, 42)  # a follow-up trip departs this many days after the donation
 _AMOUNT_MEDIAN_JPY = 20_000
@@ -45,15 +46,22 @@ def plan_donations(
 ) -> tuple[Donations, Trips]:
     """Draw the donations and return the trips with the donors' towns to visit."""
     visitors = np.flatnonzero(people.is_member & (people.region == ""))
-    donors = visitors[rng.random(visitors.size) < scale.donor_share]
-    trip_of = _follow_up_trips(trips, donors, rng)
+    # People who travel to the regions are the ones who hear of their towns and donate.
+    travels = np.isin(visitors, trips.person[_eligible(trips, scale.days)])
+    share = scale.donor_share * np.where(travels, _TRAVELLER_FACTOR, 1 / _TRAVELLER_FACTOR)
+    donors = visitors[rng.random(visitors.size) < share]
+    trip_of = _follow_up_trips(trips, donors, scale.days, rng)
     followed = trip_of >= 0
     town = np.full(trips.count, "", dtype="<U5")
-    linked_town = np.asarray([_town_in(rng, trips.region[t]) for t in trip_of[followed].tolist()], dtype="<U5")
+    linked_town = np.asarray(
+        [_town_in(rng, trips.region[t]) for t in trip_of[followed].tolist()], dtype="<U5"
+    )
     town[trip_of[followed]] = linked_town
     lead = rng.integers(_LEAD_DAYS[0], _LEAD_DAYS[1] + 1, size=int(followed.sum()))
     follow_day = np.maximum(trips.depart_day[trip_of[followed]] - lead, 0)
-    free = np.concatenate([donors[~followed], donors[rng.random(donors.size) < _SECOND_DONATION_SHARE]])
+    free = np.concatenate(
+        [donors[~followed], donors[rng.random(donors.size) < _SECOND_DONATION_SHARE]]
+    )
     person = np.concatenate([donors[followed], free])
     municipality = np.concatenate([linked_town, _any_towns(rng, free.size)])
     day = np.concatenate([follow_day, rng.integers(0, scale.days, size=free.size)])
@@ -67,13 +75,26 @@ def plan_donations(
     return donations, trips.with_towns(town)
 
 
-def _follow_up_trips(trips: Trips, donors: npt.NDArray[np.int64], rng: np.random.Generator) -> npt.NDArray[np.int64]:
+def _eligible(trips: Trips, window_days: int) -> npt.NDArray[np.bool_]:
+    """Trips a donation can lead to: overnight, departing inside the window after a lead time."""
+    return (
+        (trips.nights >= 1)
+        & (trips.depart_day >= _LEAD_DAYS[0])
+        & (trips.depart_day < window_days - 1)
+    )
+
+
+def _follow_up_trips(
+    trips: Trips, donors: npt.NDArray[np.int64], window_days: int, rng: np.random.Generator
+) -> npt.NDArray[np.int64]:
     """For each donor, the index of a trip they will visit their town on, or -1."""
-    eligible = (trips.nights >= 1) & (trips.depart_day >= _LEAD_DAYS[0])
+    eligible = _eligible(trips, window_days)
     first_trip = np.full(int(trips.person.max(initial=-1)) + 1, -1, dtype=np.int64)
     rows = np.flatnonzero(eligible)[::-1]  # reversed, so the earliest trip is written last
     first_trip[trips.person[rows]] = rows
-    chosen = np.where(donors < first_trip.size, first_trip[np.minimum(donors, first_trip.size - 1)], -1)
+    chosen = np.where(
+        donors < first_trip.size, first_trip[np.minimum(donors, first_trip.size - 1)], -1
+    )
     return np.where(rng.random(donors.size) < _FOLLOW_UP_SHARE, chosen, -1)
 
 
@@ -83,10 +104,13 @@ def _town_weights(region_id: str) -> tuple[list[str], npt.NDArray[np.float64]]:
     region = REGIONS[region_id]
     places = region_places(region_id)
     towns = [
-        MUNICIPALITIES[code] for code in region.municipality_codes
+        MUNICIPALITIES[code]
+        for code in region.municipality_codes
         if region.contains(MUNICIPALITIES[code].lat, MUNICIPALITIES[code].lon)
     ]
-    near = [distance_m(m.lat, m.lon, places.sight_lat, places.sight_lon).min() < 10_000 for m in towns]
+    near = [
+        distance_m(m.lat, m.lon, places.sight_lat, places.sight_lon).min() < 10_000 for m in towns
+    ]
     return [m.code for m in towns], np.where(near, 4.0, 1.0)
 
 

@@ -47,15 +47,27 @@ class Flight:
 
 # (origin, destination, first flight number, block minutes, outbound times, return times)
 _ROUTES: tuple[tuple[str, str, int, int, str, str], ...] = (
-    ("HND", "CTS", 501, 95, "06:20 07:40 09:00 10:40 12:20 14:00 16:00 17:40 19:20",
-     "08:20 10:00 11:40 13:20 15:00 16:40 18:20 20:00 21:00"),
+    (
+        "HND",
+        "CTS",
+        501,
+        95,
+        "06:20 07:40 09:00 10:40 12:20 14:00 16:00 17:40 19:20",
+        "08:20 10:00 11:40 13:20 15:00 16:40 18:20 20:00 21:00",
+    ),
     ("HND", "MMB", 563, 105, "07:20 11:00 14:40", "09:40 13:20 17:20"),
     ("HND", "KUH", 541, 100, "07:40 11:20 15:40", "10:00 14:00 18:00"),
     ("HND", "SHB", 585, 105, "08:00 12:40", "10:40 15:20"),
     ("HND", "SHM", 211, 75, "07:20 11:40 16:40", "09:20 13:40 18:40"),
     ("HND", "TAK", 471, 80, "06:40 09:40 13:00 17:20", "08:40 11:40 15:20 19:40"),
-    ("HND", "FUK", 301, 110, "06:20 07:40 09:00 10:20 12:00 13:40 15:20 17:00 18:40 20:00",
-     "07:20 08:40 10:00 11:40 13:20 15:00 16:40 18:20 20:00 21:00"),
+    (
+        "HND",
+        "FUK",
+        301,
+        110,
+        "06:20 07:40 09:00 10:20 12:00 13:40 15:20 17:00 18:40 20:00",
+        "07:20 08:40 10:00 11:40 13:20 15:00 16:40 18:20 20:00 21:00",
+    ),
     ("ITM", "CTS", 2001, 110, "07:40 10:20 13:40 16:20", "09:40 12:40 15:40 18:20"),
     ("ITM", "MMB", 2381, 115, "09:20", "12:00"),
     ("ITM", "KUH", 2371, 110, "10:00", "13:00"),
@@ -111,7 +123,9 @@ def choose_flights(
         rows = np.flatnonzero((origin == route[0]) & (destination == route[1]))
         options = [i for i, f in enumerate(flights) if (f.origin, f.destination) == route]
         if rows.size and options:
-            chosen[rows] = _pick_option(rng, flights, options, earliest_minute[rows], prefer_morning)
+            chosen[rows] = _pick_option(
+                rng, flights, options, earliest_minute[rows], prefer_morning
+            )
     return chosen
 
 

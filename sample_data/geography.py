@@ -92,9 +92,7 @@ def region_areas() -> ApproximateAreas:
 @cache
 def home_areas() -> ApproximateAreas:
     """Nearest built-in representative point over every municipality (the home test's map)."""
-    japan = Region(
-        "japan", "日本", "Japan", (), 1, _JAPAN_BOX, tuple(sorted(MUNICIPALITIES))
-    )
+    japan = Region("japan", "日本", "Japan", (), 1, _JAPAN_BOX, tuple(sorted(MUNICIPALITIES)))
     return ApproximateAreas(regions={"japan": japan})
 
 
@@ -124,7 +122,7 @@ def jitter(
     lat: npt.NDArray[np.float64],
     lon: npt.NDArray[np.float64],
     low_m: float,
-    high_m: float,
+    high_m: float | npt.NDArray[np.float64],
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Move each point by a random distance in [low_m, high_m] metres in a random direction."""
     radius = rng.uniform(low_m, high_m, size=lat.shape)

@@ -26,8 +26,8 @@ from geo.places import AIRPORTS, MUNICIPALITIES
 from sample_data.draws import Draws
 from sample_data.flights import Flight, timetable
 from sample_data.geography import EARTH_RADIUS_M, RegionPlaces, region_places
-from sample_data.travel_calendar import DAY, HOUR, MINUTE
-from sample_data.trips import Trips
+from sample_data.travel_calendar import DAY, HOUR, MINUTE, TravelCalendar
+from sample_data.trips import LEAD_IN_DAYS, MAX_NIGHTS, Trips
 from sample_data.world import People
 
 __all__ = ["FLIGHT", "STAY", "Itineraries", "build_itineraries"]
@@ -57,7 +57,10 @@ class Itineraries:
 def travel_seconds(a: Point, b: Point) -> int:
     """Door-to-door time between two points: walking/driving nearby, trains further away."""
     p1, p2 = math.radians(a[0]), math.radians(b[0])
-    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(b[1] - a[1]) / 2) ** 2
+    h = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(b[1] - a[1]) / 2) ** 2
+    )
     metres = 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(h, 1.0)))
     speed = 8.0 if metres < 20_000 else 17.0 if metres < 150_000 else 42.0  # m/s
     return int(10 * MINUTE + metres / speed)
@@ -66,7 +69,8 @@ def travel_seconds(a: Point, b: Point) -> int:
 class _Log:
     """Collects stops and observed days as plain lists (fast appends), then packs arrays."""
 
-    def __init__(self) -> None:
+    def __init__(self, window_days: int) -> None:
+        self.window_days = window_days
         self.stops: list[tuple[int, int, int, float, float, int]] = []
         self.days: list[tuple[int, int, int, int]] = []
 
@@ -77,18 +81,27 @@ class _Log:
         self.stops.append((person, departure, arrival, math.nan, math.nan, FLIGHT))
 
     def observed(self, person: int, day: int, dense: tuple[int, int] = (-1, -1)) -> None:
-        self.days.append((person, day, dense[0], dense[1]))
+        if 0 <= day < self.window_days:  # the carrier's extract covers the window only
+            self.days.append((person, day, dense[0], dense[1]))
 
     def pack(self) -> Itineraries:
         stops = sorted(self.stops)
         days = sorted(self.days)
+
         def column(rows: list, k: int, dtype: type) -> np.ndarray:
             return np.array([row[k] for row in rows], dtype=dtype)
+
         return Itineraries(
-            column(stops, 0, np.int64), column(stops, 1, np.int64), column(stops, 2, np.int64),
-            column(stops, 3, np.float64), column(stops, 4, np.float64), column(stops, 5, np.int8),
-            column(days, 0, np.int64), column(days, 1, np.int64),
-            column(days, 2, np.int64), column(days, 3, np.int64),
+            column(stops, 0, np.int64),
+            column(stops, 1, np.int64),
+            column(stops, 2, np.int64),
+            column(stops, 3, np.float64),
+            column(stops, 4, np.float64),
+            column(stops, 5, np.int8),
+            column(days, 0, np.int64),
+            column(days, 1, np.int64),
+            column(days, 2, np.int64),
+            column(days, 3, np.int64),
         )
 
 
@@ -107,17 +120,20 @@ class _Person:
 class _Planner:
     """Plans the observed days of one chunk of people into a :class:`_Log`."""
 
-    def __init__(self, draws: Draws, days_off: npt.NDArray[np.bool_]) -> None:
-        self.log = _Log()
+    def __init__(self, draws: Draws, calendar: TravelCalendar) -> None:
+        self.log = _Log(calendar.days)
         self.draws = draws
-        self.days_off = days_off.tolist()
+        self.window_days = calendar.days
+        self.days_off = calendar.days_off(-LEAD_IN_DAYS - 1, calendar.days + MAX_NIGHTS + 2)
         self.flights: tuple[Flight, ...] = timetable()
 
     def near(self, at: Point, low_m: float, high_m: float) -> Point:
         """A point ``low_m``–``high_m`` metres from ``at`` in a random direction."""
         radius, angle = self.draws.uniform(low_m, high_m), self.draws.uniform(0, 2 * math.pi)
         dlat = radius * math.cos(angle) / 111_195.0
-        return at[0] + dlat, at[1] + radius * math.sin(angle) / (111_195.0 * math.cos(math.radians(at[0])))
+        return at[0] + dlat, at[1] + radius * math.sin(angle) / (
+            111_195.0 * math.cos(math.radians(at[0]))
+        )
 
     def sight(self, places: RegionPlaces, cumulative: list[float]) -> Point:
         """A weighted random sight of the region, somewhere on its grounds."""
@@ -130,13 +146,18 @@ class _Planner:
         if not works:
             self.log.stay(who.index, d0, d0 + DAY, who.home)
         else:
-            leave, back = d0 + self.draws.uniform(7.5, 8.75) * HOUR, d0 + self.draws.uniform(17.5, 19.5) * HOUR
+            leave, back = (
+                d0 + self.draws.uniform(7.5, 8.75) * HOUR,
+                d0 + self.draws.uniform(17.5, 19.5) * HOUR,
+            )
             self.log.stay(who.index, d0, leave, who.home)
             self.log.stay(who.index, leave + travel_seconds(who.home, who.work), back, who.work)
             self.log.stay(who.index, back + travel_seconds(who.work, who.home), d0 + DAY, who.home)
         self.log.observed(who.index, day)
 
-    def resident_day(self, who: _Person, day: int, places: RegionPlaces, cumulative: list[float]) -> None:
+    def resident_day(
+        self, who: _Person, day: int, places: RegionPlaces, cumulative: list[float]
+    ) -> None:
         """A resident's ordinary day: work on working days, an outing or shopping otherwise."""
         d0 = day * DAY
         if who.worker and not self.days_off[day]:
@@ -149,19 +170,31 @@ class _Planner:
         arrive = leave + travel_seconds(who.home, target)
         self.log.stay(who.index, d0, leave, who.home)
         self.log.stay(who.index, arrive, arrive + dwell, target)
-        self.log.stay(who.index, arrive + dwell + travel_seconds(target, who.home), d0 + DAY, who.home)
+        self.log.stay(
+            who.index, arrive + dwell + travel_seconds(target, who.home), d0 + DAY, who.home
+        )
         self.log.observed(who.index, day)
 
     def sightsee(
-        self, who: _Person, clock: float, at: Point, region: tuple[RegionPlaces, list[float]],
-        deadline: float, final: Point | None, town: Point | None,
+        self,
+        who: _Person,
+        clock: float,
+        at: Point,
+        region: tuple[RegionPlaces, list[float]],
+        deadline: float,
+        final: Point | None,
+        town: Point | None,
     ) -> tuple[float, Point, bool]:
         """Visit sights (the donor's town first, if it fits) while the deadline allows."""
         town_done = False
         for _ in range(5):
             is_town = town is not None and not town_done
             target = town if is_town and town is not None else self.sight(*region)
-            dwell = self.draws.uniform(1.5, 2.5) * HOUR if is_town else self.draws.uniform(0.75, 2.5) * HOUR
+            dwell = (
+                self.draws.uniform(1.5, 2.5) * HOUR
+                if is_town
+                else self.draws.uniform(0.75, 2.5) * HOUR
+            )
             arrive = clock + travel_seconds(at, target)
             back = travel_seconds(target, final) if final is not None else 0
             if arrive + dwell + back > deadline:
@@ -179,11 +212,15 @@ class _Planner:
         places = region_places(str(trips.region[k]))
         region = (places, np.cumsum(places.sight_weight).tolist())
         k_hotel = self.draws.index(np.cumsum(places.lodging_weight).tolist())
-        hotel = self.near((float(places.lodging_lat[k_hotel]), float(places.lodging_lon[k_hotel])), 50, 400)
+        hotel = self.near(
+            (float(places.lodging_lat[k_hotel]), float(places.lodging_lon[k_hotel])), 50, 400
+        )
         town_code = str(trips.town[k])
         town = self.near(_town_point(town_code), 50, 250) if town_code else None
         if who.visitor and first >= 1:
-            self.at_home_or_work(who, first - 1, not self.days_off[first - 1] and self.draws.uniform() < 0.5)
+            self.at_home_or_work(
+                who, first - 1, not self.days_off[first - 1] and self.draws.uniform() < 0.5
+            )
         clock, at = self.go_out(who, trips, k, hotel)
         for day in range(first, last + 1):
             if day > first:
@@ -199,7 +236,12 @@ class _Planner:
             if day + 1 == last and trips.back_flight[k] >= 0:
                 flight = self.flights[int(trips.back_flight[k])]
                 airport = _airport_point(flight.origin)
-                latest = (day + 1) * DAY + flight.departure_minute * MINUTE - HOUR - travel_seconds(hotel, airport)
+                latest = (
+                    (day + 1) * DAY
+                    + flight.departure_minute * MINUTE
+                    - HOUR
+                    - travel_seconds(hotel, airport)
+                )
                 morning = min(morning, latest)
             self.log.stay(who.index, check_in, morning, hotel)
             clock, at = morning, hotel
@@ -229,8 +271,14 @@ class _Planner:
         return leave, destination
 
     def go_home(
-        self, who: _Person, trips: Trips, k: int, clock: float, at: Point,
-        region: tuple[RegionPlaces, list[float]], town: Point | None,
+        self,
+        who: _Person,
+        trips: Trips,
+        k: int,
+        clock: float,
+        at: Point,
+        region: tuple[RegionPlaces, list[float]],
+        town: Point | None,
     ) -> None:
         """The last day: sights, then the flight home or the long way overland, then home."""
         day = int(trips.last_day[k])
@@ -245,7 +293,9 @@ class _Planner:
         airport = _airport_point(flight.origin)
         at_airport = departure - self.draws.uniform(50, 80) * MINUTE
         clock, at, _ = self.sightsee(who, clock, at, region, at_airport, airport, town)
-        at_airport = min(max(at_airport, clock + travel_seconds(at, airport)), departure - 10 * MINUTE)
+        at_airport = min(
+            max(at_airport, clock + travel_seconds(at, airport)), departure - 10 * MINUTE
+        )
         self.log.stay(who.index, at_airport, departure, self.near(airport, 0, 300))
         arrival = day * DAY + flight.arrival_minute * MINUTE
         self.log.flight(who.index, departure, arrival)
@@ -272,14 +322,16 @@ def build_itineraries(
     people: People,
     trips: Trips,
     persons: npt.NDArray[np.int64],
-    days_off: npt.NDArray[np.bool_],
+    calendar: TravelCalendar,
     rng: np.random.Generator,
 ) -> Itineraries:
     """Plan the observed days of the subscribers among ``persons`` (sorted person indices)."""
-    planner = _Planner(Draws(rng), days_off)
+    planner = _Planner(Draws(rng), calendar)
     first_trip = np.searchsorted(trips.person, persons, side="left")
     last_trip = np.searchsorted(trips.person, persons, side="right")
-    for index, lo, hi in zip(persons.tolist(), first_trip.tolist(), last_trip.tolist(), strict=True):
+    for index, lo, hi in zip(
+        persons.tolist(), first_trip.tolist(), last_trip.tolist(), strict=True
+    ):
         if people.subscriber_id[index]:
             _plan_person(planner, people, trips, index, range(lo, hi))
     return planner.log.pack()
@@ -289,8 +341,11 @@ def _plan_person(planner: _Planner, people: People, trips: Trips, index: int, ow
     """Plan one subscriber: their trips, and every other day if they live in a study region."""
     home = (float(people.home_lat[index]), float(people.home_lon[index]))
     who = _Person(
-        index, home, (float(people.work_lat[index]), float(people.work_lon[index])),
-        planner.near(home, 300, 1500), planner.draws.uniform() < _WORKER_SHARE,
+        index,
+        home,
+        (float(people.work_lat[index]), float(people.work_lon[index])),
+        planner.near(home, 300, 1500),
+        planner.draws.uniform() < _WORKER_SHARE,
         people.region[index] == "",
     )
     for k in own:
@@ -300,6 +355,6 @@ def _plan_person(planner: _Planner, people: People, trips: Trips, index: int, ow
     away = {day for k in own for day in range(int(trips.depart_day[k]), int(trips.last_day[k]) + 1)}
     places = region_places(str(people.region[index]))
     cumulative = np.cumsum(places.sight_weight).tolist()
-    for day in range(len(planner.days_off)):
+    for day in range(planner.window_days):
         if day not in away:
             planner.resident_day(who, day, places, cumulative)

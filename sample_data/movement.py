@@ -32,7 +32,7 @@ _DECIMALS = 6
 
 @dataclass(frozen=True)
 class Observations:
-    """Clean observations sorted by (person, second), without exact duplicates."""
+    """Clean observations sorted by (person, second), at most one per person and second."""
 
     person: npt.NDArray[np.int64]
     second: npt.NDArray[np.int64]  # seconds since 00:00 JST of the window's first day
@@ -54,7 +54,9 @@ def observe(itineraries: Itineraries, rng: np.random.Generator) -> Observations:
     return _tidy(person, second, np.round(lat, _DECIMALS), np.round(lon, _DECIMALS))
 
 
-def _ticks(it: Itineraries, rng: np.random.Generator) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+def _ticks(
+    it: Itineraries, rng: np.random.Generator
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Observation times: hourly while awake plus the dense windows, with random misses."""
     days = len(it.day)
     wake = it.day * DAY + rng.uniform(6.0, 8.0, days) * HOUR
@@ -62,11 +64,17 @@ def _ticks(it: Itineraries, rng: np.random.Generator) -> tuple[npt.NDArray[np.in
     hourly = wake[:, None] + np.arange(_HOURLY_TICKS)[None, :] * HOUR
     hourly = hourly + rng.uniform(-10, 10, hourly.shape) * MINUTE
     hourly_ok = (hourly < sleep[:, None]) & (rng.random(hourly.shape) >= _MISS_SHARE)
-    dense = it.dense_to[:, None] - (np.arange(_DENSE_TICKS, 0, -1) * 20 * MINUTE)[None, :]
-    dense = dense + rng.uniform(-3, 3, dense.shape) * MINUTE
+    before = np.arange(_DENSE_TICKS, 0, -1) * 20 * MINUTE
+    dense = (
+        it.dense_to[:, None] - before[None, :] + rng.uniform(-3, 3, (days, _DENSE_TICKS)) * MINUTE
+    )
     dense_ok = (it.dense_from[:, None] >= 0) & (rng.random(dense.shape) >= _DENSE_MISS_SHARE)
-    person = np.concatenate([np.broadcast_to(it.day_person[:, None], hourly.shape)[hourly_ok],
-                             np.broadcast_to(it.day_person[:, None], dense.shape)[dense_ok]])
+    person = np.concatenate(
+        [
+            np.broadcast_to(it.day_person[:, None], hourly.shape)[hourly_ok],
+            np.broadcast_to(it.day_person[:, None], dense.shape)[dense_ok],
+        ]
+    )
     second = np.concatenate([hourly[hourly_ok], dense[dense_ok]]).astype(np.int64)
     return person.astype(np.int64), second
 
@@ -93,12 +101,16 @@ def _positions(
 
 
 def _tidy(
-    person: npt.NDArray[np.int64], second: npt.NDArray[np.int64],
-    lat: npt.NDArray[np.float64], lon: npt.NDArray[np.float64],
+    person: npt.NDArray[np.int64],
+    second: npt.NDArray[np.int64],
+    lat: npt.NDArray[np.float64],
+    lon: npt.NDArray[np.float64],
 ) -> Observations:
-    """Sort by (person, second, lat, lon) and drop exact duplicates."""
+    """Sort by (person, second) and keep one observation per person and second.
+
+    A phone is seen at most once a second, so "the latest observation before t" is never a tie.
+    """
     order = np.lexsort((lon, lat, second, person))
     person, second, lat, lon = person[order], second[order], lat[order], lon[order]
-    repeat = np.r_[False, (person[1:] == person[:-1]) & (second[1:] == second[:-1])
-                   & (lat[1:] == lat[:-1]) & (lon[1:] == lon[:-1])]
+    repeat = np.r_[False, (person[1:] == person[:-1]) & (second[1:] == second[:-1])]
     return Observations(person[~repeat], second[~repeat], lat[~repeat], lon[~repeat])

@@ -69,5 +69,7 @@ def format_phones(rng: np.random.Generator, numbers: list[str]) -> list[str]:
     """Write each national number in a randomly chosen style (shares from :data:`FORMATS`)."""
     styles = [name for name, _ in FORMATS]
     shares = np.array([share for _, share in FORMATS])
-    picks: npt.NDArray[np.int64] = rng.choice(len(styles), size=len(numbers), p=shares / shares.sum())
+    picks: npt.NDArray[np.int64] = rng.choice(
+        len(styles), size=len(numbers), p=shares / shares.sum()
+    )
     return [_written(number, styles[k]) for number, k in zip(numbers, picks.tolist(), strict=True)]

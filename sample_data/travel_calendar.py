@@ -44,13 +44,13 @@ class TravelCalendar:
         date = self.date_of(day)
         return date.weekday() >= 5 or jpholiday.is_holiday(date)
 
-    def days_off(self) -> npt.NDArray[np.bool_]:
-        """Day-off flags for every day of the window."""
-        return np.array([self.is_day_off(day) for day in range(self.days)], dtype=bool)
+    def days_off(self, first: int, stop: int) -> dict[int, bool]:
+        """Day-off flags of day indices ``first`` … ``stop - 1`` (may lie outside the window)."""
+        return {day: self.is_day_off(day) for day in range(first, stop)}
 
-    def demand(self) -> npt.NDArray[np.float64]:
-        """Relative number of departures on each day of the window."""
-        return np.array([self._demand_on(self.date_of(day)) for day in range(self.days)])
+    def demand(self, first: int, stop: int) -> npt.NDArray[np.float64]:
+        """Relative number of departures on the day indices ``first`` … ``stop - 1``."""
+        return np.array([self._demand_on(self.date_of(day)) for day in range(first, stop)])
 
     def _demand_on(self, date: dt.date) -> float:
         weight = _WEEKDAY_DEMAND[date.weekday()]

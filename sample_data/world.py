@@ -37,8 +37,11 @@ AGE_BANDS = ("20-29", "30-39", "40-49", "50-59", "60-69", "70+")
 _AGE_SHARES = (0.14, 0.18, 0.23, 0.21, 0.14, 0.10)
 _ORIGIN_SHARES = {"HND": 0.68, "ITM": 0.32}
 _RESIDENT_SHARES = {
-    "sapporo": 0.40, "east_hokkaido": 0.20, "nanki_shirahama": 0.10,
-    "takamatsu": 0.12, "fukuoka": 0.18,
+    "sapporo": 0.40,
+    "east_hokkaido": 0.20,
+    "nanki_shirahama": 0.10,
+    "takamatsu": 0.12,
+    "fukuoka": 0.18,
 }
 _MEMBER_SHARE = {"visitor": 0.55, "resident": 0.30}
 _SUBSCRIBER_SHARE = 0.5
@@ -94,11 +97,15 @@ class People:
 def build_people(scale: Scale, rng: np.random.Generator) -> People:
     """Draw the people of a world of ``scale``."""
     count = scale.people
-    region = np.where(rng.random(count) < scale.resident_share, pick_by_share(rng, _RESIDENT_SHARES, count), "")
+    region = np.where(
+        rng.random(count) < scale.resident_share, pick_by_share(rng, _RESIDENT_SHARES, count), ""
+    )
     home_airport = _home_airports(rng, region)
     code, lat, lon = _place_homes(rng, region, home_airport)
     work_lat, work_lon = jitter(rng, lat, lon, 1500.0, np.where(region == "", 12000.0, 6000.0))
-    member = rng.random(count) < np.where(region == "", _MEMBER_SHARE["visitor"], _MEMBER_SHARE["resident"])
+    member = rng.random(count) < np.where(
+        region == "", _MEMBER_SHARE["visitor"], _MEMBER_SHARE["resident"]
+    )
     subscriber = rng.random(count) < _SUBSCRIBER_SHARE
     return People(
         region=region,
@@ -125,17 +132,23 @@ def _home_airports(rng: np.random.Generator, region: npt.NDArray[np.str_]) -> np
     return airports
 
 
-def _candidate_municipalities(region_id: str, airport: str) -> tuple[list[Municipality], np.ndarray]:
+def _candidate_municipalities(
+    region_id: str, airport: str
+) -> tuple[list[Municipality], np.ndarray]:
     """Where people of one group may live, with weights (city wards and busy towns first)."""
     if region_id == "":
         towns = list(origin_municipalities(airport))
-        weights = [3.0 if m.code[2:] < "200" and m.pref_code in ("13", "27") else 1.0 for m in towns]
+        weights = [
+            3.0 if m.code[2:] < "200" and m.pref_code in ("13", "27") else 1.0 for m in towns
+        ]
         return towns, np.asarray(weights)
     region = REGIONS[region_id]
     towns = [MUNICIPALITIES[code] for code in region.municipality_codes]
     towns = [m for m in towns if region.contains(m.lat, m.lon)]
     places = region_places(region_id)
-    near = [distance_m(m.lat, m.lon, places.sight_lat, places.sight_lon).min() < 8000 for m in towns]
+    near = [
+        distance_m(m.lat, m.lon, places.sight_lat, places.sight_lon).min() < 8000 for m in towns
+    ]
     return towns, np.where(near, 5.0, 1.0)
 
 
@@ -146,7 +159,9 @@ def _place_homes(
     count = len(region)
     lat, lon = np.zeros(count), np.zeros(count)
     intended = np.full(count, "", dtype="<U5")
-    groups = sorted({(str(r), str(a)) for r, a in zip(region.tolist(), airport.tolist(), strict=True)})
+    groups = sorted(
+        {(str(r), str(a)) for r, a in zip(region.tolist(), airport.tolist(), strict=True)}
+    )
     for region_id, home_airport in groups:
         rows = np.flatnonzero((region == region_id) & (airport == home_airport))
         towns, weights = _candidate_municipalities(region_id, home_airport)
@@ -169,7 +184,9 @@ def _settle_homes(
     pending = np.arange(len(region))
     spread = _HOME_SPREAD_M[1]
     for _ in range(_PLACEMENT_TRIES):
-        try_lat, try_lon = jitter(rng, centre_lat[pending], centre_lon[pending], _HOME_SPREAD_M[0], spread)
+        try_lat, try_lon = jitter(
+            rng, centre_lat[pending], centre_lon[pending], _HOME_SPREAD_M[0], spread
+        )
         ok = _reads_back(region[pending], intended[pending], try_lat, try_lon)
         lat[pending[ok]], lon[pending[ok]] = try_lat[ok], try_lon[ok]
         pending = pending[~ok]
@@ -200,7 +217,9 @@ def _member_ids(rng: np.random.Generator, member: npt.NDArray[np.bool_]) -> npt.
     return ids
 
 
-def _subscriber_ids(rng: np.random.Generator, subscriber: npt.NDArray[np.bool_]) -> npt.NDArray[np.str_]:
+def _subscriber_ids(
+    rng: np.random.Generator, subscriber: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.str_]:
     """Distinct ``DC`` + 10-digit subscriber numbers, increasing with the person index."""
     gaps = rng.integers(1, 2000, size=int(subscriber.sum()))
     ids = np.full(len(subscriber), "", dtype="<U12")

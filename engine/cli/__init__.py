@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 
 from engine.errors import CrossmeshError
@@ -29,18 +28,13 @@ def _register() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the command line; Crossmesh errors become one message and exit status 2."""
+    """Run the command line; Crossmesh errors become one message and exit status 2.
+
+    Usage errors, ``--help`` and exit codes are handled by typer itself (standalone mode).
+    """
     _register()
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv)
     except CrossmeshError as err:
         typer.echo(f"error: {err}", err=True)
         sys.exit(2)
-    except click.ClickException as err:
-        err.show()
-        sys.exit(err.exit_code)
-    except typer.Exit as done:
-        sys.exit(done.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
-        typer.echo("aborted", err=True)
-        sys.exit(130)

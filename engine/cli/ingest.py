@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -14,15 +15,15 @@ from geo.areas import DEFAULT_GEO_DIR, load_area_map
 
 @app.command("ingest")
 def ingest(
-    data: Path = typer.Option(..., "--data", help="Folder with airline/ and carrier/ inputs."),
-    workspace: Path = typer.Option(
-        Path("workspace"), "--workspace", help="Workspace folder (created if missing)."
-    ),
-    workers: int = typer.Option(0, "--workers", help="Worker processes (0: one per core)."),
-    key_bits: int = typer.Option(2048, "--key-bits", help="Paillier modulus size: 2048 or 3072."),
-    geo_dir: Path = typer.Option(
-        DEFAULT_GEO_DIR, "--geo-dir", help="Imported N03 areas (approximate areas if absent)."
-    ),
+    data: Annotated[Path, typer.Option("--data", help="Folder with airline/ and carrier/ inputs.")],
+    workspace: Annotated[
+        Path, typer.Option("--workspace", help="Workspace folder (created if missing).")
+    ] = Path("workspace"),
+    workers: Annotated[int, typer.Option(help="Worker processes (0: one per core).")] = 0,
+    key_bits: Annotated[int, typer.Option(help="Paillier modulus size: 2048 or 3072.")] = 2048,
+    geo_dir: Annotated[
+        Path, typer.Option(help="Imported N03 areas (approximate areas if absent).")
+    ] = DEFAULT_GEO_DIR,
 ) -> None:
     """Encrypt the carrier's new periods and hand them to the airline (C1, A1).
 
@@ -32,8 +33,15 @@ def ingest(
     session = SecureSession(workspace, settings)
     area_map = load_area_map(geo_dir if geo_dir.exists() else None)
     if area_map.approximate:
-        typer.echo("areas: built-in approximate municipalities (import N03 for exact ones)", err=True)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        typer.echo(
+            "areas: built-in approximate municipalities (import N03 for exact ones)", err=True
+        )
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, transient=True) as bar:
         tasks: dict[str, object] = {}
 

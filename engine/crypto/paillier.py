@@ -217,7 +217,7 @@ class CiphertextSpace:
 class Encryptor(CiphertextSpace):
     """Fast encryption and re-randomisation under one public key.
 
-    Build it with :meth:`for_key_holder` (CRT, ~2× faster) or :meth:`for_public_key`; building
+    Build it with :meth:`for_key_holder` (CRT, ~30 % faster) or :meth:`for_public_key`; building
     precomputes the fixed-base tables (tens of milliseconds), so keep one per key and process.
     """
 

@@ -18,13 +18,14 @@ it receives, sees it.
 **Short-exponent residues** (:meth:`PublicResidues.sample_many`, :meth:`CrtResidues.sample_many`)
 fix one random n-th residue ``h`` per encryptor and return ``h^x`` for a fresh random ``x`` of
 ``exponent_bits`` bits (default 256). Precomputed tables of ``h^(d·256^j)`` for every byte digit
-``d`` and position ``j`` (Brickell–Gordon–McCurley–Wilson fixed-base windowing) turn ``h^x`` into
-``exponent_bits / 8`` table multiplications — 32 for a 256-bit ``x``, done mod ``p²`` and ``q²``
-when the key holder encrypts. This is the scheme of Damgård, Jurik and Nielsen ("A generalization
-of Paillier's public-key system with applications to electronic voting", IJIS 9(6), 2010, §4 —
-``h^x`` with ``x`` of ⌈k/2⌉ bits for a k-bit ``n``), and of the precomputation analysed by Jost,
-Lam, Maximov and Smeets ("Encryption performance improvements of the Paillier cryptosystem", IACR
-ePrint 2015/864), whose library OPHELib uses exponents as short as λ bits.
+``d`` and position ``j`` (fixed-base windowing, after Brickell, Gordon, McCurley and Wilson,
+EUROCRYPT 1992) turn ``h^x`` into ``exponent_bits / 8`` table multiplications — 32 for a 256-bit
+``x``, done mod ``p²`` and ``q²`` when the key holder encrypts. This is the scheme of Damgård, Jurik
+and Nielsen ("A generalization of Paillier's public-key system with applications to electronic
+voting", IJIS 9(6), 2010 — ``h^x`` with ``x`` of ⌈k/2⌉ bits for a k-bit ``n``), and of the
+precomputation analysed by Jost, Lam, Maximov and Smeets ("Encryption performance improvements of
+the Paillier cryptosystem", IACR ePrint 2015/864), whose library OPHELib uses exponents as short as
+λ bits.
 
 Why 256 bits, i.e. 2λ for λ = 128: semantic security now also rests on the *short-exponent
 assumption* — ``h^x`` for short ``x`` is indistinguishable from a uniform element of ``⟨h⟩``
@@ -37,8 +38,8 @@ but the order of ``⟨h⟩`` divides ``λ(n)`` and is hidden from everyone who c
 ``ℓ = 2λ`` gives λ-bit security against outsiders and against the airline — exactly the parties
 that see the carrier's bulk ciphertexts — while the 2048-bit modulus itself offers ~112 bits. The
 one party that *can* factor ``n`` is the key holder, so anything the key holder must not link is
-re-randomised with a uniform residue. Pass ``exponent_bits = n_bits // 2`` to rely on factoring
-alone, at about four times the cost.
+re-randomised with a uniform residue. Pass ``exponent_bits = n_bits // 2`` for DJN's setting,
+which needs no short-exponent assumption, at about four times the cost.
 """
 
 from __future__ import annotations

@@ -44,7 +44,9 @@ __all__ = [
 
 JST = "Asia/Tokyo"
 EMPTY = "is empty; fill it in or remove the row"
-_DATETIME_SHAPE = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?"
+_DATETIME_SHAPE = (
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?"
+)
 _OFFSET_AT_END = r"(?:Z|[+-]\d{2}:?\d{2})$"
 _BAD_DATETIME = (
     "is not a date-time like 2025-08-01T09:35:00 (JST; a +09:00 or other offset is allowed)"

@@ -44,21 +44,34 @@ __all__ = [
 EMPTY = "is empty; every row needs a phone number"
 NOT_PHONE = "contains characters other than digits, spaces, hyphens, parentheses and a leading +"
 NOT_JAPANESE = "is not a Japanese number (the country code must be +81)"
-NOT_VALID = "is not a valid Japanese mobile number (expected e.g. 090-1234-5678 or +81 90 1234 5678)"
+NOT_VALID = (
+    "is not a valid Japanese mobile number (expected e.g. 090-1234-5678 or +81 90 1234 5678)"
+)
 NOT_MOBILE = "is a Japanese landline or service number, not a mobile number (060/070/080/090)"
 
 # Dashes people type instead of '-', including those NFKC leaves alone (ー, −, ‐, –, —).
 _SEPARATORS = r"[\s\-\u2010-\u2015\u2212\u30fc\uff70().\u00b7/]"
 _SEPARATOR_RE = re.compile(_SEPARATORS)
-_JP_META = phonenumbers.PhoneMetadata.metadata_for_region("JP")
-assert _JP_META is not None and _JP_META.mobile.national_number_pattern is not None
-_MOBILE_NATIONAL = _JP_META.mobile.national_number_pattern
+
+
+def _mobile_national_pattern() -> str:
+    """The Japanese mobile national-number pattern from ``phonenumbers``' metadata."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("JP")
+    mobile = metadata.mobile if metadata is not None else None
+    if mobile is None or mobile.national_number_pattern is None:
+        raise ImportError("phonenumbers has no Japanese mobile metadata; reinstall phonenumbers")
+    return mobile.national_number_pattern
+
+
+_MOBILE_NATIONAL = _mobile_national_pattern()
 # Common shapes: national "0" + mobile number, or "+81" (optionally "(0)") + mobile number.
 _FAST_RE = re.compile(rf"^(?:0|\+810?)({_MOBILE_NATIONAL})$")
-_MOBILE_TYPES = frozenset({
-    phonenumbers.PhoneNumberType.MOBILE,
-    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-})
+_MOBILE_TYPES = frozenset(
+    {
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    }
+)
 
 
 def _clean(raw: str) -> str:

@@ -85,7 +85,9 @@ def _read_header(path: Path) -> list[str]:
     except UnicodeDecodeError:
         raise InputError(_NOT_UTF8, file=path.name) from None
     except OSError as err:
-        raise InputError(f"cannot be opened ({err.strerror}); check the path", file=path.name) from None
+        raise InputError(
+            f"cannot be opened ({err.strerror}); check the path", file=path.name
+        ) from None
     if not any(name.strip() for name in header):
         raise InputError("is empty; the first line must name the columns", file=path.name)
     return header
@@ -113,7 +115,9 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, tuple[Rejection, ...]]:
     return frame, ()
 
 
-def _read_csv_leniently(path: Path, header: list[str]) -> tuple[pd.DataFrame, tuple[Rejection, ...]]:
+def _read_csv_leniently(
+    path: Path, header: list[str]
+) -> tuple[pd.DataFrame, tuple[Rejection, ...]]:
     records: list[list[str]] = []
     numbers: list[int] = []
     malformed: list[Rejection] = []
@@ -131,7 +135,9 @@ def _read_csv_leniently(path: Path, header: list[str]) -> tuple[pd.DataFrame, tu
     except UnicodeDecodeError:
         raise InputError(_NOT_UTF8, file=path.name) from None
     except csv.Error as err:
-        raise InputError(f"is not a readable CSV file ({err}); check quoting", file=path.name) from None
+        raise InputError(
+            f"is not a readable CSV file ({err}); check quoting", file=path.name
+        ) from None
     frame = pd.DataFrame(records, columns=header, index=pd.Index(numbers, name="row"), dtype="str")
     return frame, tuple(malformed)
 
@@ -140,7 +146,8 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     try:
         frame = pd.read_parquet(path)
     except (OSError, pa.ArrowException, ValueError):
-        raise InputError("cannot be read as Parquet; check that it is a Parquet file",
-                         file=path.name) from None
+        raise InputError(
+            "cannot be read as Parquet; check that it is a Parquet file", file=path.name
+        ) from None
     frame.index = pd.RangeIndex(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame), name="row")
     return frame

@@ -28,7 +28,7 @@ FIRST_DATA_ROW = 2
 
 @dataclass(frozen=True)
 class Rejection:
-    """One rejected value: ``row`` counts the header as row 1; ``field=None`` means the whole row."""
+    """One rejected row's bad field; ``row`` counts the header as 1; ``field=None``: whole row."""
 
     file: str
     row: int
@@ -99,19 +99,22 @@ class ValidationReport:
 
     def messages(self) -> tuple[str, ...]:
         """Every warning and rejection as one line each, warnings first."""
-        return tuple(item.message() for item in (*self.warnings, *self.rejections))
+        warnings = tuple(warning.message() for warning in self.warnings)
+        return warnings + tuple(rejection.message() for rejection in self.rejections)
 
     def summary(self) -> str:
         """One line of counts for the file."""
         return (
-            f"{self.file}: {self.rows_read} rows read, {self.rows_kept} kept, "
-            f"{self.duplicates} duplicates collapsed, {self.rows_rejected} rejected, "
-            f"{len(self.warnings)} warnings"
+            f"{self.file}: read {self.rows_read}, kept {self.rows_kept}, "
+            f"duplicates {self.duplicates}, rejected {self.rows_rejected}, "
+            f"warnings {len(self.warnings)}"
         )
 
     def to_frame(self) -> pd.DataFrame:
         """All warnings and rejections as a table with :data:`REPORT_COLUMNS` (row NA = file)."""
-        records = [(w.file, pd.NA, w.field, "warning", w.reason) for w in self.warnings]
+        records: list[tuple[object, ...]] = [
+            (w.file, pd.NA, w.field, "warning", w.reason) for w in self.warnings
+        ]
         records += [(r.file, r.row, r.field, "rejected", r.reason) for r in self.rejections]
         frame = pd.DataFrame(records, columns=list(REPORT_COLUMNS))
         return frame.astype({"row": "Int64", "file": "str", "severity": "str", "reason": "str"})

@@ -157,8 +157,13 @@ def _phone() -> Column:
 
 def _age_band() -> Column:
     reason = "is not an age band (" + ", ".join(AGE_BANDS) + ")"
-    return Column("age_band", "text", "one of " + " ".join(AGE_BANDS), f.one_of(AGE_BANDS, reason),
-                  required=False)
+    return Column(
+        "age_band",
+        "text",
+        "one of " + " ".join(AGE_BANDS),
+        f.one_of(AGE_BANDS, reason),
+        required=False,
+    )
 
 
 def _gender() -> Column:
@@ -194,9 +199,13 @@ MEMBERS = TableSchema(
         _phone(),
         _age_band(),
         _gender(),
-        Column("home_prefecture", "text", "two-digit prefecture code 01–47",
-               f.text_matching(_PREFECTURE, "is not a two-digit prefecture code from 01 to 47"),
-               required=False),
+        Column(
+            "home_prefecture",
+            "text",
+            "two-digit prefecture code 01–47",
+            f.text_matching(_PREFECTURE, "is not a two-digit prefecture code from 01 to 47"),
+            required=False,
+        ),
     ),
     unique_key="member_id",
 )
@@ -205,23 +214,38 @@ BOARDINGS = TableSchema(
     name="boardings",
     columns=(
         _id("member_id"),
-        Column("flight", "text", "airline designator and number, e.g. JL0213",
-               f.text_matching(r"[A-Z0-9]{2}\d{1,4}[A-Z]?",
-                               "is not a flight like JL0213 (designator and 1–4 digits)")),
+        Column(
+            "flight",
+            "text",
+            "airline designator and number, e.g. JL0213",
+            f.text_matching(
+                r"[A-Z0-9]{2}\d{1,4}[A-Z]?",
+                "is not a flight like JL0213 (designator and 1–4 digits)",
+            ),
+        ),
         _airport("origin"),
         _airport("destination"),
         Column("departure", "datetime", "JST", f.datetime_jst),
-        Column("arrival", "datetime", "JST, after departure, at most 6 hours later",
-               f.datetime_jst),
+        Column(
+            "arrival", "datetime", "JST, after departure, at most 6 hours later", f.datetime_jst
+        ),
     ),
     row_rules=(
-        RowRule("destination", ("origin", "destination"),
-                "is the same airport as the origin", _same_airport),
-        RowRule("arrival", ("departure", "arrival"),
-                "is not after the departure", _not_after_departure),
-        RowRule("arrival", ("departure", "arrival"),
-                f"is more than {MAX_FLIGHT_HOURS} hours after the departure",
-                _too_long_after_departure),
+        RowRule(
+            "destination",
+            ("origin", "destination"),
+            "is the same airport as the origin",
+            _same_airport,
+        ),
+        RowRule(
+            "arrival", ("departure", "arrival"), "is not after the departure", _not_after_departure
+        ),
+        RowRule(
+            "arrival",
+            ("departure", "arrival"),
+            f"is more than {MAX_FLIGHT_HOURS} hours after the departure",
+            _too_long_after_departure,
+        ),
     ),
     reference=Reference("member_id", "members"),
 )
@@ -232,8 +256,14 @@ DONATIONS = TableSchema(
         _id("member_id"),
         _municipality("municipality_code"),
         Column("donation_date", "date", "YYYY-MM-DD", f.calendar_date),
-        Column("amount_jpy", "integer", "1 000 – 10 000 000",
-               f.whole_number_between(1_000, 10_000_000, "yen"), required=False, unknown=pd.NA),
+        Column(
+            "amount_jpy",
+            "integer",
+            "1 000 – 10 000 000",
+            f.whole_number_between(1_000, 10_000_000, "yen"),
+            required=False,
+            unknown=pd.NA,
+        ),
     ),
     reference=Reference("member_id", "members"),
 )
@@ -256,10 +286,18 @@ OBSERVATIONS = TableSchema(
     columns=(
         _id("subscriber_id"),
         Column("observed_at", "datetime", "JST", f.datetime_jst),
-        Column("lat", "float", "degrees, 20–46 (Japan)",
-               f.number_between(20, 46, "latitude in Japan, degrees")),
-        Column("lon", "float", "degrees, 122–154 (Japan)",
-               f.number_between(122, 154, "longitude in Japan, degrees")),
+        Column(
+            "lat",
+            "float",
+            "degrees, 20–46 (Japan)",
+            f.number_between(20, 46, "latitude in Japan, degrees"),
+        ),
+        Column(
+            "lon",
+            "float",
+            "degrees, 122–154 (Japan)",
+            f.number_between(122, 154, "longitude in Japan, degrees"),
+        ),
     ),
     reference=Reference("subscriber_id", "subscribers"),
 )

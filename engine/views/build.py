@@ -26,7 +26,6 @@ from engine.views.monthly import month_label, month_pairs
 from engine.views.prepare import (
     KEY_SPAN,
     PreparedObservations,
-    month_numbers,
     prepare_observations,
 )
 from engine.views.presence import ViewPairs, region_pairs
@@ -35,7 +34,8 @@ from geo.areas import AreaMap
 
 __all__ = ["build_all_payloads", "build_payloads", "parse_periods", "payloads_from_prepared"]
 
-PairBuilder = Callable[[ViewFamily, PreparedObservations, "npt.NDArray[np.int64] | None"], ViewPairs]
+PeriodNumbers = npt.NDArray[np.int64] | None
+PairBuilder = Callable[[ViewFamily, PreparedObservations, PeriodNumbers], ViewPairs]
 
 
 def _pair_builder(family: ViewFamily) -> PairBuilder:
@@ -57,8 +57,7 @@ def parse_periods(family: ViewFamily, periods: Iterable[str]) -> npt.NDArray[np.
         if family.period == "day":
             numbers = np.array(texts, dtype="datetime64[D]").astype(np.int64)
         else:
-            numbers = month_numbers(np.array(texts, dtype="datetime64[M]").astype("datetime64[D]")
-                                    .astype(np.int64))
+            numbers = np.array(texts, dtype="datetime64[M]").astype(np.int64) + 1970 * 12
     except ValueError as err:
         shape = "YYYY-MM-DD" if family.period == "day" else "YYYY-MM"
         raise InputError(f"periods of view family {family.name} must be {shape} dates",
@@ -68,11 +67,11 @@ def parse_periods(family: ViewFamily, periods: Iterable[str]) -> npt.NDArray[np.
 
 def _period_labels(family: ViewFamily, numbers: npt.NDArray[np.int64]) -> npt.NDArray[np.object_]:
     """Period strings of period numbers, formatting each distinct number once."""
-    distinct, inverse = np.unique(numbers, return_inverse=True)
+    seen, inverse = np.unique(numbers, return_inverse=True)
     if family.period == "day":
-        texts = np.datetime_as_string(distinct.astype("datetime64[D]"), unit="D")
+        texts = np.datetime_as_string(seen.astype("datetime64[D]"), unit="D")
     else:
-        texts = np.array([month_label(int(month)) for month in distinct])
+        texts = np.array([month_label(int(month)) for month in seen])
     return np.asarray(texts, dtype=object)[inverse]
 
 

@@ -23,6 +23,7 @@ import numpy.typing as npt
 from engine.views.domains import LOCATION_CLASSES, SLOT_TIMES, WINDOW_MINUTES, ViewFamily
 from engine.views.prepare import SECONDS_PER_DAY, PreparedObservations, in_periods
 from engine.views.presence import ViewPairs
+from engine.views.table import distinct
 
 __all__ = ["departure_pairs", "slot_seconds"]
 
@@ -39,7 +40,7 @@ def departure_pairs(
 ) -> ViewPairs:
     """Records (person-days with ≥1 observation) and their class-per-slot-time slots."""
     keys = prepared.day_keys()
-    records = np.unique(keys)
+    records = distinct(keys)
     records = records[in_periods(records, allowed)]
     stamps, classes = _ordered_stamps(keys, prepared.second, prepared.location_class)
     times = slot_seconds()

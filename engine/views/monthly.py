@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from engine.views.domains import ViewFamily
-from engine.views.prepare import PreparedObservations, in_periods
+from engine.views.prepare import PreparedObservations, in_periods, label_positions
 from engine.views.presence import ViewPairs
+from engine.views.table import distinct
 
 __all__ = ["month_label", "month_pairs"]
 
@@ -32,11 +32,11 @@ def month_pairs(
 ) -> ViewPairs:
     """Records (person-months with a visit) and their visited-municipality slots."""
     block = family.block("visited")
-    slots = pd.Index(block.labels).get_indexer(prepared.municipality).astype(np.int64)
+    slots = label_positions(prepared.municipality, block.labels)
     visited = slots >= 0
     keys = prepared.month_keys()[visited]
     chosen = in_periods(keys, allowed)
-    pairs = np.unique(keys[chosen] * len(block.labels) + slots[visited][chosen])
+    pairs = distinct(keys[chosen] * len(block.labels) + slots[visited][chosen])
     pair_keys = pairs // len(block.labels)
     offset = family.block_offset("visited")
-    return np.unique(pair_keys), pair_keys, pairs % len(block.labels) + offset
+    return distinct(pair_keys), pair_keys, pairs % len(block.labels) + offset

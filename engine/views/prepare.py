@@ -14,13 +14,14 @@ Map of the module:
 * :func:`prepare_observations` — builds it from the typed input frames and an area map;
 * :func:`nationwide_home_map` — the home test's map when the area map only covers study regions;
 * :func:`in_periods`, :func:`month_numbers` — period arithmetic on record keys and day numbers;
+  :func:`label_positions` — values to slot positions among labels.
 * :data:`AIRPORT_RADIUS_M`, :data:`KEY_SPAN`, class codes :data:`HOME`, :data:`AIRPORT`,
   :data:`ELSEWHERE`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -43,6 +44,7 @@ __all__ = [
     "SECONDS_PER_DAY",
     "PreparedObservations",
     "in_periods",
+    "label_positions",
     "month_numbers",
     "nationwide_home_map",
     "prepare_observations",
@@ -106,11 +108,12 @@ def month_numbers(days: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
 
 @cache
 def nationwide_home_map() -> ApproximateAreas:
-    """Nearest built-in representative point among *all* built-in municipalities (≤ 15 km).
+    """:class:`~geo.areas.ApproximateAreas` over *all* built-in municipalities, as one region.
 
-    The fallback :class:`~geo.areas.ApproximateAreas` only names municipalities inside study
-    regions, yet most subscribers live in Tokyo or Osaka; the home test needs a map that reaches
-    them. It applies the same nearest-point rule to every municipality ``geo.places`` knows.
+    The fallback map only names municipalities inside study regions, yet most subscribers live in
+    Tokyo or Osaka; the home test needs a map that reaches them. It applies the same nearest
+    reference point rule (within 15 km) to every municipality ``geo.places`` knows, exactly as the
+    sample world's truth does (``docs/views.md``).
     """
     japan = Region("japan", "日本", "Japan", (), 1, _JAPAN_BOX, tuple(sorted(MUNICIPALITIES)))
     return ApproximateAreas(regions={"japan": japan})
@@ -174,7 +177,7 @@ def _require_columns(frame: pd.DataFrame, needed: set[str], name: str) -> None:
 def _observations_of(observations: pd.DataFrame, ids: npt.NDArray[np.object_]) -> pd.DataFrame:
     """Observations of the kept subscribers with person code, day and second, sorted."""
     _require_columns(observations, {"subscriber_id", "observed_at", "lat", "lon"}, "observations")
-    person = pd.Index(ids).get_indexer(observations["subscriber_id"])
+    person = label_positions(observations["subscriber_id"].to_numpy(dtype=object), ids)
     seconds = _jst_seconds(observations["observed_at"])
     frame = pd.DataFrame({
         "person": person.astype(np.int64),
@@ -184,7 +187,15 @@ def _observations_of(observations: pd.DataFrame, ids: npt.NDArray[np.object_]) -
         "lon": observations["lon"].to_numpy(dtype=np.float64),
     })
     frame = frame.loc[person >= 0]
+    _check_day_range(frame["day"])
     return frame.sort_values(["person", "day", "second"], kind="stable").reset_index(drop=True)
+
+
+def _check_day_range(days: pd.Series) -> None:
+    """Record keys need a year of history before the first day and fit below KEY_SPAN days."""
+    if len(days) and (days.min() < 366 or days.max() >= KEY_SPAN):
+        raise InputError("observation dates must lie between 1971 and 2300; check the time zone "
+                         "and format of the file", file="observations", field="observed_at")
 
 
 def _jst_seconds(times: pd.Series) -> npt.NDArray[np.int64]:
@@ -205,8 +216,7 @@ def _demographic_codes(kept: pd.DataFrame) -> npt.NDArray[np.int64]:
     ages = kept["age_band"].astype(object).where(kept["age_band"].isin(AGE_BANDS), UNKNOWN)
     genders = kept["gender"].astype(object).where(kept["gender"].isin(GENDERS), UNKNOWN)
     labels = ages.astype(str) + "|" + genders.astype(str)
-    codes = pd.Index(demographic_labels()).get_indexer(labels)
-    return codes.astype(np.int64)
+    return label_positions(labels.to_numpy(dtype=object), demographic_labels())
 
 
 def _domain_cells(region: Region, lat: np.ndarray, lon: np.ndarray) -> npt.NDArray[np.int64]:
@@ -229,7 +239,9 @@ def _near_airport(lat: np.ndarray, lon: np.ndarray) -> npt.NDArray[np.bool_]:
     near = np.zeros(lat.shape, dtype=bool)
     # A 0.05° × 0.08° box holds every point within 5 km anywhere in Japan; test only those.
     for airport in AIRPORTS.values():
-        box = np.flatnonzero((np.abs(lat - airport.lat) < 0.05) & (np.abs(lon - airport.lon) < 0.08))
+        box = np.flatnonzero(
+            (np.abs(lat - airport.lat) < 0.05) & (np.abs(lon - airport.lon) < 0.08)
+        )
         metres = _haversine_m(lat[box], lon[box], airport.lat, airport.lon)
         near[box[metres <= AIRPORT_RADIUS_M]] = True
     return near
@@ -239,37 +251,14 @@ def _at_home(
     lat: np.ndarray, lon: np.ndarray, homes: npt.NDArray[np.object_], home_map: AreaMap,
     known: npt.NDArray[np.object_] | None,
 ) -> npt.NDArray[np.bool_]:
-    """Whether each observation's municipality (per ``home_map``) is its subscriber's home."""
-    if known is not None:
-        return np.asarray(known == homes, dtype=bool) & (homes != "")
-    candidates = np.arange(len(lat))
-    if isinstance(home_map, ApproximateAreas):
-        candidates = _near_home_point(lat, lon, homes, home_map.max_km)
-    at_home = np.zeros(len(lat), dtype=bool)
-    if candidates.size:
-        assigned = home_map.assign(lat[candidates], lon[candidates])
-        at_home[candidates] = (assigned == homes[candidates]) & (assigned != "")
-    return at_home
+    """Whether each observation's municipality (per ``home_map``) is its subscriber's home.
 
-
-def _near_home_point(
-    lat: np.ndarray, lon: np.ndarray, homes: npt.NDArray[np.object_], max_km: float
-) -> npt.NDArray[np.int64]:
-    """Observations that can be at home under a nearest-point map: near the home's point.
-
-    A point is assigned its nearest representative point only within ``max_km``, so farther
-    from the home's point it cannot be home; the 1 km margin absorbs the map's flat-earth distance.
+    ``known`` holds the municipalities already assigned when ``home_map`` is the area map.
     """
-    codes, uniques = pd.factorize(pd.Series(homes, dtype=object))
-    points = np.array([_municipality_point(code) for code in uniques] + [(np.nan, np.nan)])
-    home_lat, home_lon = points[codes, 0], points[codes, 1]  # code −1 (missing) → NaN
-    metres = _haversine_m(lat, lon, home_lat, home_lon)
-    return np.flatnonzero(metres <= (max_km + 1.0) * 1000.0)
-
-
-def _municipality_point(code: object) -> tuple[float, float]:
-    municipality = MUNICIPALITIES.get(str(code))
-    return (municipality.lat, municipality.lon) if municipality else (np.nan, np.nan)
+    if len(lat) == 0:
+        return np.zeros(0, dtype=bool)
+    assigned = known if known is not None else home_map.assign(lat, lon)
+    return np.asarray(assigned == homes, dtype=bool) & (homes != "")
 
 
 def _haversine_m(
@@ -280,6 +269,14 @@ def _haversine_m(
     dp, dl = p2 - p1, np.radians(to_lon - lon)
     h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
     return np.asarray(2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(h, 1.0))))
+
+
+def label_positions(
+    values: npt.NDArray[np.object_], labels: Sequence[str] | npt.NDArray[np.object_]
+) -> npt.NDArray[np.int64]:
+    """Position of each value among ``labels`` (unique), −1 where it is not one of them."""
+    positions = pd.Index(np.asarray(labels, dtype=object)).get_indexer(pd.Index(values))
+    return np.asarray(positions, dtype=np.int64)
 
 
 def in_periods(

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from engine.errors import InputError
 from engine.views.domains import ViewFamily
 from engine.views.history import prior_visit_buckets
-from engine.views.prepare import KEY_SPAN, PreparedObservations, in_periods
+from engine.views.prepare import KEY_SPAN, PreparedObservations, in_periods, label_positions
+from engine.views.table import distinct, distinct_counts
 
 __all__ = ["ViewPairs", "region_pairs", "top_k_pairs"]
 
@@ -41,7 +41,7 @@ def top_k_pairs(
     if len(keys) == 0:
         return keys.astype(np.int64), slots.astype(np.int64)
     width = int(slots.max()) + 1
-    pairs, counts = np.unique(keys * width + slots, return_counts=True)
+    pairs, counts = distinct_counts(keys * width + slots)
     pair_keys, pair_slots = pairs // width, pairs % width
     order = np.lexsort((pair_slots, -counts, pair_keys))
     pair_keys, pair_slots = pair_keys[order], pair_slots[order]
@@ -61,7 +61,7 @@ def region_pairs(
     keys = prepared.day_keys()
     cells = prepared.cells[region_id]
     in_domain = cells >= 0
-    records = np.unique(keys[in_domain])
+    records = distinct(keys[in_domain])
     visit_days = records
     records = records[in_periods(records, allowed)]
     chosen = in_domain & np.isin(keys, records)
@@ -91,7 +91,7 @@ def _area_pairs(
     if "area" not in {block.name for block in family.blocks}:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     block = family.block("area")
-    slots = pd.Index(block.labels).get_indexer(prepared.municipality).astype(np.int64)
+    slots = label_positions(prepared.municipality, block.labels)
     chosen = (slots >= 0) & np.isin(keys, records)
     pair_keys, pair_slots = top_k_pairs(keys[chosen], slots[chosen], block.cap)
     return pair_keys, pair_slots + family.block_offset("area")
@@ -101,7 +101,7 @@ def _hour_pairs(
     family: ViewFamily, keys: npt.NDArray[np.int64], seconds: npt.NDArray[np.int64]
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     hours = seconds // SECONDS_PER_HOUR
-    pairs = np.unique(keys * 24 + hours)
+    pairs = distinct(keys * 24 + hours)
     return pairs // 24, pairs % 24 + family.block_offset("hour")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from fractions import Fraction
 
 import jismesh.utils as jismesh
@@ -87,14 +86,14 @@ def test_scalar_and_vector_agree_including_edges(level: int) -> None:
     assert mesh.points_to_codes(np.array(lats), np.array(lons), level).tolist() == expected
 
 
-def test_million_points_vectorise_quickly() -> None:
-    """10^6 points take well under the time a Python loop would (generous bound: shared CPU)."""
+def test_million_points_vectorise() -> None:
+    """10^6 points vectorise in one call, agreeing with the scalar path on a sample (speed: bench/)."""
     rng = np.random.default_rng(7)
     lats, lons = rng.uniform(24, 46, 1_000_000), rng.uniform(123, 154, 1_000_000)
-    started = time.perf_counter()
     codes = mesh.points_to_codes(lats, lons, 6)
-    assert time.perf_counter() - started < 3.0
     assert codes.shape == (1_000_000,)
+    for i in rng.integers(0, 1_000_000, 50):
+        assert str(codes[i]) == mesh.point_to_code(float(lats[i]), float(lons[i]), 6)
 
 
 # --- edges --------------------------------------------------------------------------------------

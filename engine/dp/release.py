@@ -1,0 +1,242 @@
+"""The Release: one published set of DP values with everything needed to read them honestly.
+
+A :class:`Release` is what the carrier publishes after decrypting and post-processing (DESIGN §3,
+step C3) and what the ledger stores and the dashboard reads. It is frozen and validated when built,
+so a malformed release cannot exist: a suppressed value has no number (``None``) and no interval,
+every published value is at least the threshold, and the privacy parameters are consistent
+(checked by building their :class:`~engine.dp.accounting.PrivacyCost`).
+
+Map of the module:
+
+* :class:`Release` — values, suppression flags, 95 % half-widths, row labels (the mesh cell, area
+  or group of each value) and their column names, the DP parameters, the threshold, the query
+  spec (JSON-able), ``created_at`` (ISO 8601, UTC) and ``release_id``;
+* :meth:`Release.to_frame`, :meth:`Release.to_json` / :meth:`Release.from_json` (an exact round
+  trip), :meth:`Release.write` (CSV, Parquet, GeoJSON or JSON by extension; see
+  :mod:`engine.dp.export`);
+* :func:`build_release` — post-processes decrypted noisy integers and assembles the release.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeGuard
+
+import pandas as pd
+import shapely
+
+from engine.dp.accounting import MechanismKind, PrivacyCost
+from engine.dp.mechanisms import NoiseMechanism
+from engine.dp.postprocess import DEFAULT_THRESHOLD, check_threshold, postprocess
+from engine.errors import ConfigError, InputError, IntegrityError
+
+__all__ = ["RELEASE_FORMAT", "RESERVED_COLUMNS", "Label", "Release", "build_release"]
+
+RELEASE_FORMAT = "crossmesh.release/1"
+RESERVED_COLUMNS = ("value", "suppressed", "ci95")  # the frame's own columns, not label names
+Label = str | int
+
+
+def _utc_now() -> str:
+    """The current time as ISO 8601 in UTC, to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _new_release_id() -> str:
+    """A random identifier: it must not encode the query or the data."""
+    return uuid.uuid4().hex
+
+
+def _canonical_json(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """A JSON-able copy of ``spec`` with sorted keys, so the round trip is exact."""
+    if not isinstance(spec, Mapping):
+        raise InputError("query spec must be a mapping", field="query_spec")
+    try:
+        canonical: dict[str, Any] = json.loads(json.dumps(spec, sort_keys=True, allow_nan=False))
+    except (TypeError, ValueError) as error:
+        raise InputError(f"query spec must be JSON-able: {error}", field="query_spec") from None
+    return canonical
+
+
+@dataclass(frozen=True)
+class Release:
+    """A published DP release; index ``i`` of every per-value tuple describes the same value."""
+
+    values: tuple[int | None, ...]
+    suppressed: tuple[bool, ...]
+    ci95: tuple[int | None, ...]
+    row_labels: tuple[tuple[Label, ...], ...]
+    label_names: tuple[str, ...]
+    mechanism: MechanismKind
+    epsilon: float
+    delta: float
+    rho: float
+    threshold: int
+    query_spec: Mapping[str, Any]
+    created_at: str = field(default_factory=_utc_now)
+    release_id: str = field(default_factory=_new_release_id)
+
+    def __post_init__(self) -> None:
+        for name in ("values", "suppressed", "ci95", "label_names"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        object.__setattr__(self, "row_labels", tuple(tuple(row) for row in self.row_labels))
+        object.__setattr__(self, "query_spec", _canonical_json(self.query_spec))
+        object.__setattr__(self, "threshold", check_threshold(self.threshold))
+        self._check_labels()
+        self._check_values()
+        PrivacyCost(self.rho, self.epsilon, self.delta, self.mechanism)  # validates all four
+        for name in ("epsilon", "delta", "rho"):
+            object.__setattr__(self, name, float(getattr(self, name)))
+        self._check_identity()
+
+    def _check_labels(self) -> None:
+        """Label names are distinct non-empty strings; every row has one label per name."""
+        names = self.label_names
+        distinct = len(set(names)) == len(names)
+        if not (distinct and all(isinstance(name, str) and name for name in names)):
+            raise InputError("label names must be distinct non-empty strings", field="label_names")
+        if set(names) & set(RESERVED_COLUMNS):
+            raise InputError(f"label names must not be {RESERVED_COLUMNS}", field="label_names")
+        for row in self.row_labels:
+            if len(row) != len(names) or not all(_is_label(label) for label in row):
+                raise InputError(
+                    f"every row needs {len(names)} labels, each a string or an integer",
+                    field="row_labels",
+                )
+
+    def _check_values(self) -> None:
+        """Per-value tuples align; suppressed ⇔ no value ⇔ no interval; values ≥ threshold."""
+        if not len(self.values) == len(self.suppressed) == len(self.ci95) == len(self.row_labels):
+            raise InputError("values, suppressed, ci95 and row_labels must have the same length")
+        rows = zip(self.values, self.suppressed, self.ci95, strict=True)
+        for position, (value, hidden, half_width) in enumerate(rows):
+            if hidden is not True and hidden is not False:
+                raise InputError(f"suppression flag {position} must be a bool", field="suppressed")
+            if hidden != (value is None) or hidden != (half_width is None):
+                raise InputError(
+                    f"value {position}: a suppressed value has neither a number nor an interval",
+                    field="values",
+                )
+            if not hidden and not (_is_count(value) and value >= self.threshold):
+                raise InputError(
+                    f"value {position} must be an integer at least the threshold", field="values"
+                )
+            if not hidden and not _is_count(half_width):
+                raise InputError(f"ci95 {position} must be a non-negative integer", field="ci95")
+
+    def _check_identity(self) -> None:
+        """``created_at`` is ISO 8601 in UTC; ``release_id`` is a non-empty string."""
+        try:
+            moment = datetime.fromisoformat(self.created_at)
+        except (TypeError, ValueError):
+            raise InputError("created_at must be an ISO 8601 time", field="created_at") from None
+        offset = moment.utcoffset()
+        if offset is None or offset.total_seconds() != 0:
+            raise InputError("created_at must be in UTC (+00:00)", field="created_at")
+        if not isinstance(self.release_id, str) or not self.release_id.strip():
+            raise InputError("release_id must be a non-empty string", field="release_id")
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per value: the label columns, ``value`` and ``ci95`` (NA when suppressed),
+        ``suppressed``."""
+        columns: dict[str, Any] = {
+            name: [row[index] for row in self.row_labels]
+            for index, name in enumerate(self.label_names)
+        }
+        columns["value"] = pd.array(self.values, dtype="Int64")
+        columns["suppressed"] = pd.array(self.suppressed, dtype=bool)
+        columns["ci95"] = pd.array(self.ci95, dtype="Int64")
+        return pd.DataFrame(columns)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field as JSON-able Python values, tagged with :data:`RELEASE_FORMAT`."""
+        return {"format": RELEASE_FORMAT, **asdict(self)}
+
+    def to_json(self) -> str:
+        """The release as JSON; :meth:`from_json` gives back an equal release."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, allow_nan=False, indent=1)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Release:
+        """Read a release written by :meth:`to_json`."""
+        try:
+            data = json.loads(text)
+        except ValueError:
+            message = "release JSON cannot be parsed; restore it from the ledger"
+            raise IntegrityError(message) from None
+        if not isinstance(data, dict) or data.pop("format", None) != RELEASE_FORMAT:
+            raise IntegrityError(f"not a release: expected format {RELEASE_FORMAT!r}")
+        expected = set(cls.__dataclass_fields__)
+        if set(data) != expected:
+            raise IntegrityError(f"release JSON must have exactly the fields {sorted(expected)}")
+        try:
+            return cls(**data)
+        except (InputError, TypeError) as error:
+            raise IntegrityError(f"release JSON does not hold a valid release: {error}") from None
+
+    def write(
+        self,
+        path: str | Path,
+        *,
+        geometry: Callable[[Mapping[str, Label]], shapely.Geometry] | None = None,
+    ) -> Path:
+        """Write by extension (.csv, .parquet, .geojson, .json) with metadata beside it."""
+        from engine.dp.export import write_release  # export needs Release: imported lazily
+
+        return write_release(self, Path(path), geometry=geometry)
+
+
+def _is_label(label: object) -> bool:
+    """A label is a string or an integer (a bool is neither)."""
+    return isinstance(label, str) or (isinstance(label, int) and not isinstance(label, bool))
+
+
+def _is_count(value: object) -> TypeGuard[int]:
+    """A non-negative Python integer (a bool is not one)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def build_release(
+    noisy: Iterable[int],
+    mechanism: NoiseMechanism,
+    cost: PrivacyCost,
+    *,
+    row_labels: Sequence[Sequence[Label]],
+    label_names: Sequence[str],
+    query_spec: Mapping[str, Any],
+    threshold: int = DEFAULT_THRESHOLD,
+    release_id: str | None = None,
+    created_at: str | None = None,
+) -> Release:
+    """Post-process decrypted noisy integers and assemble the :class:`Release`.
+
+    ``cost`` is what the ledger charged; the mechanism that drew the noise must be of the same
+    kind and must not spend more than it (ρ for gaussian, ε for laplace).
+    """
+    if mechanism.kind != cost.mechanism or mechanism.cost > cost.budget:
+        raise ConfigError(
+            f"the {mechanism.kind} noise spends more than the {cost.mechanism} cost charged for "
+            "it; calibrate the mechanism from the charged cost (mechanism_for)"
+        )
+    processed = postprocess(noisy, threshold=threshold)
+    half_width = mechanism.ci95
+    return Release(
+        values=processed.values,
+        suppressed=processed.suppressed,
+        ci95=tuple(None if hidden else half_width for hidden in processed.suppressed),
+        row_labels=tuple(tuple(row) for row in row_labels),
+        label_names=tuple(label_names),
+        mechanism=cost.mechanism,
+        epsilon=cost.epsilon,
+        delta=cost.delta,
+        rho=cost.rho,
+        threshold=threshold,
+        query_spec=query_spec,
+        created_at=created_at or _utc_now(),
+        release_id=release_id or _new_release_id(),
+    )

@@ -1,0 +1,122 @@
+"""Loading a party's whole input folder: the airline's three tables, the carrier's two.
+
+Each party keeps its files in its own folder (``DIR/airline/``, ``DIR/carrier/``; see
+``docs/data-formats.md``); either the party folder or its parent may be given. Each table is
+``NAME.csv`` or ``NAME.parquet`` (not both). Tables are loaded in dependency order, so that a
+boarding or donation is kept only if its member was accepted, and an observation only if its
+subscriber was.
+
+Map: :class:`AirlineInputs` / :func:`load_airline`, :class:`CarrierInputs` / :func:`load_carrier`,
+and :func:`find_table`, which locates one table's file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from engine.errors import InputError
+from engine.inputs.loading import empty_frame, load_table
+from engine.inputs.report import ValidationReport
+from engine.inputs.schemas import (
+    BOARDINGS,
+    DONATIONS,
+    MEMBERS,
+    OBSERVATIONS,
+    SUBSCRIBERS,
+    TableSchema,
+)
+
+__all__ = ["AirlineInputs", "CarrierInputs", "find_table", "load_airline", "load_carrier"]
+
+
+@dataclass(frozen=True)
+class AirlineInputs:
+    """The airline's validated tables and one report per file read (members first)."""
+
+    members: pd.DataFrame
+    boardings: pd.DataFrame
+    donations: pd.DataFrame
+    reports: tuple[ValidationReport, ...]
+
+    def __post_init__(self) -> None:
+        if "phone_e164" not in self.members.columns:
+            raise ValueError("airline members must carry normalised phone numbers (phone_e164)")
+
+
+@dataclass(frozen=True)
+class CarrierInputs:
+    """The carrier's validated tables and one report per file read (subscribers first)."""
+
+    subscribers: pd.DataFrame
+    observations: pd.DataFrame
+    reports: tuple[ValidationReport, ...]
+
+    def __post_init__(self) -> None:
+        if "phone_e164" not in self.subscribers.columns:
+            raise ValueError("carrier subscribers must carry normalised phone numbers (phone_e164)")
+
+
+def find_table(folder: Path, schema: TableSchema, *, required: bool = True) -> Path | None:
+    """Return the path of ``schema``'s file in ``folder`` (``.csv`` or ``.parquet``).
+
+    Returns ``None`` for an absent optional table; raises :class:`InputError` for an absent
+    required one or when both formats are present.
+    """
+    found = [folder / name for name in schema.file_names() if (folder / name).is_file()]
+    csv_name, parquet_name = schema.file_names()
+    if len(found) > 1:
+        raise InputError(f"both {csv_name} and {parquet_name} are in {folder}; keep only one")
+    if not found and required:
+        raise InputError(
+            f"expected {csv_name} or {parquet_name} in {folder}; put the {schema.name} table "
+            "there (see docs/data-formats.md)"
+        )
+    return found[0] if found else None
+
+
+def _party_folder(folder: Path, party: str, anchor: TableSchema) -> Path:
+    """The folder holding the party's files: ``folder`` itself, or ``folder/party``."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"the folder {folder} does not exist; give the {party} input folder")
+    has_anchor = any((folder / name).is_file() for name in anchor.file_names())
+    nested = folder / party
+    return nested if not has_anchor and nested.is_dir() else folder
+
+
+def load_airline(folder: Path) -> AirlineInputs:
+    """Load ``members``, ``boardings`` and (optional) ``donations`` from the airline folder."""
+    folder = _party_folder(folder, "airline", MEMBERS)
+    members = load_table(_required(folder, MEMBERS), MEMBERS)
+    member_ids = members.frame["member_id"]
+    boardings = load_table(_required(folder, BOARDINGS), BOARDINGS, known_ids=member_ids)
+    reports = [members.report, boardings.report]
+    donations_path = find_table(folder, DONATIONS, required=False)
+    donations = empty_frame(DONATIONS)
+    if donations_path is not None:
+        loaded = load_table(donations_path, DONATIONS, known_ids=member_ids)
+        donations = loaded.frame
+        reports.append(loaded.report)
+    return AirlineInputs(members.frame, boardings.frame, donations, tuple(reports))
+
+
+def load_carrier(folder: Path) -> CarrierInputs:
+    """Load ``subscribers`` and ``observations`` from the carrier folder."""
+    folder = _party_folder(folder, "carrier", SUBSCRIBERS)
+    subscribers = load_table(_required(folder, SUBSCRIBERS), SUBSCRIBERS)
+    observations = load_table(
+        _required(folder, OBSERVATIONS),
+        OBSERVATIONS,
+        known_ids=subscribers.frame["subscriber_id"],
+    )
+    reports = (subscribers.report, observations.report)
+    return CarrierInputs(subscribers.frame, observations.frame, reports)
+
+
+def _required(folder: Path, schema: TableSchema) -> Path:
+    path = find_table(folder, schema)
+    assert path is not None  # find_table raises for an absent required table
+    return path

@@ -1,0 +1,26 @@
+"""Keeps engine.crypto's curated __all__ honest."""
+
+from __future__ import annotations
+
+import importlib
+
+import engine.crypto
+
+MODULES = ("blinding", "packing", "paillier", "residues")
+
+
+def test_every_exported_name_exists_and_is_sorted() -> None:
+    """Each name in engine.crypto.__all__ resolves, and the list is sorted without duplicates."""
+    exported = engine.crypto.__all__
+    assert all(hasattr(engine.crypto, name) for name in exported)
+    assert exported == sorted(set(exported), key=lambda name: (not name.isupper(), name))
+
+
+def test_package_exports_come_from_the_modules_public_names() -> None:
+    """Everything the package exports is public in the module that defines it."""
+    public = set()
+    for module_name in MODULES:
+        module = importlib.import_module(f"engine.crypto.{module_name}")
+        assert all(hasattr(module, name) for name in module.__all__)
+        public.update(module.__all__)
+    assert set(engine.crypto.__all__) <= public

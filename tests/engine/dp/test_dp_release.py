@@ -1,0 +1,137 @@
+"""Tests of the Release value: building, validation, frame and JSON (engine.dp.release)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from engine.dp.accounting import PrivacyCost
+from engine.dp.bounds import ContributionBounds
+from engine.dp.mechanisms import NoiseMechanism, mechanism_for
+from engine.dp.release import RELEASE_FORMAT, Release, build_release
+from engine.errors import ConfigError, InputError, IntegrityError
+
+BOUNDS = ContributionBounds(max_groups=3, max_records_per_group=1, max_nonzero_per_record=2)
+COST = PrivacyCost.from_epsilon(1.0)
+MECHANISM = mechanism_for(COST, BOUNDS)
+SPEC = {"view": "presence", "region": "east_hokkaido", "days": (0, 1, 2), "level": 2}
+
+
+def sample_release(**changes: Any) -> Release:
+    """A small release by day offset and municipality, with two suppressed values."""
+    arguments: dict[str, Any] = {
+        "row_labels": [(0, "01206"), (0, "01207"), (1, "01206"), (1, "01207")],
+        "label_names": ["day_offset", "municipality_code"],
+        "query_spec": SPEC,
+    }
+    arguments.update(changes)
+    return build_release([42, 3, -8, 1500], MECHANISM, COST, **arguments)
+
+
+def test_build_release_post_processes_and_attaches_intervals() -> None:
+    """Published values carry the mechanism's 95 % half-width; suppressed ones carry nothing."""
+    release = sample_release()
+    assert release.values == (42, None, None, 1500)
+    assert release.suppressed == (False, True, True, False)
+    assert release.ci95 == (MECHANISM.ci95, None, None, MECHANISM.ci95)
+    assert (release.epsilon, release.delta, release.rho) == (1.0, 1e-6, COST.rho)
+    assert (release.mechanism, release.threshold) == ("gaussian", 10)
+
+
+def test_json_round_trip_is_exact() -> None:
+    """from_json(to_json()) equals the release, and writing it again gives the same text."""
+    release = sample_release()
+    text = release.to_json()
+    again = Release.from_json(text)
+    assert again == release
+    assert again.to_json() == text
+    assert json.loads(text)["format"] == RELEASE_FORMAT
+
+
+def test_query_spec_is_stored_as_canonical_json() -> None:
+    """Tuples become lists and keys are sorted, so the spec survives JSON unchanged."""
+    spec = sample_release().query_spec
+    assert spec == {"days": [0, 1, 2], "level": 2, "region": "east_hokkaido", "view": "presence"}
+    assert list(spec) == sorted(spec)
+
+
+def test_created_at_is_utc_and_release_ids_differ() -> None:
+    """created_at is ISO 8601 with a zero offset; each release gets its own ID."""
+    first, second = sample_release(), sample_release()
+    assert first.created_at.endswith("+00:00")
+    assert first.release_id != second.release_id
+
+
+def test_to_frame_has_labels_values_flags_and_intervals() -> None:
+    """The frame has one row per value and NA where a value is suppressed."""
+    frame = sample_release().to_frame()
+    assert list(frame.columns) == ["day_offset", "municipality_code", "value", "suppressed", "ci95"]
+    assert frame["value"].dtype == "Int64" and frame["ci95"].dtype == "Int64"
+    assert frame["value"].isna().tolist() == [False, True, True, False]
+    assert frame["suppressed"].tolist() == [False, True, True, False]
+    assert frame.loc[3, "value"] == 1500
+    assert frame["municipality_code"].tolist() == ["01206", "01207", "01206", "01207"]
+    assert pd.api.types.is_integer_dtype(frame["day_offset"])
+
+
+def test_a_mechanism_that_spends_more_than_charged_is_refused() -> None:
+    """Noise calibrated to a larger budget than the ledger charged cannot be released."""
+    greedy = NoiseMechanism("gaussian", MECHANISM.scale / 2, BOUNDS)
+    with pytest.raises(ConfigError, match="spends more"):
+        build_release([20], greedy, COST, row_labels=[("a",)], label_names=["x"], query_spec={})
+    laplace = mechanism_for(PrivacyCost.from_epsilon(1.0, mechanism="laplace"), BOUNDS)
+    with pytest.raises(ConfigError):
+        build_release([20], laplace, COST, row_labels=[("a",)], label_names=["x"], query_spec={})
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"values": (42, 5, None, 1500)},  # a value where it is suppressed
+        {"values": (9, None, None, 1500), "suppressed": (False, True, True, False)},  # below 10
+        {"ci95": (None, None, None, 3)},  # no interval on a published value
+        {"suppressed": (0, 1, 1, 0)},  # flags must be bools
+        {"label_names": ("value", "municipality_code")},  # reserved column
+        {"label_names": ("x", "x")},
+        {"row_labels": ((0,), (0,), (1,), (1,))},  # too few labels per row
+        {"row_labels": ((0, 1.5), (0, "a"), (1, "a"), (1, "b"))},  # float label
+        {"values": (42, None, None)},  # lengths differ
+        {"created_at": "2025-01-01T09:00:00+09:00"},
+        {"created_at": "yesterday"},
+        {"release_id": " "},
+        {"delta": 0.0},
+        {"query_spec": {"when": object()}},
+        {"query_spec": {"x": float("nan")}},
+    ],
+)
+def test_malformed_releases_cannot_be_built(changes: dict[str, Any]) -> None:
+    """Every release invariant is checked on construction."""
+    with pytest.raises(InputError):
+        replace(sample_release(), **changes)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "not json",
+        "[]",
+        json.dumps({"format": "something/else"}),
+        json.dumps({"format": RELEASE_FORMAT, "values": []}),
+    ],
+)
+def test_unreadable_release_json_raises_integrity_error(text: str) -> None:
+    """JSON that is not a release is reported as an integrity problem."""
+    with pytest.raises(IntegrityError):
+        Release.from_json(text)
+
+
+def test_tampered_release_json_raises_integrity_error() -> None:
+    """A stored release edited to show a suppressed value fails to load."""
+    data = json.loads(sample_release().to_json())
+    data["values"][1] = 3
+    with pytest.raises(IntegrityError, match="suppressed"):
+        Release.from_json(json.dumps(data))
