@@ -20,21 +20,27 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import gmpy2
+import numpy as np
+import numpy.typing as npt
 
 from engine.atomic import atomic_write_text
 from engine.cohorts import Cohort
 from engine.crypto.blinding import BlindingKey, JoinKey, check_points
+from engine.crypto.packing import SlotCodec
 from engine.crypto.paillier import Encryptor, public_key_from_bytes
 from engine.errors import ConfigError, InputError, ProtocolError
+from engine.layout import SLOT_BITS, Segment
 from engine.messages import (
     POINT_BYTES,
     ActivePartitions,
     BlindedCohort,
     EncryptedPartition,
+    NoisedSums,
     PartitionReceipt,
     PublicKeyAnnouncement,
     ReblindedCohort,
@@ -284,10 +290,64 @@ class AirlineEnv:
             cohort.family, cohort.label_names, labels, tuple(sums), pending.too_small
         )
 
+    # -- A4 ---------------------------------------------------------------------------------
+    def add_noise(
+        self,
+        sums: EncryptedSums,
+        noise: npt.NDArray[np.int64],
+        segments: Sequence[Segment],
+        *,
+        release_id: str,
+        spec_hash: str,
+    ) -> NoisedSums:
+        """Add encrypted noise (groups × slots) to the sums and re-randomise them (A4).
+
+        ``g^m = 1 + m·n`` adds the packed noise homomorphically; multiplying by a fresh, uniformly
+        random n-th residue then re-randomises, so the carrier — who can factor ``n`` — cannot
+        link the result to the records it encrypted.
+        """
+        encryptor = self.encryptor()
+        codec = SlotCodec.for_modulus(int(encryptor.n), SLOT_BITS)
+        if noise.shape[0] != len(sums.ciphertexts):
+            raise ProtocolError("one noise vector per group is needed")
+        n, nsquare = int(encryptor.n), int(encryptor.nsquare)
+        blobs = []
+        for ciphertexts, group_noise in zip(sums.ciphertexts, noise, strict=True):
+            plaintexts = noise_plaintexts(codec, group_noise, segments)
+            noised = [
+                encryptor.rerandomize(c * (1 + m * n) % nsquare)
+                for c, m in zip(ciphertexts, plaintexts, strict=True)
+            ]
+            blobs.append(encryptor.to_bytes(noised))
+        per_group = len(sums.ciphertexts[0]) if sums.ciphertexts else 0
+        return NoisedSums(
+            release_id,
+            spec_hash,
+            encryptor.ciphertext_bytes,
+            per_group,
+            tuple(segment.length for segment in segments),
+            sums.labels,
+            b"".join(blobs),
+        )
+
     def _ciphertexts_per_record(self, family: str, active: tuple[str, ...]) -> int:
         if not active:
             raise ConfigError(f"no carrier partitions for view family {family}")
         return read_partition(self._family_dir(family) / f"{active[0]}.part").ciphertexts_per_record
+
+
+def noise_plaintexts(
+    codec: SlotCodec, noise: npt.NDArray[np.int64], segments: Sequence[Segment]
+) -> list[int]:
+    """One group's noise vector packed segment by segment, each slot offset by ``B``."""
+    pieces: list[int] = []
+    start = 0
+    for segment in segments:
+        pieces += codec.pack_noise(noise[start : start + segment.length])
+        start += segment.length
+    if start != len(noise):
+        raise ProtocolError(f"noise vector of {len(noise)} slots for segments of {start}")
+    return pieces
 
 
 def _partial_task(

@@ -32,12 +32,13 @@ from engine.crypto.blinding import BlindingKey
 from engine.crypto.packing import SlotCodec
 from engine.crypto.paillier import CiphertextSpace, PaillierKeys, public_key_to_bytes
 from engine.errors import IntegrityError, ProtocolError
-from engine.layout import PackedLayout
+from engine.layout import SLOT_BITS, PackedLayout
 from engine.messages import (
     POINT_BYTES,
     ActivePartitions,
     BlindedCohort,
     EncryptedPartition,
+    NoisedSums,
     PartitionReceipt,
     PublicKeyAnnouncement,
     ReblindedCohort,
@@ -51,7 +52,6 @@ from geo.areas import AreaMap
 __all__ = ["CarrierEnv", "IngestSummary"]
 
 CHUNK_RECORDS = 2000
-DEFAULT_SLOT_BITS = 24
 DEFAULT_BUCKETS = 4
 
 Progress = Callable[[str, int, int], None]
@@ -84,7 +84,7 @@ class CarrierEnv:
         folder: PartyFolder,
         *,
         key_bits: int = 2048,
-        slot_bits: int = DEFAULT_SLOT_BITS,
+        slot_bits: int = SLOT_BITS,
         buckets: int = DEFAULT_BUCKETS,
         runner: Runner | None = None,
         allow_unnoised_decryption: bool = False,
@@ -274,6 +274,49 @@ class CarrierEnv:
         return ReblindedCohort(cohort.request_id, tuple(groups))
 
     # -- C3 ---------------------------------------------------------------------------------
+    @property
+    def _decrypted_log(self) -> Path:
+        return self.folder.path("decrypted_releases.json")
+
+    def decrypt_noised(
+        self, message: NoisedSums, authorised: Callable[[str, str], bool]
+    ) -> list[np.ndarray]:
+        """Decrypt noised sums once per ledger reservation; per group, the slot values (C3).
+
+        ``authorised(release_id, spec_hash)`` asks the ledger whether that reservation is live.
+        A sum without the noise offset decodes far below zero and is refused.
+        """
+        used = (
+            set(json.loads(self._decrypted_log.read_text()))
+            if self._decrypted_log.exists()
+            else set()
+        )
+        if message.release_id in used:
+            raise ProtocolError(f"release {message.release_id} was already decrypted once")
+        if not authorised(message.release_id, message.spec_hash):
+            raise ProtocolError("the ledger has no live reservation for these sums; not decrypting")
+        atomic_write_text(self._decrypted_log, json.dumps(sorted(used | {message.release_id})))
+        ciphertexts = self.space.from_bytes(message.ciphertexts)
+        per_group = message.ciphertexts_per_group
+        groups = []
+        for start in range(0, len(ciphertexts), per_group or 1):
+            plaintexts = self.keys.decrypt_many(ciphertexts[start : start + per_group])
+            groups.append(self._unpack_noised(plaintexts, message.segment_lengths))
+        return groups
+
+    def _unpack_noised(self, plaintexts: list[int], lengths: tuple[int, ...]) -> np.ndarray:
+        values, start = [], 0
+        for length in lengths:
+            count = self.codec.plaintexts_for(length)
+            values.append(self.codec.unpack(plaintexts[start : start + count], 1, length=length))
+            start += count
+        vector = np.concatenate(values).astype(np.int64) if values else np.zeros(0, np.int64)
+        if len(vector) and vector.min() < -self.codec.noise_offset // 2:
+            raise ProtocolError(
+                "the carrier refuses to decrypt a sum to which no DP noise was added"
+            )
+        return vector
+
     def decrypt_unnoised(self, ciphertexts: list[int], length: int) -> np.ndarray:
         """Decrypt and unpack a sum without noise — only where explicitly allowed (tests)."""
         if not self._allow_unnoised:

@@ -10,12 +10,15 @@ to run the parties apart.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
 
+from engine.errors import ProtocolError
 from engine.messages import Message, decode_message, encode_message
 
 __all__ = ["Channel", "Transcript", "TranscriptEntry"]
 
 PARTIES = ("airline", "carrier")
+M = TypeVar("M", bound=Message)
 
 
 @dataclass(frozen=True)
@@ -45,11 +48,14 @@ class Channel:
     def __init__(self, transcript: Transcript | None = None) -> None:
         self.transcript = transcript
 
-    def deliver(self, sender: str, receiver: str, message: Message) -> Message:
-        """Serialise ``message``, record it, and hand the receiver a decoded copy."""
+    def deliver(self, sender: str, receiver: str, message: M) -> M:
+        """Serialise ``message``, record it, and hand the receiver a decoded copy of its type."""
         if {sender, receiver} != set(PARTIES):
             raise ValueError(f"a message goes between {PARTIES}, not {sender!r} → {receiver!r}")
         blob = encode_message(message)
         if self.transcript is not None:
             self.transcript.entries.append(TranscriptEntry(sender, receiver, message.kind, blob))
-        return decode_message(blob)
+        received = decode_message(blob)
+        if type(received) is not type(message):
+            raise ProtocolError(f"a {message.kind} message arrived as {received.kind}")
+        return received

@@ -23,7 +23,11 @@ from engine.crypto.packing import SlotCodec
 from engine.errors import InputError
 from engine.views import ViewFamily
 
-__all__ = ["PackedLayout", "Segment", "segment_blocks"]
+__all__ = ["SLOT_BITS", "PackedLayout", "Segment", "segment_blocks"]
+
+# Slot width of the protocol: both parties pack with it. 24 bits hold counts and noise up to
+# 2^24 − 2^22 per slot with a 2^22 offset for negative noise (see engine.crypto.packing).
+SLOT_BITS = 24
 
 # Blocks packed together; any block not named here is a segment of its own.
 _SHARED_SEGMENTS: tuple[tuple[str, ...], ...] = (("demographic", "prior_visits"),)

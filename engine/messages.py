@@ -23,6 +23,7 @@ __all__ = [
     "BlindedCohort",
     "EncryptedPartition",
     "Message",
+    "NoisedSums",
     "PartitionReceipt",
     "PublicKeyAnnouncement",
     "ReblindedCohort",
@@ -128,6 +129,32 @@ class ReblindedCohort:
             _check_points("re-blinded group", group)
 
 
+@dataclass(frozen=True)
+class NoisedSums:
+    """A → C (A4): per group, encrypted sums with encrypted DP noise added, re-randomised.
+
+    ``release_id`` is the ledger reservation the noise was drawn for; the carrier decrypts a
+    reservation's sums once. ``segment_lengths`` gives the slots of each packed segment, in order
+    (public layout facts); ``labels`` are the release's row groups, public once released.
+    """
+
+    kind: ClassVar[str] = "noised_sums"
+    release_id: str
+    spec_hash: str
+    ciphertext_bytes: int
+    ciphertexts_per_group: int
+    segment_lengths: tuple[int, ...]
+    labels: tuple[tuple[str, ...], ...]
+    ciphertexts: bytes
+
+    def __post_init__(self) -> None:
+        expected = len(self.labels) * self.ciphertexts_per_group * self.ciphertext_bytes
+        if len(self.ciphertexts) != expected:
+            raise ProtocolError(
+                f"noised sums: {len(self.ciphertexts)} ciphertext bytes, expected {expected}"
+            )
+
+
 Message = (
     PublicKeyAnnouncement
     | EncryptedPartition
@@ -135,6 +162,7 @@ Message = (
     | ActivePartitions
     | BlindedCohort
     | ReblindedCohort
+    | NoisedSums
 )
 _TYPES: dict[str, type[Any]] = {
     cls.kind: cls
@@ -145,6 +173,7 @@ _TYPES: dict[str, type[Any]] = {
         ActivePartitions,
         BlindedCohort,
         ReblindedCohort,
+        NoisedSums,
     )
 }
 

@@ -13,12 +13,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from engine.airline import DEFAULT_MIN_GROUP_SIZE, AirlineEnv, EncryptedSums
 from engine.carrier import CarrierEnv, IngestSummary
 from engine.channel import Channel, Transcript
 from engine.cohorts import Cohort
 from engine.inputs import load_carrier
-from engine.messages import ActivePartitions, PartitionReceipt, PublicKeyAnnouncement
+from engine.messages import (
+    NoisedSums,
+)
 from engine.parallel import Runner
 from engine.views import view_families
 from engine.workspace import Workspace
@@ -70,7 +74,6 @@ class SecureSession:
         carrier_inputs = load_carrier(Path(data_dir) / "carrier")
         area_map = area_map or load_area_map(None)
         key = self.channel.deliver("carrier", "airline", self.carrier.public_key_message())
-        assert isinstance(key, PublicKeyAnnouncement)
         self.airline.receive_public_key(key)
         summary = self.carrier.ingest(
             carrier_inputs.subscribers, carrier_inputs.observations, area_map, progress
@@ -82,23 +85,25 @@ class SecureSession:
         """Send every unacknowledged partition, then tell the airline the active sets."""
         for partition in self.carrier.outgoing():
             received = self.channel.deliver("carrier", "airline", partition)
-            receipt = self.channel.deliver(
-                "airline",
-                "carrier",
-                self.airline.receive_partition(received),  # type: ignore[arg-type]
-            )
-            assert isinstance(receipt, PartitionReceipt)
+            stored = self.airline.receive_partition(received)
+            receipt = self.channel.deliver("airline", "carrier", stored)
             self.carrier.acknowledge(receipt)
         for family in view_families():
             active = self.channel.deliver(
                 "carrier", "airline", self.carrier.active_set(family.name)
             )
-            assert isinstance(active, ActivePartitions)
             self.airline.activate(active)
 
-    def encrypted_sums(self, cohort: Cohort) -> EncryptedSums:
-        """The encrypted per-group sums of ``cohort`` (A2 → C2 → A3)."""
+    def encrypted_sums(self, cohort: Cohort, span: tuple[int, int] | None = None) -> EncryptedSums:
+        """The encrypted per-group sums of ``cohort`` (A2 → C2 → A3), ciphertexts ``span``."""
         request, pending = self.airline.blind_cohort(cohort)
         received = self.channel.deliver("airline", "carrier", request)
-        reply = self.channel.deliver("carrier", "airline", self.carrier.reblind(received))  # type: ignore[arg-type]
-        return self.airline.sum_matches(reply, pending)  # type: ignore[arg-type]
+        reply = self.channel.deliver("carrier", "airline", self.carrier.reblind(received))
+        return self.airline.sum_matches(reply, pending, span)
+
+    def decrypt_noised(
+        self, noised: NoisedSums, authorised: Callable[[str, str], bool]
+    ) -> list[np.ndarray]:
+        """Send noised sums to the carrier and have it decrypt them (A4 → C3)."""
+        received = self.channel.deliver("airline", "carrier", noised)
+        return self.carrier.decrypt_noised(received, authorised)

@@ -45,18 +45,12 @@ def plan_donations(
     scale: Scale, people: People, trips: Trips, rng: np.random.Generator
 ) -> tuple[Donations, Trips]:
     """Draw the donations and return the trips with the donors' towns to visit."""
-    visitors = np.flatnonzero(people.is_member & (people.region == ""))
-    # People who travel to the regions are the ones who hear of their towns and donate.
-    travels = np.isin(visitors, trips.person[_eligible(trips, scale.days)])
-    share = scale.donor_share * np.where(travels, _TRAVELLER_FACTOR, 1 / _TRAVELLER_FACTOR)
-    donors = visitors[rng.random(visitors.size) < share]
+    donors = _donors(scale, people, trips, rng)
     trip_of = _follow_up_trips(trips, donors, scale.days, rng)
     followed = trip_of >= 0
-    town = np.full(trips.count, "", dtype="<U5")
     linked_town = np.asarray(
         [_town_in(rng, trips.region[t]) for t in trip_of[followed].tolist()], dtype="<U5"
     )
-    town[trip_of[followed]] = linked_town
     lead = rng.integers(_LEAD_DAYS[0], _LEAD_DAYS[1] + 1, size=int(followed.sum()))
     follow_day = np.maximum(trips.depart_day[trip_of[followed]] - lead, 0)
     free = np.concatenate(
@@ -65,14 +59,37 @@ def plan_donations(
     person = np.concatenate([donors[followed], free])
     municipality = np.concatenate([linked_town, _any_towns(rng, free.size)])
     day = np.concatenate([follow_day, rng.integers(0, scale.days, size=free.size)])
+    donations = _sorted_donations(person, municipality, day, _amounts(rng, person.size))
+    town = np.full(trips.count, "", dtype="<U5")
+    town[trip_of[followed]] = linked_town
+    return donations, trips.with_towns(town)
+
+
+def _donors(
+    scale: Scale, people: People, trips: Trips, rng: np.random.Generator
+) -> npt.NDArray[np.int64]:
+    """Visiting members who donate in the window, travellers to the regions twice as often."""
+    visitors = np.flatnonzero(people.is_member & (people.region == ""))
+    # People who travel to the regions are the ones who hear of their towns and donate.
+    travels = np.isin(visitors, trips.person[_eligible(trips, scale.days)])
+    share = scale.donor_share * np.where(travels, _TRAVELLER_FACTOR, 1 / _TRAVELLER_FACTOR)
+    return visitors[rng.random(visitors.size) < share]
+
+
+def _sorted_donations(
+    person: npt.NDArray[np.int64],
+    municipality: npt.NDArray[np.str_],
+    day: npt.NDArray[np.int64],
+    amount: npt.NDArray[np.int64],
+) -> Donations:
+    """Donations sorted by person, day and municipality."""
     order = np.lexsort((municipality, day, person))
-    donations = Donations(
+    return Donations(
         person=person[order].astype(np.int64),
         municipality=municipality[order],
         day=day[order].astype(np.int64),
-        amount_jpy=_amounts(rng, person.size)[order],
+        amount_jpy=amount[order],
     )
-    return donations, trips.with_towns(town)
 
 
 def _eligible(trips: Trips, window_days: int) -> npt.NDArray[np.bool_]:

@@ -27,12 +27,13 @@ import pandas as pd
 from engine.errors import InputError
 from sample_data import mess, party_tables
 from sample_data.donations import Donations, plan_donations
-from sample_data.itinerary import build_itineraries
+from sample_data.furusato_truth import furusato_groups
 from sample_data.movement import observe
+from sample_data.planner import build_itineraries
 from sample_data.scales import Scale, scale_named
 from sample_data.travel_calendar import DAY, TravelCalendar
 from sample_data.trips import Trips, plan_trips
-from sample_data.truth import ChunkInputs, chunk_truth, combine_truth, furusato_groups
+from sample_data.truth import ChunkInputs, chunk_truth, combine_truth
 from sample_data.world import People, build_people
 from sample_data.writer import observation_writer, write_csv, write_manifest
 
@@ -71,28 +72,16 @@ def generate(
     rngs = {
         part: np.random.default_rng(child) for part, child in zip(_PARTS, children, strict=True)
     }
-    calendar = TravelCalendar(chosen.start, chosen.days)
     progress(f"{chosen.name}: drawing {chosen.people:,} people, their trips and donations")
-    people = build_people(chosen, rngs["people"])
-    trips = plan_trips(chosen, calendar, people, rngs["trips"])
-    donations, trips = plan_donations(chosen, people, trips, rngs["donations"])
-    world = _World(chosen, seed, calendar, people, trips, donations)
-    progress("writing the airline's files")
+    world = _draw_world(chosen, seed, rngs)
+    progress("writing the airline's files and the subscribers")
     rows = _write_airline(out, world, rngs["airline"])
-    rows["carrier/subscribers.csv"] = write_csv(
-        out / "carrier" / "subscribers.csv",
-        mess.mess_subscribers(
-            party_tables.subscribers_table(people, rngs["carrier"]), rngs["carrier"]
-        ),
-    )
+    rows.update(_write_subscribers(out, world, rngs["carrier"]))
     observed, person_days, truth = _write_observations(out, world, progress)
     rows["carrier/observations.parquet"] = observed
     progress("writing the truth tables")
-    for name, frame in truth.items():
-        rows[f"truth/{name}.csv"] = write_csv(out / "truth" / f"{name}.csv", frame)
-    rows["truth/links.csv"] = write_csv(
-        out / "truth" / "links.csv", party_tables.links_table(people)
-    )
+    rows.update(_write_truth(out, world, truth))
+    # The manifest goes last: a folder with a manifest is a complete world.
     write_manifest(out / "manifest.json", _manifest(chosen, seed, rows, person_days))
     return GenerationSummary(chosen.name, seed, out, rows, person_days)
 
@@ -109,6 +98,15 @@ class _World:
     donations: Donations
 
 
+def _draw_world(scale: Scale, seed: int, rngs: dict[str, np.random.Generator]) -> _World:
+    """People, trips and donations of the whole world."""
+    calendar = TravelCalendar(scale.start, scale.days)
+    people = build_people(scale, rngs["people"])
+    trips = plan_trips(scale, calendar, people, rngs["trips"])
+    donations, trips = plan_donations(scale, people, trips, rngs["donations"])
+    return _World(scale, seed, calendar, people, trips, donations)
+
+
 def _write_airline(out: Path, world: _World, rng: np.random.Generator) -> dict[str, int]:
     """Write the airline's three files (with their mess); return rows per file."""
     people, calendar = world.people, world.calendar
@@ -122,6 +120,24 @@ def _write_airline(out: Path, world: _World, rng: np.random.Generator) -> dict[s
         ),
     }
     return {name: write_csv(out / name, frame) for name, frame in tables.items()}
+
+
+def _write_subscribers(out: Path, world: _World, rng: np.random.Generator) -> dict[str, int]:
+    """Write the carrier's subscriber file (with its mess); return its rows."""
+    frame = mess.mess_subscribers(party_tables.subscribers_table(world.people, rng), rng)
+    name = "carrier/subscribers.csv"
+    return {name: write_csv(out / name, frame)}
+
+
+def _write_truth(out: Path, world: _World, truth: dict[str, pd.DataFrame]) -> dict[str, int]:
+    """Write the truth tables and the identity links; return rows per file."""
+    rows = {
+        f"truth/{name}.csv": write_csv(out / "truth" / f"{name}.csv", frame)
+        for name, frame in truth.items()
+    }
+    links = party_tables.links_table(world.people)
+    rows["truth/links.csv"] = write_csv(out / "truth" / "links.csv", links)
+    return rows
 
 
 def _chunk_rng(seed: int, chunk: int) -> np.random.Generator:

@@ -57,6 +57,8 @@ def _with_mess(
     frame: pd.DataFrame, rng: np.random.Generator, breakers: list[Breaker]
 ) -> pd.DataFrame:
     """``frame`` with duplicates and one batch of malformed rows per breaker."""
+    if frame.empty:
+        return frame  # nothing to copy from (a chunk of people nobody observes)
     duplicates = frame.iloc[np.sort(rng.choice(len(frame), _count(len(frame), DUPLICATE_SHARE)))]
     malformed = [breaker(frame, rng) for breaker in breakers]
     return _scatter(frame, pd.concat([duplicates, *malformed], ignore_index=True), rng)

@@ -20,6 +20,7 @@ import pandas as pd
 from geo.places import ORIGIN_AIRPORTS, STUDY_AIRPORTS, region_of_airport
 from sample_data.donations import Donations
 from sample_data.flights import timetable
+from sample_data.furusato_truth import furusato_table
 from sample_data.location_class import classify_locations
 from sample_data.movement import Observations
 from sample_data.presence import Presence, compute_presence
@@ -34,7 +35,6 @@ __all__ = [
     "ChunkInputs",
     "chunk_truth",
     "combine_truth",
-    "furusato_groups",
 ]
 
 DAY_OFFSETS = (0, 1, 2)
@@ -87,7 +87,7 @@ def chunk_truth(inputs: ChunkInputs) -> dict[str, pd.DataFrame]:
         "hour_profile": _visits(arrivals, presence.hours, "hour"),
         "profile": _profile(_seen_on_arrival(arrivals, presence), inputs.people),
         "repeat": _repeat(_seen_on_arrival(arrivals, presence), presence),
-        "furusato": _furusato(
+        "furusato": furusato_table(
             inputs.donations, linked, presence.monthly, months, inputs.furusato_groups
         ),
         "preboarding": _preboarding(inputs, legs),
@@ -174,91 +174,6 @@ def _bucket(prior: npt.NDArray[np.int64]) -> npt.NDArray[np.str_]:
     for low, high, label in PRIOR_BUCKETS:
         labels[(prior >= low) & (prior <= high)] = label
     return labels
-
-
-def _furusato(
-    donations: Donations,
-    linked: npt.NDArray[np.int64],
-    monthly: pd.DataFrame,
-    months: list[str],
-    groups: pd.DataFrame,
-) -> pd.DataFrame:
-    """Visits to the municipality after a donation: donors against members who never donated.
-
-    ``groups`` lists every (municipality, month, month_offset, visit_month) of the whole world, so
-    that chunks without donors still report their comparison cohort.
-    """
-    given = pd.DataFrame(
-        {
-            "person": donations.person,
-            "municipality": donations.municipality,
-            "month": np.asarray(months)[donations.day],
-        }
-    )
-    given = given[given["person"].isin(linked)].drop_duplicates()
-    visits = monthly[monthly["person"].isin(linked)].rename(columns={"month": "visit_month"})
-    ever = given[["person", "municipality"]].drop_duplicates()
-    donor = _donor_cohort(given, visits, groups)
-    comparison = _comparison_cohort(ever, visits, groups, len(linked))
-    return pd.concat([donor, comparison], ignore_index=True)
-
-
-def _donor_cohort(given: pd.DataFrame, visits: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
-    """Per group and offset: donors, and donors seen in the municipality that month."""
-    keys = ["municipality", "month", "month_offset"]
-    size = given.groupby(["municipality", "month"]).size().rename("cohort_size")
-    seen = given.merge(groups, on=["municipality", "month"]).merge(
-        visits, on=["person", "municipality", "visit_month"]
-    )
-    visited = seen.groupby(keys).size().rename("visited")
-    frame = groups.join(size, on=["municipality", "month"]).join(visited, on=keys)
-    return _cohort_rows(frame, "donor")
-
-
-def _comparison_cohort(
-    ever: pd.DataFrame, visits: pd.DataFrame, groups: pd.DataFrame, linked_count: int
-) -> pd.DataFrame:
-    """Per group and offset: linked members who never donated to it, and those of them seen."""
-    never_size = linked_count - ever.groupby("municipality").size()
-    all_seen = visits.groupby(["municipality", "visit_month"]).size()
-    donors_seen = (
-        visits.merge(ever, on=["person", "municipality"])
-        .groupby(["municipality", "visit_month"])
-        .size()
-    )
-    never_seen = all_seen.sub(donors_seen, fill_value=0).rename("visited")
-    frame = groups.join(never_seen, on=["municipality", "visit_month"])
-    sizes = frame["municipality"].map(never_size)
-    frame["cohort_size"] = sizes.fillna(linked_count).astype(np.int64)
-    return _cohort_rows(frame, "comparison")
-
-
-def _cohort_rows(frame: pd.DataFrame, cohort: str) -> pd.DataFrame:
-    """The furusato columns for one cohort, zeros filled in."""
-    out = frame.assign(cohort=cohort)
-    out["visited"] = out["visited"].fillna(0).astype(np.int64)
-    out["cohort_size"] = out["cohort_size"].fillna(0).astype(np.int64)
-    return out[["municipality", "month", "cohort", "month_offset", "visited", "cohort_size"]]
-
-
-def furusato_groups(
-    donations: Donations, linked: npt.NDArray[np.bool_], months: list[str]
-) -> pd.DataFrame:
-    """Every (municipality, month) with a linked donor, with its offsets and visit months."""
-    donated = linked[donations.person]
-    pairs = pd.DataFrame(
-        {
-            "municipality": donations.municipality[donated],
-            "month": np.asarray(months)[donations.day[donated]],
-        }
-    ).drop_duplicates()
-    window = sorted(set(months))
-    rows = [
-        (town, month, offset, visit_month)
-        for town, month in pairs.itertuples(index=False)
-        for offset, visit_month in enumerate(window[window.index(month) :])
-    ]
-    return pd.DataFrame(rows, columns=["municipality", "month", "month_offset", "visit_month"])
 
 
 def _preboarding(inputs: ChunkInputs, legs: pd.DataFrame) -> pd.DataFrame:

@@ -61,13 +61,11 @@ def append_audit(
 
 
 def read_audit(connection: sqlite3.Connection, limit: int | None = None) -> list[AuditEntry]:
-    """The log, oldest first; with ``limit``, only the newest ``limit`` rows (still oldest first)."""
+    """The log, oldest first; with ``limit``, the newest ``limit`` rows, oldest first."""
     query = "SELECT id, at, actor, action, scope, spec_hash, rho, epsilon, delta, detail FROM audit"
     if limit is None:
         rows = connection.execute(query + " ORDER BY id").fetchall()
     else:
         rows = connection.execute(query + " ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
         rows.reverse()
-    return [
-        AuditEntry(row[0], row[1], row[2], AuditAction(row[3]), *row[4:]) for row in rows
-    ]
+    return [AuditEntry(row[0], row[1], row[2], AuditAction(row[3]), *row[4:]) for row in rows]

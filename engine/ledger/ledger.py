@@ -26,12 +26,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 
-from engine.errors import BudgetExceeded, ConfigError, InputError, ProtocolError
+from engine.errors import BudgetExceeded, ConfigError, InputError
 from engine.ledger import records
 from engine.ledger.audit import append_audit, join_scopes, read_audit
 from engine.ledger.connection import LedgerConnection
 from engine.ledger.epsilon import describe_rho
 from engine.ledger.holders import ProcessHolder, current_holder, holder_is_alive
+from engine.ledger.records import ChargeRequest, ScopeUnits, checked_scope
 from engine.ledger.schema import migrate
 from engine.ledger.values import (
     AuditAction,
@@ -55,11 +56,11 @@ LEDGER_FILE = "ledger.sqlite"
 DEFAULT_TOTAL_RHO = 0.5
 """Budget of a scope (one dataset pair × one calendar month) until someone sets another.
 
-ρ = 0.5 is ε ≈ 5.8 at δ = 1e-6 for everything released about one month of data: the order of
+ρ = 0.5 is ε ≈ 5.2 at δ = 1e-6 for everything released about one month of data: the order of
 magnitude of published deployments (the 2020 US Census redistricting data spent ρ ≈ 2.6 on persons),
-kept smaller because mobility data recur every month. It buys useful releases: one at ρ = 0.05 has
-discrete-Gaussian σ = Δ₂/√(2ρ) ≈ 3.2 for Δ₂ = 1, a 95 % error of about ±6 per cell, below the
-suppression threshold of 10; so about ten such releases fit into a month.
+kept smaller because mobility data recur every month. It buys useful releases: one at ρ = 0.05
+(ε ≈ 1.5) has discrete-Gaussian σ = Δ₂/√(2ρ) ≈ 3.2 for Δ₂ = 1, a 95 % error of about ±6 per
+cell, below the suppression threshold of 10; so about ten such releases fit into a month.
 """
 
 DEFAULT_WAIT_SECONDS = 30.0
@@ -90,13 +91,20 @@ class Ledger:
             default_total_rho, round_up=False, field="default_total_rho"
         )
         self._db = LedgerConnection(self.path)
-        with self._db.write() as connection:
-            migrate(connection)
+        try:
+            with self._db.write() as connection:
+                migrate(connection)
+        except BaseException:
+            self._db.close()
+            raise
 
     @classmethod
-    def in_workspace(cls, root: Path, **options: object) -> Ledger:
+    def in_workspace(
+        cls, root: Path, *, default_total_rho: float = DEFAULT_TOTAL_RHO, create: bool = True
+    ) -> Ledger:
         """The ledger of the workspace at ``root`` (``WS/ledger/ledger.sqlite``)."""
-        return cls(Workspace(Path(root)).ledger.path(LEDGER_FILE), **options)  # type: ignore[arg-type]
+        path = Workspace(Path(root)).ledger.path(LEDGER_FILE)
+        return cls(path, default_total_rho=default_total_rho, create=create)
 
     def close(self) -> None:
         """Close this process's connection (reopened on next use)."""
@@ -106,7 +114,10 @@ class Ledger:
         return self
 
     def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 
@@ -117,24 +128,28 @@ class Ledger:
         units = rho_to_units(total_rho, round_up=False, field="total_rho")
         check_actor(actor)
         with self._db.write() as connection:
-            before = records.status(connection, _checked_scope(scope), self._default_units)
+            before = self._units(connection, checked_scope(scope)).status()
             records.upsert_total(connection, scope, units, actor)
             append_audit(
-                connection, actor, AuditAction.SET_BUDGET, scope=str(scope),
-                rho=rho_from_units(units), detail=f"total ρ {before.total_rho:.6g} → {total_rho:.6g}",
-            )  # fmt: skip
-            return records.status(connection, scope, self._default_units)
+                connection,
+                actor,
+                AuditAction.SET_BUDGET,
+                scope=str(scope),
+                rho=rho_from_units(units),
+                detail=f"total ρ {before.total_rho:.6g} → {total_rho:.6g}",
+            )
+            return self._units(connection, scope).status()
 
     def budget(self, scope: Scope) -> BudgetStatus:
         """Total, spent (pending reservations included) and remaining ρ of ``scope``."""
         with self._db.read() as connection:
-            return records.status(connection, _checked_scope(scope), self._default_units)
+            return self._units(connection, checked_scope(scope)).status()
 
     def budgets(self) -> list[BudgetStatus]:
         """Every scope that was ever set or charged, in scope order."""
         with self._db.read() as connection:
             return [
-                records.status(connection, scope, self._default_units)
+                self._units(connection, scope).status()
                 for scope in records.known_scopes(connection)
             ]
 
@@ -151,7 +166,7 @@ class Ledger:
         decrypted); a refund would let a crash-and-retry loop average it away. Prefer
         :meth:`reserve_or_cached`, which also serves identical requests from the cache.
         """
-        request = _Request.build(spec_hash, scopes, rho, actor)
+        request = ChargeRequest.build(spec_hash, scopes, rho, actor)
         with self._db.write() as connection:
             outcome = self._charge(connection, request)
         if isinstance(outcome, BudgetExceeded):
@@ -173,7 +188,7 @@ class Ledger:
         release, then raise :class:`BudgetExceeded` saying so. A pending reservation of a process
         that has died stays spent, and the spec gets a new reservation.
         """
-        request = _Request.build(spec_hash, scopes, rho, actor)
+        request = ChargeRequest.build(spec_hash, scopes, rho, actor)
         deadline, delay = time.monotonic() + max(0.0, wait_seconds), _POLL_FIRST
         while True:
             with self._db.write() as connection:
@@ -194,10 +209,14 @@ class Ledger:
             records.check_committable(connection, reservation)
             release_id = records.insert_release(connection, reservation, release_json, summary)
             append_audit(
-                connection, reservation.actor, AuditAction.COMMIT,
-                scope=join_scopes(reservation.scopes), spec_hash=reservation.spec_hash,
-                rho=reservation.rho, detail=f"reservation {reservation.id} → release {release_id}",
-            )  # fmt: skip
+                connection,
+                reservation.actor,
+                AuditAction.COMMIT,
+                scope=join_scopes(reservation.scopes),
+                spec_hash=reservation.spec_hash,
+                rho=reservation.rho,
+                detail=f"reservation {reservation.id} → release {release_id}",
+            )
         return release_id
 
     def abandon(self, reservation: Reservation, reason: str) -> None:
@@ -205,10 +224,13 @@ class Ledger:
         with self._db.write() as connection:
             if records.mark_abandoned(connection, reservation.id):
                 append_audit(
-                    connection, reservation.actor, AuditAction.ABANDON,
-                    scope=join_scopes(reservation.scopes), spec_hash=reservation.spec_hash,
+                    connection,
+                    reservation.actor,
+                    AuditAction.ABANDON,
+                    scope=join_scopes(reservation.scopes),
+                    spec_hash=reservation.spec_hash,
                     detail=f"reservation {reservation.id} stays spent: {reason[:200]}",
-                )  # fmt: skip
+                )
 
     # -- releases and log ------------------------------------------------------------------------
 
@@ -231,76 +253,77 @@ class Ledger:
     def audit(self, limit: int | None = None) -> list[AuditEntry]:
         """The audit log, oldest first; with ``limit``, only the newest ``limit`` rows."""
         if limit is not None and (isinstance(limit, bool) or limit < 1):
-            raise InputError(f"limit must be a positive number of rows, not {limit!r}", field="limit")
+            raise InputError(
+                f"limit must be a positive number of rows, not {limit!r}", field="limit"
+            )
         with self._db.read() as connection:
             return read_audit(connection, limit)
 
     # -- inside one transaction ------------------------------------------------------------------
 
+    def _units(self, connection: sqlite3.Connection, scope: Scope) -> ScopeUnits:
+        return records.scope_units(connection, scope, self._default_units)
+
     def _serve_or_charge(
-        self, connection: sqlite3.Connection, request: _Request
+        self, connection: sqlite3.Connection, request: ChargeRequest
     ) -> Reservation | CachedRelease | BudgetExceeded | _InProgress:
         found = records.stored_release(connection, request.spec_hash)
         if found is not None:
             append_audit(
-                connection, request.actor, AuditAction.CACHE_HIT, scope=join_scopes(request.scopes),
-                spec_hash=request.spec_hash, rho=0.0, detail=f"served release {found[0]}; nothing spent",
-            )  # fmt: skip
+                connection,
+                request.actor,
+                AuditAction.CACHE_HIT,
+                scope=join_scopes(request.scopes),
+                spec_hash=request.spec_hash,
+                rho=0.0,
+                detail=f"served release {found[0]}; nothing spent",
+            )
             return CachedRelease(found[0], request.spec_hash, found[1])
         for reservation_id, holder, created in records.pending(connection, request.spec_hash):
             if holder_is_alive(holder, created):
                 return _InProgress(holder)
             records.mark_abandoned(connection, reservation_id)
             append_audit(
-                connection, request.actor, AuditAction.ABANDON, spec_hash=request.spec_hash,
+                connection,
+                request.actor,
+                AuditAction.ABANDON,
+                spec_hash=request.spec_hash,
                 detail=f"reservation {reservation_id} stays spent: its process is gone",
-            )  # fmt: skip
+            )
         return self._charge(connection, request)
 
     def _charge(
-        self, connection: sqlite3.Connection, request: _Request
+        self, connection: sqlite3.Connection, request: ChargeRequest
     ) -> Reservation | BudgetExceeded:
-        statuses = [records.status(connection, s, self._default_units) for s in request.scopes]
-        if any(records.remaining_units(s) < request.units for s in statuses):
-            for status in statuses:
+        budgets = [self._units(connection, scope) for scope in request.scopes]
+        if any(budget.remaining < request.units for budget in budgets):
+            for status in (budget.status() for budget in budgets):
                 append_audit(
-                    connection, request.actor, AuditAction.REFUSE, scope=str(status.scope),
-                    spec_hash=request.spec_hash, rho=request.rho,
+                    connection,
+                    request.actor,
+                    AuditAction.REFUSE,
+                    scope=str(status.scope),
+                    spec_hash=request.spec_hash,
+                    rho=request.rho,
                     detail=f"remaining ρ {status.remaining_rho:.6g} of {status.total_rho:.6g}",
-                )  # fmt: skip
-            return _refusal(request, statuses)
+                )
+            return _refusal(request, budgets)
         for scope in request.scopes:
             records.ensure_budget_row(connection, scope, self._default_units, request.actor)
         reservation_id = records.insert_reservation(connection, request, current_holder())
         for scope in request.scopes:
             append_audit(
-                connection, request.actor, AuditAction.RESERVE, scope=str(scope),
-                spec_hash=request.spec_hash, rho=request.rho,
+                connection,
+                request.actor,
+                AuditAction.RESERVE,
+                scope=str(scope),
+                spec_hash=request.spec_hash,
+                rho=request.rho,
                 detail=f"reservation {reservation_id}",
-            )  # fmt: skip
+            )
         return Reservation(
             reservation_id, request.spec_hash, request.scopes, request.rho, request.actor
         )
-
-
-class _Request(records.ChargeRequest):
-    """A validated reservation request."""
-
-    @classmethod
-    def build(cls, spec_hash: str, scopes: Iterable[Scope], rho: float, actor: str) -> _Request:
-        chosen = tuple(sorted({_checked_scope(scope) for scope in scopes}))
-        if not chosen:
-            raise InputError("a release must charge at least one scope", field="scopes")
-        units = rho_to_units(rho, round_up=True)
-        if units == 0:
-            raise InputError(f"rho must be positive, not {rho!r}", field="rho")
-        return cls(check_spec_hash(spec_hash), chosen, units, check_actor(actor))
-
-
-def _checked_scope(scope: object) -> Scope:
-    if not isinstance(scope, Scope):
-        raise InputError(f"a scope must be a Scope (use Scope.parse), not {scope!r}", field="scope")
-    return scope
 
 
 def _check_release_json(release_json: str) -> None:
@@ -312,10 +335,11 @@ def _check_release_json(release_json: str) -> None:
         ) from error
 
 
-def _refusal(request: _Request, statuses: list[BudgetStatus]) -> BudgetExceeded:
-    short = [s for s in statuses if records.remaining_units(s) < request.units]
+def _refusal(request: ChargeRequest, budgets: list[ScopeUnits]) -> BudgetExceeded:
+    short = [budget for budget in budgets if budget.remaining < request.units]
     left = "; ".join(
-        f"{s.scope}: {describe_rho(s.remaining_rho)} left of ρ={s.total_rho:.6g}" for s in statuses
+        f"{s.scope}: {describe_rho(s.remaining_rho)} left of ρ={s.total_rho:.6g}"
+        for s in (budget.status() for budget in budgets)
     )
     return BudgetExceeded(
         f"privacy budget too small in {', '.join(str(s.scope) for s in short)}: this release needs "
@@ -325,7 +349,7 @@ def _refusal(request: _Request, statuses: list[BudgetStatus]) -> BudgetExceeded:
     )
 
 
-def _in_progress_error(request: _Request, holder: ProcessHolder) -> BudgetExceeded:
+def _in_progress_error(request: ChargeRequest, holder: ProcessHolder) -> BudgetExceeded:
     return BudgetExceeded(
         f"the same query (spec {request.spec_hash[:12]}…) is being released right now by "
         f"{holder}; wait for it to finish and ask again: it will then be served from the cache "

@@ -12,8 +12,9 @@ from engine.errors import InputError
 from geo.places import ORIGIN_AIRPORTS, STUDY_AIRPORTS
 from sample_data import SCALES, scale_named
 from sample_data.flights import timetable
-from sample_data.itinerary import FLIGHT, build_itineraries
+from sample_data.itinerary import FLIGHT
 from sample_data.phones import FORMATS, _written, draw_mobile_numbers, to_e164
+from sample_data.planner import build_itineraries
 from sample_data.travel_calendar import DAY, TravelCalendar
 from sample_data.trips import plan_trips
 from sample_data.world import build_people

@@ -143,7 +143,8 @@ def test_furusato_cohorts_are_consistent(tiny: dict[str, Any]) -> None:
     assert (furusato["visited"] <= furusato["cohort_size"]).all()
     donations = tiny["donations"].drop_duplicates().merge(tiny["truth/links"], on="member_id")
     dates = pd.to_datetime(donations["donation_date"], format="%Y-%m-%d", errors="coerce")
-    donations = donations.assign(month=dates.dt.strftime("%Y-%m"))[dates.notna()]
+    valid = dates.notna() & (donations["municipality_code"] != "")
+    donations = donations.assign(month=dates.dt.strftime("%Y-%m"))[valid]
     donors = donations.groupby(["municipality_code", "month"])["member_id"].nunique()
     first = furusato[(furusato["cohort"] == "donor") & (furusato["month_offset"] == "0")]
     sizes = first.set_index(["municipality_code", "donation_month"])["cohort_size"]

@@ -150,7 +150,9 @@ def test_the_95_percent_interval_covers_95_percent_of_draws(
     empirical = float(np.mean(np.abs(draws) <= k))
     standard_error = math.sqrt(exact * (1 - exact) / DRAWS)
     assert exact >= 0.95
-    assert abs(empirical - exact) < 4.5 * standard_error
+    z_score = (empirical - exact) / standard_error
+    detail = f"k={k}: empirical {empirical:.5f}, exact {exact:.5f}, z={z_score:.2f}"
+    assert abs(z_score) < 4.5, detail
 
 
 def test_noise_is_not_drawn_from_a_seedable_generator() -> None:

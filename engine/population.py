@@ -1,0 +1,66 @@
+"""Population statistics of the carrier's own data (the Mobile Spatial Statistics analogue).
+
+The seeds read cross statistics beside docomo's population statistics, to see *all* visitors and
+not only the airline's customers. This module counts, inside the carrier environment and from its
+own observations only, the people present per mesh cell of a region and day, split into residents
+(home municipality in the region) and visitors. "Present" is the same mesh presence as the cross
+views (at most ``K_MESH`` cells per person-day), so a cross count and a population count of the
+same cell are read the same way and their ratio is the airline passengers' share.
+
+The counts are released like any other: noise from the same OpenDP mechanisms (here added in the
+clear, since no other party's data is involved), suppression, intervals and a ledger scope of
+their own (dataset ``carrier``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from engine.views import build_payloads, view_family
+from geo.areas import AreaMap
+from geo.places import REGIONS
+
+__all__ = ["PopulationCounts", "population_counts"]
+
+RESIDENCY = ("resident", "visitor")
+
+
+@dataclass(frozen=True)
+class PopulationCounts:
+    """Exact counts per (date, residency, mesh cell) — for the carrier env only, never shown."""
+
+    labels: tuple[tuple[str, str, str], ...]
+    counts: tuple[int, ...]
+    days: int
+
+
+def population_counts(
+    subscribers: pd.DataFrame,
+    observations: pd.DataFrame,
+    area_map: AreaMap,
+    region_id: str,
+    start: dt.date,
+    end: dt.date,
+) -> PopulationCounts:
+    """People present per (date, residency, cell) of ``region_id`` between ``start`` and ``end``."""
+    family = view_family(f"region:{region_id}")
+    days = [(start + dt.timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]
+    table = build_payloads(family, subscribers, observations, area_map, periods=days)
+    region_towns = set(REGIONS[region_id].municipality_codes)
+    homes = dict(zip(subscribers["subscriber_id"], subscribers["home_municipality"], strict=True))
+    cells = family.block("mesh").labels
+    mesh_start = family.block_offset("mesh")
+    index = {(d, r): i for i, (d, r) in enumerate((d, r) for d in days for r in RESIDENCY)}
+    grid = np.zeros((len(index), len(cells)), dtype=np.int64)
+    for row in range(len(table)):
+        resident = homes.get(table.subscriber_ids[row]) in region_towns
+        residency = "resident" if resident else "visitor"
+        slots = table.row_slots(row)
+        mesh = slots[(slots >= mesh_start) & (slots < mesh_start + len(cells))] - mesh_start
+        grid[index[(str(table.periods[row]), residency)], mesh] += 1
+    labels = tuple((d, r, cell) for (d, r) in index for cell in cells)
+    return PopulationCounts(labels, tuple(int(v) for v in grid.reshape(-1)), len(days))
