@@ -70,6 +70,7 @@ class QuerySpec:
     days: int = 3
     level: int | None = None
     repeat_flyer_min: int = 0
+    max_trips: int = 1
     municipality: str | None = None
     months_after: int = 2
     region: str | None = None
@@ -87,8 +88,8 @@ class QuerySpec:
             raise InputError(f"the date range ends ({self.end}) before it starts ({self.start})")
         if (self.end - self.start).days > 92:
             raise InputError("a release covers at most 93 days; split longer ranges")
-        if not 0 < self.epsilon <= 100:
-            raise InputError(f"epsilon must be in (0, 100], not {self.epsilon}", field="epsilon")
+        if not 0 < self.epsilon <= 1000:
+            raise InputError(f"epsilon must be in (0, 1000], not {self.epsilon}", field="epsilon")
         if self.mechanism not in MECHANISMS:
             raise InputError(f"mechanism must be gaussian or laplace, not {self.mechanism!r}")
         if not 0 < self.delta < 1e-3:
@@ -120,6 +121,11 @@ class QuerySpec:
         if kind == "population" and self.region not in REGIONS:
             raise InputError(
                 f"region must be one of {', '.join(REGIONS)}, not {self.region!r}", field="region"
+            )
+        if not 1 <= self.max_trips <= 10:
+            raise InputError(
+                f"trips per person per release must be 1–10, not {self.max_trips}",
+                field="max_trips",
             )
         if self.repeat_flyer_min < 0:
             raise InputError("the repeat-flyer threshold cannot be negative")

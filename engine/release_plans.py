@@ -34,8 +34,6 @@ from geo.places import region_of_airport
 
 __all__ = ["ProjectedRows", "ReleasePlan", "plan_release"]
 
-MAX_TRIPS = 1  # trips (events) per person per release: the airline's contribution bound
-
 
 @dataclass(frozen=True)
 class ProjectedRows:
@@ -116,7 +114,7 @@ def _arrivals(
     cohorts = [
         arrival_cohort(
             airline.members, airline.boardings, airport, spec.start, spec.end,
-            days=days, repeat_flyer_min=spec.repeat_flyer_min, max_trips=MAX_TRIPS,
+            days=days, repeat_flyer_min=spec.repeat_flyer_min, max_trips=spec.max_trips,
         )
         for airport in airports
     ]  # fmt: skip
@@ -139,7 +137,7 @@ def plan_release(spec: QuerySpec, airline: AirlineInputs) -> ReleasePlan:
         cohort = _arrivals(spec, airline, EAST_HOKKAIDO_AIRPORTS, spec.days)
         family = view_family(cohort.family)
         bounds = ContributionBounds(
-            len(EAST_HOKKAIDO_AIRPORTS) * spec.days, MAX_TRIPS, family.block("area").cap
+            len(EAST_HOKKAIDO_AIRPORTS) * spec.days, spec.max_trips, family.block("area").cap
         )
         names = ("airport", "day_offset", "municipality_code")
         return _plan(family, ("area",), cohort, bounds, _slots_projector(family, ["area"], names))
@@ -179,7 +177,7 @@ def _arrival_plan(spec: QuerySpec, airline: AirlineInputs) -> ReleasePlan:
         "repeat": (("prior_visits",), ("day_offset", "prior_bucket")),
     }[spec.kind]
     nonzero = _nonzero(family, blocks)
-    bounds = ContributionBounds(days, MAX_TRIPS, nonzero)
+    bounds = ContributionBounds(days, spec.max_trips, nonzero)
     return _plan(family, blocks, cohort, bounds, _slots_projector(family, blocks, names))
 
 
@@ -225,11 +223,12 @@ def _furusato_plan(spec: QuerySpec, airline: AirlineInputs) -> ReleasePlan:
 def _preboarding_plan(spec: QuerySpec, airline: AirlineInputs) -> ReleasePlan:
     cohort = departure_cohort(
         airline.members, airline.boardings, str(spec.airport), spec.start, spec.end,
-        max_trips=MAX_TRIPS,
+        max_trips=spec.max_trips,
     )  # fmt: skip
     family = view_family("depart")
     minutes = len(DEPARTURE_MINUTES)
-    bounds = ContributionBounds(minutes * MAX_TRIPS, MAX_TRIPS, _nonzero(family, ("class_at",)))
+    trips = spec.max_trips
+    bounds = ContributionBounds(minutes * trips, trips, _nonzero(family, ("class_at",)))
     labels_of = family.block("class_at").labels
 
     def project(

@@ -211,11 +211,11 @@ class CrossmeshService:
         tell("decrypt", 0.8)
         vectors = self.session.decrypt_noised(noised, self._authorised(reservation))
         rows = plan.project(segments, sums.labels, vectors)
-        return _assemble(rows, mechanism, cost, spec)
+        return _assemble(rows, mechanism, cost, spec, withheld=sums.too_small)
 
     def _authorised(self, reservation: int) -> Callable[[str, str], bool]:
         def check(release_id: str, spec_hash: str) -> bool:
-            return release_id == str(reservation) and self.ledger.cached(spec_hash) is None
+            return release_id == str(reservation) and self.ledger.is_pending(reservation, spec_hash)
 
         return check
 
@@ -263,16 +263,25 @@ def _summary(spec: QuerySpec) -> str:
 
 
 def _assemble(
-    rows: ProjectedRows, mechanism: NoiseMechanism, cost: PrivacyCost, spec: QuerySpec
+    rows: ProjectedRows,
+    mechanism: NoiseMechanism,
+    cost: PrivacyCost,
+    spec: QuerySpec,
+    withheld: tuple[tuple[str, ...], ...] = (),
 ) -> Release:
-    """Post-process projected rows into a release; intervals widen for values that sum slots."""
+    """Post-process projected rows into a release; intervals widen for values that sum slots.
+
+    ``withheld`` lists the cohort groups below the minimum size, which were never sent: the
+    release names them so that a missing row is not mistaken for zero.
+    """
+    described = {**spec.canonical(), "withheld_groups": [list(label) for label in withheld]}
     release = build_release(
         rows.values,
         mechanism,
         cost,
         row_labels=rows.labels,
         label_names=rows.label_names,
-        query_spec=spec.canonical(),
+        query_spec=described,
         threshold=spec.threshold,
     )
     if all(count == 1 for count in rows.summed):

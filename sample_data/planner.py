@@ -137,7 +137,7 @@ class _Planner:
 
     def trip(self, who: _Person, trips: Trips, k: int) -> None:
         """Every observed day of trip ``k``: the day before, the way out, the stay, the way home."""
-        first, last = int(trips.depart_day[k]), int(trips.last_day[k])
+        first, last = trips.span(k)
         places = region_places(str(trips.region[k]))
         region = (places, np.cumsum(places.sight_weight).tolist())
         hotel = self.lodging(places)
@@ -168,7 +168,7 @@ class _Planner:
     ) -> tuple[float, Point]:
         """The night after ``day`` at the hotel; leave early enough for a morning flight home."""
         morning = (day + 1) * DAY + self.draws.uniform(8.0, 9.5) * HOUR
-        if day + 1 == int(trips.last_day[k]) and trips.back_flight[k] >= 0:
+        if day + 1 == trips.span(k)[1] and trips.back_flight[k] >= 0:
             flight = self.flights[int(trips.back_flight[k])]
             take_off = (day + 1) * DAY + flight.departure_minute * MINUTE
             latest = take_off - HOUR - travel_seconds(hotel, _airport_point(flight.origin))
@@ -211,7 +211,7 @@ class _Planner:
         town: Point | None,
     ) -> None:
         """The last day: sights, then the flight home or the long way overland, then home."""
-        day = int(trips.last_day[k])
+        day = trips.span(k)[1]
         back = int(trips.back_flight[k])
         if back < 0:
             leave = day * DAY + self.draws.uniform(13.0, 16.0) * HOUR
@@ -289,7 +289,7 @@ def _plan_person(planner: _Planner, people: People, trips: Trips, index: int, ow
         planner.trip(who, trips, k)
     if who.visitor:
         return
-    away = {day for k in own for day in range(int(trips.depart_day[k]), int(trips.last_day[k]) + 1)}
+    away = {day for k in own for day in range(trips.span(k)[0], trips.span(k)[1] + 1)}
     places = region_places(str(people.region[index]))
     cumulative = np.cumsum(places.sight_weight).tolist()
     for day in range(planner.window_days):

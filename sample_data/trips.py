@@ -97,6 +97,11 @@ class Trips:
         """Day index of the way home."""
         return self.depart_day + self.nights
 
+    def span(self, k: int) -> tuple[int, int]:
+        """First and last day of trip ``k`` (cheap: no whole-column arithmetic)."""
+        first = int(self.depart_day[k])
+        return first, first + int(self.nights[k])
+
     def legs(self, window_days: int) -> tuple[npt.NDArray[np.int64], ...]:
         """Flown legs inside the window as (person, flight index, day) arrays, outbound first."""
         parts = []

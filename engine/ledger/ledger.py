@@ -14,7 +14,8 @@ Each step is one ``BEGIN IMMEDIATE`` transaction (:mod:`engine.ledger.connection
 releases, in threads or processes, can never overspend, and two identical requests never both
 spend. The file is ``WS/ledger/ledger.sqlite``; the tables and their guards are in
 :mod:`engine.ledger.schema`, the log in :mod:`engine.ledger.audit`, ρ → ε for display in
-:mod:`engine.ledger.epsilon`, the liveness of reservation holders in :mod:`engine.ledger.holders`.
+:mod:`engine.ledger.epsilon`, the liveness of reservation holders in :mod:`engine.ledger.holders`,
+and the decisions inside one transaction in :mod:`engine.ledger.authorise`.
 """
 
 from __future__ import annotations
@@ -27,11 +28,9 @@ from pathlib import Path
 from types import TracebackType
 
 from engine.errors import BudgetExceeded, ConfigError, InputError
-from engine.ledger import records
+from engine.ledger import authorise, records
 from engine.ledger.audit import append_audit, join_scopes, read_audit
 from engine.ledger.connection import LedgerConnection
-from engine.ledger.epsilon import describe_rho
-from engine.ledger.holders import ProcessHolder, current_holder, holder_is_alive
 from engine.ledger.records import ChargeRequest, ScopeUnits, checked_scope
 from engine.ledger.schema import migrate
 from engine.ledger.values import (
@@ -65,13 +64,6 @@ cell, below the suppression threshold of 10; so about ten such releases fit into
 
 DEFAULT_WAIT_SECONDS = 30.0
 _POLL_FIRST, _POLL_MAX = 0.05, 0.5
-
-
-class _InProgress:
-    """A live process holds a pending reservation for the same spec."""
-
-    def __init__(self, holder: ProcessHolder) -> None:
-        self.holder = holder
 
 
 class Ledger:
@@ -168,7 +160,7 @@ class Ledger:
         """
         request = ChargeRequest.build(spec_hash, scopes, rho, actor)
         with self._db.write() as connection:
-            outcome = self._charge(connection, request)
+            outcome = authorise.charge(connection, request, self._default_units)
         if isinstance(outcome, BudgetExceeded):
             raise outcome
         return outcome
@@ -192,13 +184,13 @@ class Ledger:
         deadline, delay = time.monotonic() + max(0.0, wait_seconds), _POLL_FIRST
         while True:
             with self._db.write() as connection:
-                outcome = self._serve_or_charge(connection, request)
+                outcome = authorise.serve_or_charge(connection, request, self._default_units)
             if isinstance(outcome, BudgetExceeded):
                 raise outcome
-            if not isinstance(outcome, _InProgress):
+            if not isinstance(outcome, authorise.InProgress):
                 return outcome
             if time.monotonic() >= deadline:
-                raise _in_progress_error(request, outcome.holder)
+                raise authorise.in_progress_error(request, outcome.holder)
             time.sleep(delay)
             delay = min(delay * 2, _POLL_MAX)
 
@@ -232,6 +224,18 @@ class Ledger:
                     detail=f"reservation {reservation.id} stays spent: {reason[:200]}",
                 )
 
+    def is_pending(self, reservation_id: int, spec_hash: str) -> bool:
+        """Whether ``reservation_id`` is a live (pending) reservation for ``spec_hash``.
+
+        The carrier asks this before it decrypts anything: noise is drawn only for a reservation,
+        so a sum without one was never authorised.
+        """
+        with self._db.read() as connection:
+            row = connection.execute(
+                "SELECT spec_hash, state FROM reservations WHERE id = ?", (reservation_id,)
+            ).fetchone()
+        return row is not None and row[0] == spec_hash and row[1] == "pending"
+
     # -- releases and log ------------------------------------------------------------------------
 
     def cached(self, spec_hash: str) -> str | None:
@@ -264,67 +268,6 @@ class Ledger:
     def _units(self, connection: sqlite3.Connection, scope: Scope) -> ScopeUnits:
         return records.scope_units(connection, scope, self._default_units)
 
-    def _serve_or_charge(
-        self, connection: sqlite3.Connection, request: ChargeRequest
-    ) -> Reservation | CachedRelease | BudgetExceeded | _InProgress:
-        found = records.stored_release(connection, request.spec_hash)
-        if found is not None:
-            append_audit(
-                connection,
-                request.actor,
-                AuditAction.CACHE_HIT,
-                scope=join_scopes(request.scopes),
-                spec_hash=request.spec_hash,
-                rho=0.0,
-                detail=f"served release {found[0]}; nothing spent",
-            )
-            return CachedRelease(found[0], request.spec_hash, found[1])
-        for reservation_id, holder, created in records.pending(connection, request.spec_hash):
-            if holder_is_alive(holder, created):
-                return _InProgress(holder)
-            records.mark_abandoned(connection, reservation_id)
-            append_audit(
-                connection,
-                request.actor,
-                AuditAction.ABANDON,
-                spec_hash=request.spec_hash,
-                detail=f"reservation {reservation_id} stays spent: its process is gone",
-            )
-        return self._charge(connection, request)
-
-    def _charge(
-        self, connection: sqlite3.Connection, request: ChargeRequest
-    ) -> Reservation | BudgetExceeded:
-        budgets = [self._units(connection, scope) for scope in request.scopes]
-        if any(budget.remaining < request.units for budget in budgets):
-            for status in (budget.status() for budget in budgets):
-                append_audit(
-                    connection,
-                    request.actor,
-                    AuditAction.REFUSE,
-                    scope=str(status.scope),
-                    spec_hash=request.spec_hash,
-                    rho=request.rho,
-                    detail=f"remaining ρ {status.remaining_rho:.6g} of {status.total_rho:.6g}",
-                )
-            return _refusal(request, budgets)
-        for scope in request.scopes:
-            records.ensure_budget_row(connection, scope, self._default_units, request.actor)
-        reservation_id = records.insert_reservation(connection, request, current_holder())
-        for scope in request.scopes:
-            append_audit(
-                connection,
-                request.actor,
-                AuditAction.RESERVE,
-                scope=str(scope),
-                spec_hash=request.spec_hash,
-                rho=request.rho,
-                detail=f"reservation {reservation_id}",
-            )
-        return Reservation(
-            reservation_id, request.spec_hash, request.scopes, request.rho, request.actor
-        )
-
 
 def _check_release_json(release_json: str) -> None:
     try:
@@ -333,25 +276,3 @@ def _check_release_json(release_json: str) -> None:
         raise InputError(
             f"the release to commit is not valid JSON ({error})", field="release_json"
         ) from error
-
-
-def _refusal(request: ChargeRequest, budgets: list[ScopeUnits]) -> BudgetExceeded:
-    short = [budget for budget in budgets if budget.remaining < request.units]
-    left = "; ".join(
-        f"{s.scope}: {describe_rho(s.remaining_rho)} left of ρ={s.total_rho:.6g}"
-        for s in (budget.status() for budget in budgets)
-    )
-    return BudgetExceeded(
-        f"privacy budget too small in {', '.join(str(s.scope) for s in short)}: this release needs "
-        f"{describe_rho(request.rho)} in each of its periods. Left: {left}. Release fewer cells or "
-        "with a smaller ρ, wait for a new period, or raise a total with "
-        "'crossmesh budget --workspace WS --set-total RHO --scope SCOPE'."
-    )
-
-
-def _in_progress_error(request: ChargeRequest, holder: ProcessHolder) -> BudgetExceeded:
-    return BudgetExceeded(
-        f"the same query (spec {request.spec_hash[:12]}…) is being released right now by "
-        f"{holder}; wait for it to finish and ask again: it will then be served from the cache "
-        "at no cost"
-    )

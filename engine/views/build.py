@@ -60,8 +60,9 @@ def parse_periods(family: ViewFamily, periods: Iterable[str]) -> npt.NDArray[np.
             numbers = np.array(texts, dtype="datetime64[M]").astype(np.int64) + 1970 * 12
     except ValueError as err:
         shape = "YYYY-MM-DD" if family.period == "day" else "YYYY-MM"
-        raise InputError(f"periods of view family {family.name} must be {shape} dates",
-                         field="periods") from err
+        raise InputError(
+            f"periods of view family {family.name} must be {shape} dates", field="periods"
+        ) from err
     return np.unique(numbers.astype(np.int64))
 
 
@@ -82,7 +83,10 @@ def payloads_from_prepared(
     allowed = None if periods is None else parse_periods(family, periods)
     records, pair_keys, pair_slots = _pair_builder(family)(family, prepared, allowed)
     return table_from_pairs(
-        family, records, pair_keys, pair_slots,
+        family,
+        records,
+        pair_keys,
+        pair_slots,
         prepared.subscriber_ids[records // KEY_SPAN],
         _period_labels(family, records % KEY_SPAN),
     )

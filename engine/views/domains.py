@@ -205,9 +205,7 @@ def view_families(
     return (*regions, departure_family(), month_family(codes))
 
 
-def view_family(
-    name: str, area_codes: Mapping[str, tuple[str, ...]] | None = None
-) -> ViewFamily:
+def view_family(name: str, area_codes: Mapping[str, tuple[str, ...]] | None = None) -> ViewFamily:
     """The family called ``name`` among :func:`view_families`; InputError naming the known ones."""
     families = view_families(area_codes)
     for family in families:

@@ -80,11 +80,17 @@ class PreparedObservations:
 
     def __post_init__(self) -> None:
         size = len(self.person)
-        arrays = (self.day, self.second, self.municipality, self.location_class,
-                  *self.cells.values())
+        arrays = (
+            self.day,
+            self.second,
+            self.municipality,
+            self.location_class,
+            *self.cells.values(),
+        )
         if any(len(array) != size for array in arrays):
-            raise InputError("prepared observations: every per-observation array needs one value "
-                             "per observation")
+            raise InputError(
+                "prepared observations: every per-observation array needs one value per observation"
+            )
         if len(self.demographic) != len(self.subscriber_ids):
             raise InputError("prepared observations: one demographic per subscriber is needed")
 
@@ -141,8 +147,9 @@ def prepare_observations(
     if home_map is None:
         home_map = nationwide_home_map() if area_map.approximate else area_map
     homes = kept["home_municipality"].fillna("").to_numpy(dtype=object)
-    at_home = _at_home(lat, lon, homes[person], home_map,
-                       municipality if home_map is area_map else None)
+    at_home = _at_home(
+        lat, lon, homes[person], home_map, municipality if home_map is area_map else None
+    )
     classes = np.where(at_home, HOME, np.where(_near_airport(lat, lon), AIRPORT, ELSEWHERE))
     return PreparedObservations(
         subscriber_ids=ids,
@@ -163,8 +170,11 @@ def _kept_subscribers(subscribers: pd.DataFrame) -> pd.DataFrame:
     opted_out = subscribers["opt_out"].astype("boolean").fillna(True).to_numpy(dtype=bool)
     kept = subscribers.loc[~opted_out]
     if kept["subscriber_id"].duplicated().any():
-        raise InputError("subscriber IDs must be unique; remove the duplicate rows",
-                         file="subscribers", field="subscriber_id")
+        raise InputError(
+            "subscriber IDs must be unique; remove the duplicate rows",
+            file="subscribers",
+            field="subscriber_id",
+        )
     return kept.sort_values("subscriber_id", kind="stable").reset_index(drop=True)
 
 
@@ -179,13 +189,15 @@ def _observations_of(observations: pd.DataFrame, ids: npt.NDArray[np.object_]) -
     _require_columns(observations, {"subscriber_id", "observed_at", "lat", "lon"}, "observations")
     person = label_positions(observations["subscriber_id"].to_numpy(dtype=object), ids)
     seconds = _jst_seconds(observations["observed_at"])
-    frame = pd.DataFrame({
-        "person": person.astype(np.int64),
-        "day": seconds // SECONDS_PER_DAY,
-        "second": seconds % SECONDS_PER_DAY,
-        "lat": observations["lat"].to_numpy(dtype=np.float64),
-        "lon": observations["lon"].to_numpy(dtype=np.float64),
-    })
+    frame = pd.DataFrame(
+        {
+            "person": person.astype(np.int64),
+            "day": seconds // SECONDS_PER_DAY,
+            "second": seconds % SECONDS_PER_DAY,
+            "lat": observations["lat"].to_numpy(dtype=np.float64),
+            "lon": observations["lon"].to_numpy(dtype=np.float64),
+        }
+    )
     frame = frame.loc[person >= 0]
     _check_day_range(frame["day"])
     return frame.sort_values(["person", "day", "second"], kind="stable").reset_index(drop=True)
@@ -194,20 +206,28 @@ def _observations_of(observations: pd.DataFrame, ids: npt.NDArray[np.object_]) -
 def _check_day_range(days: pd.Series) -> None:
     """Record keys need a year of history before the first day and fit below KEY_SPAN days."""
     if len(days) and (days.min() < 366 or days.max() >= KEY_SPAN):
-        raise InputError("observation dates must lie between 1971 and 2300; check the time zone "
-                         "and format of the file", file="observations", field="observed_at")
+        raise InputError(
+            "observation dates must lie between 1971 and 2300; check the time zone "
+            "and format of the file",
+            file="observations",
+            field="observed_at",
+        )
 
 
 def _jst_seconds(times: pd.Series) -> npt.NDArray[np.int64]:
     """Seconds since 1970-01-01 00:00 JST wall time; aware times are converted to JST first."""
     if not pd.api.types.is_datetime64_any_dtype(times):
-        raise InputError("must hold datetimes (JST); load it with engine.inputs",
-                         file="observations", field="observed_at")
+        raise InputError(
+            "must hold datetimes (JST); load it with engine.inputs",
+            file="observations",
+            field="observed_at",
+        )
     if isinstance(times.dtype, pd.DatetimeTZDtype):
         times = times.dt.tz_convert("Asia/Tokyo").dt.tz_localize(None)
     if times.isna().any():
-        raise InputError("has missing times; drop or fix those rows", file="observations",
-                         field="observed_at")
+        raise InputError(
+            "has missing times; drop or fix those rows", file="observations", field="observed_at"
+        )
     return times.to_numpy(dtype="datetime64[s]").astype(np.int64)
 
 
@@ -248,7 +268,10 @@ def _near_airport(lat: np.ndarray, lon: np.ndarray) -> npt.NDArray[np.bool_]:
 
 
 def _at_home(
-    lat: np.ndarray, lon: np.ndarray, homes: npt.NDArray[np.object_], home_map: AreaMap,
+    lat: np.ndarray,
+    lon: np.ndarray,
+    homes: npt.NDArray[np.object_],
+    home_map: AreaMap,
     known: npt.NDArray[np.object_] | None,
 ) -> npt.NDArray[np.bool_]:
     """Whether each observation's municipality (per ``home_map``) is its subscriber's home.

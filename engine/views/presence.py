@@ -84,7 +84,9 @@ def _mesh_pairs(
 
 
 def _area_pairs(
-    family: ViewFamily, prepared: PreparedObservations, keys: npt.NDArray[np.int64],
+    family: ViewFamily,
+    prepared: PreparedObservations,
+    keys: npt.NDArray[np.int64],
     records: npt.NDArray[np.int64],
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Municipality slots of the records' observations anywhere in the region's municipalities."""

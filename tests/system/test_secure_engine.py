@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from engine.airline import EncryptedSums
 from engine.channel import Transcript
 from engine.cohorts import Cohort, arrival_cohort, departure_cohort, donor_cohort
-from engine.errors import IntegrityError, ProtocolError
 from engine.inputs import AirlineInputs, load_airline
 from engine.layout import PackedLayout
 from engine.protocol import SecureSession, SessionSettings

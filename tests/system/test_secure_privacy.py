@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
 import re
 import shutil
 import signal
@@ -248,7 +246,7 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def test_killed_ingest_leaves_the_store_as_it_was(tiny_dir: Path, tmp_path: Path) -> None:
-    """SIGKILL during an ingest of changed data: the manifest and the airline's sets are unchanged."""
+    """SIGKILL during an ingest of changed data: the manifest and airline sets stay unchanged."""
     data = _copy_data(tiny_dir, tmp_path)
     workspace = tmp_path / "ws"
     session = SecureSession(workspace, SETTINGS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -79,7 +79,7 @@ def test_limit_returns_the_newest_rows_oldest_first(ledger: Ledger) -> None:
 
 def test_reserve_rows_add_up_to_what_is_spent(ledger: Ledger) -> None:
     """Per scope, the ρ of reserve rows equals the spent budget."""
-    reserved: Counter[str] = Counter()
+    reserved: defaultdict[str, float] = defaultdict(float)
     for entry in ledger.audit():
         if entry.action is AuditAction.RESERVE and entry.scope and entry.rho:
             reserved[entry.scope] += entry.rho

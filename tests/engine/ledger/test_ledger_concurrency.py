@@ -1,4 +1,4 @@
-"""Claims about the ledger under concurrency, in real processes (spawn) that really race.
+"""Claims about the ledger under concurrency, in real processes (forkserver) that really race.
 
 * Eight processes release against a budget that fits three: exactly three succeed, and the books
   add up.
@@ -16,7 +16,7 @@ import signal
 import sys
 import threading
 from collections import Counter
-from multiprocessing.context import SpawnContext
+from multiprocessing.context import ForkServerContext
 from multiprocessing.synchronize import Barrier, Event
 from pathlib import Path
 
@@ -74,18 +74,21 @@ def holding_worker(path: str, spec_hash: str, reserved: Event, go: Event) -> Non
 
 
 @pytest.fixture
-def spawn(monkeypatch: pytest.MonkeyPatch) -> SpawnContext:
-    """A spawn context: fresh interpreters, nothing inherited but the arguments and sys.path."""
-    # Children import the workers from this module by its dotted name (tests.engine.ledger…).
+def forkserver(monkeypatch: pytest.MonkeyPatch) -> ForkServerContext:
+    """A forkserver context: children share no connection or state with the test process."""
+    # Children import the workers from this module by its dotted name (tests.engine.ledger…);
+    # the server imports it once, so each child starts in milliseconds, not after OpenDP's import.
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[3]))
-    return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
 
 
-def race(spawn: SpawnContext, path: Path, specs: list[str]) -> Counter[int]:
+def race(forkserver: ForkServerContext, path: Path, specs: list[str]) -> Counter[int]:
     """Run one release_worker per spec behind a shared barrier; count their exit statuses."""
-    barrier = spawn.Barrier(len(specs))
+    barrier = forkserver.Barrier(len(specs))
     workers = [
-        spawn.Process(target=release_worker, args=(str(path), spec_hash, barrier))
+        forkserver.Process(target=release_worker, args=(str(path), spec_hash, barrier))
         for spec_hash in specs
     ]
     for worker in workers:
@@ -96,12 +99,12 @@ def race(spawn: SpawnContext, path: Path, specs: list[str]) -> Counter[int]:
 
 
 def test_eight_racing_releases_against_a_budget_for_three(
-    spawn: SpawnContext, tmp_path: Path
+    forkserver: ForkServerContext, tmp_path: Path
 ) -> None:
     """Exactly three of eight concurrent releases succeed; spent is 3 × cost; the log agrees."""
     with Ledger.in_workspace(tmp_path) as ledger:
         ledger.set_budget(SCOPE, 3 * COST, "ops")
-        outcomes = race(spawn, ledger.path, [spec(f"query {i}") for i in range(8)])
+        outcomes = race(forkserver, ledger.path, [spec(f"query {i}") for i in range(8)])
         assert outcomes == Counter({RELEASED: 3, REFUSED: 5})
         status = ledger.budget(SCOPE)
         assert status.spent_rho == pytest.approx(3 * COST)
@@ -112,19 +115,25 @@ def test_eight_racing_releases_against_a_budget_for_three(
         assert len(ledger.releases()) == 3
 
 
-def test_identical_racing_requests_spend_once(spawn: SpawnContext, tmp_path: Path) -> None:
+def test_identical_racing_requests_spend_once(
+    forkserver: ForkServerContext, tmp_path: Path
+) -> None:
     """Four processes asking for the same spec at once: one releases, three get its cache."""
     with Ledger.in_workspace(tmp_path) as ledger:
-        outcomes = race(spawn, ledger.path, [spec("same")] * 4)
+        outcomes = race(forkserver, ledger.path, [spec("same")] * 4)
         assert outcomes == Counter({RELEASED: 1, FROM_CACHE: 3})
         assert ledger.budget(SCOPE).spent_rho == pytest.approx(COST)
 
 
-def test_killed_release_never_frees_its_budget(spawn: SpawnContext, tmp_path: Path) -> None:
+def test_killed_release_never_frees_its_budget(
+    forkserver: ForkServerContext, tmp_path: Path
+) -> None:
     """SIGKILL after reserve: the charge stays; re-requesting the spec charges again."""
     with Ledger.in_workspace(tmp_path) as ledger:
-        reserved = spawn.Event()
-        worker = spawn.Process(target=killed_worker, args=(str(ledger.path), spec("q"), reserved))
+        reserved = forkserver.Event()
+        worker = forkserver.Process(
+            target=killed_worker, args=(str(ledger.path), spec("q"), reserved)
+        )
         worker.start()
         worker.join(timeout=20)
         assert reserved.is_set() and worker.exitcode == -signal.SIGKILL
@@ -136,13 +145,13 @@ def test_killed_release_never_frees_its_budget(spawn: SpawnContext, tmp_path: Pa
 
 
 def test_spec_being_released_by_a_live_process_waits_or_says_so(
-    spawn: SpawnContext, tmp_path: Path
+    forkserver: ForkServerContext, tmp_path: Path
 ) -> None:
     """While another process holds the spec: no wait means a clear error; waiting gets the cache."""
     with Ledger.in_workspace(tmp_path) as ledger:
-        reserved, go = spawn.Event(), spawn.Event()
+        reserved, go = forkserver.Event(), forkserver.Event()
         args = (str(ledger.path), spec("q"), reserved, go)
-        worker = spawn.Process(target=holding_worker, args=args)
+        worker = forkserver.Process(target=holding_worker, args=args)
         worker.start()
         assert reserved.wait(timeout=20)
         with pytest.raises(BudgetExceeded, match="being released right now"):
@@ -152,3 +161,26 @@ def test_spec_being_released_by_a_live_process_waits_or_says_so(
         worker.join(timeout=20)
         assert served == CachedRelease(1, spec("q"), release_of(spec("q")))
         assert ledger.budget(SCOPE).spent_rho == pytest.approx(COST)
+
+
+def test_threads_sharing_one_ledger_cannot_overspend(tmp_path: Path) -> None:
+    """Eight threads on one Ledger object against a budget for three: exactly three reserve."""
+    with Ledger.in_workspace(tmp_path) as ledger:
+        ledger.set_budget(SCOPE, 3 * COST, "ops")
+        barrier, outcomes = threading.Barrier(8), list[str]()
+
+        def release(number: int) -> None:
+            barrier.wait(timeout=20)
+            try:
+                ledger.reserve(spec(f"thread {number}"), [SCOPE], COST, "thread")
+                outcomes.append("reserved")  # list.append is atomic across threads
+            except BudgetExceeded:
+                outcomes.append("refused")
+
+        threads = [threading.Thread(target=release, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert Counter(outcomes) == Counter({"reserved": 3, "refused": 5})
+        assert ledger.budget(SCOPE).spent_rho == pytest.approx(3 * COST)

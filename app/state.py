@@ -1,0 +1,126 @@
+"""Session state of the dashboard: the language, the one cached service, the releases on screen.
+
+The app never holds party data. What it keeps between reruns is deliberately small:
+
+* the language (``ja`` by default) — :func:`language`, :func:`tr`;
+* the map of municipalities (:func:`area_map`: imported N03 boundaries, else the built-in
+  approximation), reference data shared by every session;
+* one :class:`engine.service.CrossmeshService` per (workspace, data folder), shared by every
+  session through ``st.cache_resource`` — :func:`service`; where the workspace is comes from
+  ``CROSSMESH_WORKSPACE`` and ``CROSSMESH_DATA`` (:func:`workspace_paths`);
+* released values only: a page remembers the release it shows in the user's session
+  (:func:`remember`, :func:`remembered`), and a past release reopened from the ledger is read
+  through :func:`cached_release`, which caches its published JSON (``st.cache_data``) — the same
+  bytes anyone can reopen from the ledger at no cost.
+
+Tests replace :func:`open_service` (the only place that touches the engine facade).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import streamlit as st
+
+from app.i18n import DEFAULT_LANGUAGE, LANGUAGES, text
+
+if TYPE_CHECKING:
+    from engine.dp import Release
+
+__all__ = [
+    "area_map",
+    "DEFAULT_DATA",
+    "DEFAULT_WORKSPACE",
+    "cached_release",
+    "forget",
+    "language",
+    "open_service",
+    "remember",
+    "remembered",
+    "service",
+    "tr",
+    "workspace_paths",
+]
+
+DEFAULT_WORKSPACE = Path("workspace")
+DEFAULT_DATA = Path("data/demo")
+LANGUAGE_KEY = "lang"
+_RELEASE_KEY = "release:"
+
+
+def language() -> str:
+    """The language the user chose in the sidebar (Japanese until they choose)."""
+    chosen = st.session_state.get(LANGUAGE_KEY, DEFAULT_LANGUAGE)
+    return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def tr(key: str, **values: Any) -> str:
+    """The text of ``key`` in the user's language, with ``values`` filled in."""
+    return text(key, language(), **values)
+
+
+@st.cache_resource(show_spinner=False)
+def area_map() -> Any:
+    """Which municipality a cell lies in: imported N03 boundaries, else the approximation."""
+    from geo.areas import DEFAULT_GEO_DIR, load_area_map
+
+    return load_area_map(DEFAULT_GEO_DIR)
+
+
+def workspace_paths() -> tuple[Path, Path]:
+    """The workspace and the data folder the dashboard reads (from the environment)."""
+    workspace = Path(os.environ.get("CROSSMESH_WORKSPACE", DEFAULT_WORKSPACE))
+    data_dir = Path(os.environ.get("CROSSMESH_DATA", DEFAULT_DATA))
+    return workspace, data_dir
+
+
+def open_service(workspace: Path, data_dir: Path) -> Any:
+    """Open the engine facade on an ingested workspace (the app's only door to the engine)."""
+    from engine.service import CrossmeshService  # imported late: the engine is heavy
+
+    return CrossmeshService.open(workspace, data_dir)
+
+
+@st.cache_resource(show_spinner=False)
+def _shared_service(workspace: str, data_dir: str) -> Any:
+    """One service per workspace for every session (it holds the ledger connection)."""
+    return open_service(Path(workspace), Path(data_dir))
+
+
+def service() -> Any:
+    """The service over the configured workspace; ConfigError if it is not ingested."""
+    workspace, data_dir = workspace_paths()
+    return _shared_service(str(workspace), str(data_dir))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _release_json(workspace: str, release_id: str, _svc: Any) -> str:
+    """The published JSON of a release (cached: reopening costs nothing anyway)."""
+    release: Release = _svc.reopen(release_id)
+    return release.to_json()
+
+
+def cached_release(release_id: str) -> Release:
+    """A committed release by its ledger id, read through the cache of published JSON."""
+    from engine.dp import Release
+
+    workspace, _ = workspace_paths()
+    return Release.from_json(_release_json(str(workspace), str(release_id), service()))
+
+
+def remember(page: str, release: Release) -> None:
+    """Note that ``page`` now shows ``release`` (a published release: no party data)."""
+    st.session_state[_RELEASE_KEY + page] = release
+
+
+def remembered(page: str) -> Release | None:
+    """The release ``page`` shows, if any."""
+    value: Release | None = st.session_state.get(_RELEASE_KEY + page)
+    return value
+
+
+def forget(page: str) -> None:
+    """Stop showing a release on ``page`` (e.g. when its inputs change)."""
+    st.session_state.pop(_RELEASE_KEY + page, None)

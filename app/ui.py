@@ -1,0 +1,169 @@
+"""Widgets every page shares: the error boundary, the cost panel, the run button, downloads.
+
+* :func:`guarded` — the page boundary: an error of the Crossmesh family becomes a friendly
+  ``st.error`` (what went wrong, in the user's language, then the engine's own message, which
+  names the place and the remedy); anything else is a bug and propagates;
+* :func:`cost_panel` — what a release would spend and what is left, **before** it runs
+  (``svc.estimate``); :func:`run_release` — the "run secure release" button with ``st.status``
+  and a progress bar; :func:`shown_release` — the release of the current inputs, if it was run;
+* :func:`release_caption`, :func:`suppressed_note`, :func:`downloads`, :func:`map_legend` —
+  how a release is described next to its map, chart or table.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import streamlit as st
+
+from app import maps
+from app.state import remember, remembered, service, tr
+from engine.errors import BudgetExceeded, ConfigError, CrossmeshError, InputError
+
+if TYPE_CHECKING:
+    from engine.dp import Release
+    from engine.queries import QuerySpec
+
+__all__ = [
+    "cost_panel",
+    "downloads",
+    "guarded",
+    "map_legend",
+    "release_caption",
+    "run_release",
+    "shown_release",
+    "suppressed_note",
+]
+
+
+def _error_key(error: CrossmeshError) -> str:
+    for kind, key in (
+        (BudgetExceeded, "error.budget"),
+        (ConfigError, "error.config"),
+        (InputError, "error.input"),
+    ):
+        if isinstance(error, kind):
+            return key
+    return "error.engine"
+
+
+def guarded(render: Callable[[], None]) -> Callable[[], None]:
+    """Wrap a page so that Crossmesh errors are shown as friendly messages, not tracebacks."""
+
+    @functools.wraps(render)
+    def page() -> None:
+        try:
+            render()
+        except CrossmeshError as error:
+            st.error(f"**{tr(_error_key(error))}**\n\n{error}", icon=":material/error:")
+
+    return page
+
+
+def _same_question(release: Release, spec: QuerySpec) -> bool:
+    """Whether ``release`` answers exactly ``spec`` (compared as canonical JSON)."""
+    canonical = json.loads(json.dumps(spec.canonical(), sort_keys=True))
+    return dict(release.query_spec) == canonical
+
+
+def shown_release(slot: str, spec: QuerySpec) -> Release | None:
+    """The release this session ran for ``spec`` in ``slot``, if the inputs have not changed."""
+    release = remembered(slot)
+    return release if release is not None and _same_question(release, spec) else None
+
+
+def cost_panel(spec: QuerySpec) -> Any:
+    """Show the ε the release would cost and the budget left; return the estimate."""
+    estimate = service().estimate(spec)
+    left = min(estimate.remaining_epsilon.values(), default=0.0)
+    cost, remaining, months = st.columns(3)
+    cost.metric(tr("cost.epsilon"), f"{estimate.epsilon:.2g}", help=tr("cost.epsilon_help"))
+    remaining.metric(tr("cost.remaining"), f"{left:.2f}", help=tr("cost.remaining_help"))
+    months.metric(tr("cost.scopes"), str(len(estimate.scopes)), help=", ".join(estimate.scopes))
+    if estimate.cached:
+        st.info(tr("cost.cached"), icon=":material/history:")
+    elif not estimate.affordable:
+        st.warning(tr("cost.unaffordable"), icon=":material/block:")
+    return estimate
+
+
+def run_release(spec: QuerySpec, slot: str, estimate: Any, label_key: str = "run.button") -> None:
+    """A button that runs the secure release of ``spec`` and remembers it in ``slot``."""
+    allowed = bool(estimate.cached or estimate.affordable)
+    if not st.button(tr(label_key), type="primary", disabled=not allowed, key=f"run:{slot}"):
+        return
+    with st.status(tr("run.status"), expanded=True) as status:
+        bar = st.progress(0.0, text=tr("step.start"))
+
+        def progress(step: str, fraction: float) -> None:
+            bar.progress(min(max(fraction, 0.0), 1.0), text=tr(f"step.{step}"))
+
+        try:
+            release = service().release(spec, progress)
+        except CrossmeshError:
+            status.update(label=tr("run.failed"), state="error")
+            raise
+        status.update(label=tr("run.done"), state="complete", expanded=False)
+    remember(slot, release)
+
+
+def release_caption(release: Release) -> None:
+    """One line saying how the shown values were made (ε, δ, mechanism, threshold, time)."""
+    st.caption(
+        tr(
+            "release.caption",
+            epsilon=f"{release.epsilon:.2g}",
+            delta=f"{release.delta:.0e}" if release.delta else "0",
+            mechanism=tr(f"mechanism.{release.mechanism}"),
+            threshold=release.threshold,
+            created=release.created_at.replace("T", " ")[:16],
+        )
+    )
+
+
+def suppressed_note(frame: pd.DataFrame) -> None:
+    """Say that grey or missing entries were suppressed, and why (without counting people)."""
+    if frame.empty:
+        st.info(tr("release.empty"), icon=":material/visibility_off:")
+    elif bool(frame["suppressed"].any()):
+        st.caption(tr("release.suppressed_note"))
+
+
+def downloads(release: Release, stem: str) -> None:
+    """CSV and (for mesh or municipality rows) GeoJSON of the release, as published."""
+    from engine.dp import MESH_LABEL, MUNICIPALITY_LABEL, release_geojson
+
+    csv_column, geo_column = st.columns(2)
+    csv_column.download_button(
+        tr("download.csv"),
+        release.to_frame().to_csv(index=False).encode("utf-8"),
+        file_name=f"{stem}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+    )
+    if {MESH_LABEL, MUNICIPALITY_LABEL} & set(release.label_names):
+        document = json.dumps(release_geojson(release), ensure_ascii=False)
+        geo_column.download_button(
+            tr("download.geojson"),
+            document.encode("utf-8"),
+            file_name=f"{stem}.geojson",
+            mime="application/geo+json",
+            icon=":material/map:",
+        )
+
+
+def map_legend(top: float, percent: bool = False) -> None:
+    """A colour legend for a map whose scale ends at ``top``, and the grey of suppression."""
+    swatch = '<span style="display:inline-block;width:14px;height:14px;background:{};'
+    swatch += 'border-radius:3px;margin:0 4px -2px 10px"></span>{}'
+    parts = [
+        swatch.format(colour, maps.format_value(value, None, percent))
+        for colour, value in maps.legend_stops(top)
+    ]
+    grey = "#{:02x}{:02x}{:02x}".format(*maps.SUPPRESSED_FILL[:3])
+    parts.append(swatch.format(grey, tr("map.suppressed")))
+    st.html(f'<div style="font-size:0.85rem;color:#4a5560">{"".join(parts)}</div>')

@@ -1,0 +1,161 @@
+"""Releases on tiny data: huge ε reproduces the truth; the cache; the carrier's guards."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine.errors import ProtocolError
+from engine.ledger.values import Scope
+from engine.messages import NoisedSums
+from engine.protocol import SecureSession, SessionSettings
+from engine.queries import QuerySpec
+from engine.service import CrossmeshService
+
+WINDOW = {"start": "2025-08-01", "end": "2025-08-14"}
+HUGE = {"epsilon": 1000.0, "threshold": 0, "max_trips": 3}
+
+
+@pytest.fixture(scope="module")
+def service(tiny_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrossmeshService]:
+    """An ingested tiny workspace whose budgets are raised far above any real setting."""
+    workspace = tmp_path_factory.mktemp("ws")
+    SecureSession(workspace).ingest(tiny_dir)
+    # Every group released, however small, so that the whole truth table can be compared.
+    svc = CrossmeshService(workspace, tiny_dir, SessionSettings(min_group_size=1))
+    months = pd.period_range("2024-08", "2025-12", freq="M").strftime("%Y-%m")
+    for month in months:
+        for pair in ("airline+carrier", "carrier"):
+            svc.ledger.set_budget(Scope(pair, month), 1e4, "test")
+    yield svc
+
+
+def _truth(tiny_dir: Path, name: str) -> pd.DataFrame:
+    return pd.read_csv(tiny_dir / "truth" / f"{name}.csv", dtype=str)
+
+
+def _compare(release_frame: pd.DataFrame, expected: pd.Series, keys: list[str]) -> None:
+    got = release_frame.set_index(keys)["value"].astype("int64")
+    joined = pd.concat([got.rename("got"), expected.rename("want")], axis=1).fillna(0)
+    difference = (joined["got"] - joined["want"]).abs()
+    assert len(joined) > 0 and joined["want"].sum() > 0
+    assert difference.max() <= 2, joined[difference > 2].head()
+    assert difference.mean() < 0.2
+
+
+def _counts(frame: pd.DataFrame, keys: list[str], column: str = "count") -> pd.Series:
+    return frame.assign(n=frame[column].astype(int)).groupby(keys)["n"].sum()
+
+
+@pytest.mark.parametrize(
+    ("kind", "truth_name", "slot"),
+    [("visit-map", "visit_mesh", "mesh_code"), ("flows", "visit_area", "municipality_code")],
+)
+def test_huge_epsilon_arrival_maps_equal_truth(
+    service: CrossmeshService, tiny_dir: Path, kind: str, truth_name: str, slot: str
+) -> None:
+    """With a huge ε and no suppression, visit maps and flows equal the truth up to rounding."""
+    spec = QuerySpec(kind=kind, airport="SHM", days=3, **WINDOW, **HUGE)
+    frame = service.release(spec).to_frame()
+    truth = _truth(tiny_dir, truth_name)
+    expected = _counts(truth[truth["airport"] == "SHM"], ["day_offset", slot])
+    _compare(frame, expected, ["day_offset", slot])
+
+
+def test_huge_epsilon_hokkaido_and_population_equal_truth(
+    service: CrossmeshService, tiny_dir: Path
+) -> None:
+    """East Hokkaido catchments and the carrier's own population counts equal the truth."""
+    spec = QuerySpec(kind="hokkaido", days=2, **WINDOW, **HUGE)
+    frame = service.release(spec).to_frame()
+    truth = _truth(tiny_dir, "visit_area")
+    truth = truth[truth["airport"].isin(["MMB", "KUH", "SHB"]) & (truth["day_offset"] != "2")]
+    keys = ["airport", "day_offset", "municipality_code"]
+    _compare(frame, _counts(truth, keys), keys)
+
+    spec = QuerySpec(kind="population", region="nanki_shirahama", **WINDOW, **HUGE)
+    frame = service.release(spec).to_frame()
+    truth = _truth(tiny_dir, "population")
+    truth = truth[truth["region"] == "nanki_shirahama"]
+    keys = ["date", "residency", "mesh_code"]
+    _compare(frame, _counts(truth, keys), keys)
+
+
+def test_huge_epsilon_furusato_and_preboarding_equal_truth(
+    service: CrossmeshService, tiny_dir: Path
+) -> None:
+    """Donor visits and pre-boarding location classes equal the truth up to rounding."""
+    truth = _truth(tiny_dir, "furusato")
+    municipality = truth.loc[truth["cohort"] == "donor", "municipality_code"].iloc[0]
+    spec = QuerySpec(kind="furusato", municipality=municipality, months_after=1, **WINDOW, **HUGE)
+    release = service.release(spec)
+    frame = release.to_frame()
+    rows = truth[(truth["municipality_code"] == municipality) & (truth["month_offset"] == "0")]
+    got = frame[frame["month_offset"] == "0"].set_index("cohort")["value"].astype(int)
+    withheld = {label[0] for label in release.query_spec["withheld_groups"]}
+    assert "comparison" in got.index
+    for row in rows.itertuples(index=False):
+        if row.cohort in withheld:  # fewer donors than the minimum group size: never sent
+            assert row.cohort not in got.index
+        else:
+            assert abs(got[row.cohort] - int(row.visited)) <= 2
+
+    spec = QuerySpec(kind="preboarding", airport="HND", **WINDOW, **HUGE)
+    frame = service.release(spec).to_frame()
+    truth = _truth(tiny_dir, "preboarding")
+    truth = truth[(truth["origin"] == "HND") & (truth["location_class"] != "none")]
+    keys = ["half", "minutes_before", "location_class"]
+    got = frame.set_index(keys)
+    expected = _counts(truth, keys)
+    assert len(expected) >= 12
+    for key, want in expected.items():
+        # each value sums one noisy slot per departure slot-time: within twice its 95 % interval
+        assert abs(int(got.loc[key, "value"]) - want) <= 2 * int(got.loc[key, "ci95"]) + 1
+
+
+def test_identical_spec_is_served_from_cache_and_spends_nothing(service: CrossmeshService) -> None:
+    """Asking the same question twice returns the identical release and charges nothing more."""
+    spec = QuerySpec(kind="flows", airport="FUK", epsilon=1.0, **WINDOW)
+    first = service.release(spec)
+    spent = {str(b.scope): b.spent_rho for b in service.budgets()}
+    again = service.release(spec)
+    assert again.to_json() == first.to_json()
+    assert {str(b.scope): b.spent_rho for b in service.budgets()} == spent
+    assert service.estimate(spec).cached
+
+
+def test_carrier_refuses_sums_without_noise(service: CrossmeshService) -> None:
+    """Unnoised sums decode below zero after the offset is removed and are refused."""
+    session = service.session
+    spec = QuerySpec(kind="flows", airport="SHM", epsilon=1.0, **WINDOW)
+    from engine.layout import PackedLayout
+    from engine.release_plans import plan_release
+
+    plan = plan_release(spec, service.airline)
+    layout = PackedLayout.of(plan.family, session.carrier.codec)
+    segments = plan.segments(layout)
+    span = (segments[0].ciphertext_start, segments[-1].ciphertext_stop)
+    sums = session.encrypted_sums(plan.cohort, span)
+    blob = b"".join(session.carrier.space.to_bytes(group) for group in sums.ciphertexts)
+    bare = NoisedSums(
+        "999", spec.spec_hash, session.carrier.space.ciphertext_bytes, span[1] - span[0],
+        tuple(s.length for s in segments), sums.labels, blob,
+    )  # fmt: skip
+    with pytest.raises(ProtocolError, match="no DP noise"):
+        session.carrier.decrypt_noised(bare, lambda _r, _h: True)
+    with pytest.raises(ProtocolError, match="no DP noise"):
+        session.carrier.decrypt_unnoised(list(sums.ciphertexts[0]), segments[0].length)
+    with pytest.raises(ProtocolError, match="already decrypted"):
+        session.carrier.decrypt_noised(bare, lambda _r, _h: True)
+
+
+def test_carrier_refuses_without_a_live_reservation(service: CrossmeshService) -> None:
+    """Noised sums whose reservation the ledger does not vouch for are not decrypted."""
+    noise = NoisedSums("12345", "ab" * 32, 512, 0, (), (), b"")
+    with pytest.raises(ProtocolError, match="no live reservation"):
+        service.session.carrier.decrypt_noised(noise, lambda _r, _h: False)
+    assert np.int64(0) == 0
