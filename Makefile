@@ -6,9 +6,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DATA   ?= data/demo
+WS     ?= workspace
 SEED   ?= 7
+PORT   ?= 8501
 
-.PHONY: setup run test lint typecheck check clean-data
+.PHONY: setup ingest run test lint typecheck clean-data
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,10 +23,16 @@ setup: $(STAMP)
 $(DATA)/manifest.json: | $(STAMP)
 	$(BIN)/crossmesh generate --scale demo --seed $(SEED) --out $(DATA)
 
-run: setup $(DATA)/manifest.json
-	@echo "Demo data is in $(DATA)."
-	@echo "Next: the secure ingest and the dashboard arrive with the engine and app issues;"
-	@echo "meanwhile try: $(BIN)/crossmesh validate $(DATA)   or   $(BIN)/crossmesh --help"
+# The secure ingest (both parties' offline steps); re-done when the data changes.
+$(WS)/.ingested: $(DATA)/manifest.json | $(STAMP)
+	$(BIN)/crossmesh ingest --data $(DATA) --workspace $(WS)
+	@touch $@
+
+ingest: setup $(WS)/.ingested
+
+run: setup $(WS)/.ingested
+	CROSSMESH_WORKSPACE=$(WS) CROSSMESH_DATA=$(DATA) \
+		$(BIN)/streamlit run app/main.py --server.address 127.0.0.1 --server.port $(PORT)
 
 lint: setup
 	$(BIN)/ruff check .
@@ -39,4 +47,4 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 clean-data:
-	rm -rf data/tiny data/demo
+	rm -rf data/tiny data/demo $(WS)

@@ -30,9 +30,9 @@ if TYPE_CHECKING:
     from engine.dp import Release
 
 __all__ = [
-    "area_map",
     "DEFAULT_DATA",
     "DEFAULT_WORKSPACE",
+    "area_map",
     "cached_release",
     "forget",
     "language",

@@ -3,9 +3,10 @@
 * :func:`guarded` — the page boundary: an error of the Crossmesh family becomes a friendly
   ``st.error`` (what went wrong, in the user's language, then the engine's own message, which
   names the place and the remedy); anything else is a bug and propagates;
-* :func:`cost_panel` — what a release would spend and what is left, **before** it runs
-  (``svc.estimate``); :func:`run_release` — the "run secure release" button with ``st.status``
-  and a progress bar; :func:`shown_release` — the release of the current inputs, if it was run;
+* :func:`cost_panel` — what one or more releases would spend and what is left, **before** they
+  run (``svc.estimate``); :func:`run_release` — the "run secure release" button with
+  ``st.status`` and a progress bar; :func:`shown_release` — the release of the current inputs,
+  if this session ran it (a changed input hides the old result rather than mislabel it);
 * :func:`release_caption`, :func:`suppressed_note`, :func:`downloads`, :func:`map_legend` —
   how a release is described next to its map, chart or table.
 """
@@ -14,13 +15,14 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import streamlit as st
 
 from app import maps
+from app.i18n import has_text
 from app.state import remember, remembered, service, tr
 from engine.errors import BudgetExceeded, ConfigError, CrossmeshError, InputError
 
@@ -76,39 +78,51 @@ def shown_release(slot: str, spec: QuerySpec) -> Release | None:
     return release if release is not None and _same_question(release, spec) else None
 
 
-def cost_panel(spec: QuerySpec) -> Any:
-    """Show the ε the release would cost and the budget left; return the estimate."""
-    estimate = service().estimate(spec)
-    left = min(estimate.remaining_epsilon.values(), default=0.0)
+def cost_panel(specs: Sequence[QuerySpec]) -> list[Any]:
+    """Show the ε the releases would cost together and the budget left; return the estimates."""
+    estimates = [service().estimate(spec) for spec in specs]
+    spend = sum(e.epsilon for e in estimates if not e.cached)
+    left = min((min(e.remaining_epsilon.values(), default=0.0) for e in estimates), default=0.0)
+    scopes = sorted({scope for e in estimates for scope in e.scopes})
     cost, remaining, months = st.columns(3)
-    cost.metric(tr("cost.epsilon"), f"{estimate.epsilon:.2g}", help=tr("cost.epsilon_help"))
+    cost.metric(tr("cost.epsilon"), f"{spend:.2g}", help=tr("cost.epsilon_help"))
     remaining.metric(tr("cost.remaining"), f"{left:.2f}", help=tr("cost.remaining_help"))
-    months.metric(tr("cost.scopes"), str(len(estimate.scopes)), help=", ".join(estimate.scopes))
-    if estimate.cached:
+    months.metric(tr("cost.scopes"), str(len(scopes)), help=", ".join(scopes))
+    if all(e.cached for e in estimates):
         st.info(tr("cost.cached"), icon=":material/history:")
-    elif not estimate.affordable:
+    elif not all(e.cached or e.affordable for e in estimates):
         st.warning(tr("cost.unaffordable"), icon=":material/block:")
-    return estimate
+    return estimates
 
 
-def run_release(spec: QuerySpec, slot: str, estimate: Any, label_key: str = "run.button") -> None:
-    """A button that runs the secure release of ``spec`` and remembers it in ``slot``."""
-    allowed = bool(estimate.cached or estimate.affordable)
-    if not st.button(tr(label_key), type="primary", disabled=not allowed, key=f"run:{slot}"):
+def _step_text(step: str) -> str:
+    key = f"step.{step}"
+    return tr(key) if has_text(key) else step
+
+
+def run_release(
+    jobs: Sequence[tuple[str, QuerySpec]], estimates: Sequence[Any], label_key: str = "run.button"
+) -> None:
+    """A button that runs each ``(slot, spec)`` release in turn and remembers it in its slot."""
+    allowed = all(e.cached or e.affordable for e in estimates)
+    key = "run:" + ",".join(slot for slot, _ in jobs)
+    if not st.button(tr(label_key), type="primary", disabled=not allowed, key=key):
         return
     with st.status(tr("run.status"), expanded=True) as status:
         bar = st.progress(0.0, text=tr("step.start"))
+        for number, (slot, spec) in enumerate(jobs):
 
-        def progress(step: str, fraction: float) -> None:
-            bar.progress(min(max(fraction, 0.0), 1.0), text=tr(f"step.{step}"))
+            def progress(step: str, fraction: float, number: int = number) -> None:
+                overall = (number + min(max(fraction, 0.0), 1.0)) / len(jobs)
+                bar.progress(overall, text=_step_text(step))
 
-        try:
-            release = service().release(spec, progress)
-        except CrossmeshError:
-            status.update(label=tr("run.failed"), state="error")
-            raise
+            try:
+                release = service().release(spec, progress)
+            except CrossmeshError:
+                status.update(label=tr("run.failed"), state="error")
+                raise
+            remember(slot, release)
         status.update(label=tr("run.done"), state="complete", expanded=False)
-    remember(slot, release)
 
 
 def release_caption(release: Release) -> None:
@@ -133,10 +147,12 @@ def suppressed_note(frame: pd.DataFrame) -> None:
         st.caption(tr("release.suppressed_note"))
 
 
-def downloads(release: Release, stem: str) -> None:
+def downloads(release: Release, stem: str, title: str | None = None) -> None:
     """CSV and (for mesh or municipality rows) GeoJSON of the release, as published."""
     from engine.dp import MESH_LABEL, MUNICIPALITY_LABEL, release_geojson
 
+    if title:
+        st.caption(title)
     csv_column, geo_column = st.columns(2)
     csv_column.download_button(
         tr("download.csv"),
@@ -144,6 +160,7 @@ def downloads(release: Release, stem: str) -> None:
         file_name=f"{stem}.csv",
         mime="text/csv",
         icon=":material/download:",
+        key=f"download:{stem}:csv",
     )
     if {MESH_LABEL, MUNICIPALITY_LABEL} & set(release.label_names):
         document = json.dumps(release_geojson(release), ensure_ascii=False)
@@ -153,6 +170,7 @@ def downloads(release: Release, stem: str) -> None:
             file_name=f"{stem}.geojson",
             mime="application/geo+json",
             icon=":material/map:",
+            key=f"download:{stem}:geojson",
         )
 
 

@@ -32,11 +32,12 @@ from engine.dp import (
     build_release,
     mechanism_for,
 )
+from engine.dp.accounting import DEFAULT_DELTA, zcdp_to_epsilon
 from engine.errors import ConfigError
 from engine.inputs import AirlineInputs, CarrierInputs, load_airline, load_carrier
 from engine.layout import PackedLayout
 from engine.ledger import Ledger
-from engine.ledger.values import AuditEntry, BudgetStatus, CachedRelease, ReleaseRecord, Scope
+from engine.ledger.values import AuditEntry, CachedRelease, Scope
 from engine.population import population_counts
 from engine.protocol import SecureSession, SessionSettings
 from engine.queries import QuerySpec
@@ -44,7 +45,7 @@ from engine.release_plans import ProjectedRows, plan_release
 from engine.views import K_MESH
 from geo.areas import AreaMap, load_area_map
 
-__all__ = ["CostEstimate", "CrossmeshService", "WorkspaceStatus"]
+__all__ = ["BudgetRow", "CostEstimate", "CrossmeshService", "ReleaseSummary", "WorkspaceStatus"]
 
 Progress = Callable[[str, float], None]
 ACTOR = "crossmesh"
@@ -78,8 +79,34 @@ class CostEstimate:
     affordable: bool
 
 
-def _epsilon_of(rho: float, delta: float) -> float:
-    return rho + 2 * math.sqrt(rho * math.log(1 / delta)) if rho > 0 else 0.0
+@dataclass(frozen=True)
+class ReleaseSummary:
+    """One committed release as the dashboard lists it."""
+
+    release_id: int
+    kind: str
+    created_at: str
+    epsilon: float
+    delta: float
+    summary: str
+    spec: dict[str, object]
+
+
+@dataclass(frozen=True)
+class BudgetRow:
+    """One budget scope in ρ and, for people, in ε at the default δ."""
+
+    scope: str
+    total_rho: float
+    spent_rho: float
+    remaining_rho: float
+    total_epsilon: float
+    spent_epsilon: float
+    remaining_epsilon: float
+
+
+def _epsilon_of(rho: float, delta: float = DEFAULT_DELTA) -> float:
+    return zcdp_to_epsilon(rho, delta) if rho > 0 else 0.0
 
 
 class CrossmeshService:
@@ -240,17 +267,43 @@ class CrossmeshService:
         return _assemble(rows, mechanism, cost, spec)
 
     # -- the ledger, for people -------------------------------------------------------------
-    def releases(self) -> list[ReleaseRecord]:
-        """Every committed release, oldest first."""
-        return self.ledger.releases()
+    def releases(self) -> list[ReleaseSummary]:
+        """Every committed release, newest first (reopen any with :meth:`reopen`, at no cost)."""
+        summaries = []
+        for record in reversed(self.ledger.releases()):
+            release = self.reopen(record.id)
+            spec = dict(release.query_spec)
+            summaries.append(
+                ReleaseSummary(
+                    record.id,
+                    str(spec.get("kind", "")),
+                    release.created_at,
+                    release.epsilon,
+                    release.delta,
+                    record.summary,
+                    spec,
+                )
+            )
+        return summaries
 
     def reopen(self, release_id: int | str) -> Release:
         """A past release, at no cost."""
         return Release.from_json(self.ledger.release(int(release_id)))
 
-    def budgets(self) -> list[BudgetStatus]:
-        """Every budget scope: total, spent and remaining ρ."""
-        return self.ledger.budgets()
+    def budgets(self) -> list[BudgetRow]:
+        """Every budget scope: total, spent and remaining, in ρ and in ε at the default δ."""
+        return [
+            BudgetRow(
+                str(status.scope),
+                status.total_rho,
+                status.spent_rho,
+                status.remaining_rho,
+                _epsilon_of(status.total_rho),
+                _epsilon_of(status.spent_rho),
+                _epsilon_of(status.remaining_rho),
+            )
+            for status in self.ledger.budgets()
+        ]
 
     def audit(self, limit: int | None = 200) -> list[AuditEntry]:
         """The audit log, oldest first."""

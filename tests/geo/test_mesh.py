@@ -87,7 +87,7 @@ def test_scalar_and_vector_agree_including_edges(level: int) -> None:
 
 
 def test_million_points_vectorise() -> None:
-    """10^6 points vectorise in one call, agreeing with the scalar path on a sample (speed: bench/)."""
+    """10^6 points vectorise in one call and agree with the scalar path on a sample."""
     rng = np.random.default_rng(7)
     lats, lons = rng.uniform(24, 46, 1_000_000), rng.uniform(123, 154, 1_000_000)
     codes = mesh.points_to_codes(lats, lons, 6)

@@ -1,0 +1,157 @@
+"""移動・時間帯 — where arriving passengers go (municipalities) and when they are there.
+
+Two releases over the same arrivals, each with its own cost and button:
+
+* **flows** (``flows``: day after arrival × municipality) — arcs from the airport to the
+  municipalities, a bar chart of the most visited ones, and the day-after-arrival profile of each;
+* **time** (``profile``: day after arrival × hour of day, and age band × gender) — when in the
+  day passengers are in the region, and who they are.
+
+Map of the module: :func:`render` · :func:`_flows` · :func:`_time` · small drawing helpers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app import charts, frames, maps
+from app.inputs import airport_select, date_range, epsilon_slider
+from app.names import category, municipality_names
+from app.state import language, service, tr
+from app.ui import (
+    cost_panel,
+    downloads,
+    guarded,
+    release_caption,
+    run_release,
+    shown_release,
+    suppressed_note,
+)
+from engine.queries import QuerySpec
+from geo.places import STUDY_AIRPORTS, region_of_airport
+
+__all__ = ["render"]
+
+FLOWS_SLOT, TIME_SLOT = "flows", "profile"
+TOP = 12
+
+
+def _specs(status: Any) -> tuple[QuerySpec, QuerySpec]:
+    """The flows and profile releases of the arrivals the user picked."""
+    row = st.columns([1.2, 1.4, 1, 1])
+    airport = airport_select(row[0], "flows", STUDY_AIRPORTS, "SHM")
+    start, end = date_range(row[1], "flows", status)
+    days = row[2].slider(tr("visit.days"), 1, 7, 3, key="flows:days")
+    epsilon = epsilon_slider(row[3], "flows")
+    common: dict[str, Any] = {"start": start, "end": end, "epsilon": epsilon, "days": days}
+    return (
+        QuerySpec(kind="flows", airport=airport, **common),
+        QuerySpec(kind="profile", airport=airport, **common),
+    )
+
+
+def _with_names(frame: pd.DataFrame) -> pd.DataFrame:
+    names = municipality_names(language())
+    return frame.assign(area=[names.get(c, c) for c in frame["municipality_code"]])
+
+
+def _flow_map(spec: QuerySpec, areas: pd.DataFrame) -> None:
+    """Arcs from the airport to every published municipality, dots for all of them."""
+    names = municipality_names(language())
+    region = region_of_airport(str(spec.airport))
+    targets = maps.municipality_targets(areas, names)
+    text = maps.CellText(tr("map.suppressed"), tr("map.mesh"))
+    layers = [
+        maps.region_layer(region.bbox),
+        maps.area_layer(targets, text),
+        maps.place_layer(region.municipality_codes, names),
+        maps.airport_layer([str(spec.airport)]),
+        maps.arc_layer(str(spec.airport), targets),
+    ]
+    view = maps.view_for_bbox(region.bbox, pitch=40)
+    st.pydeck_chart(maps.deck(layers, view), height=480, key="flows:map")
+    credit = service().status().credit
+    if credit:
+        st.caption(tr("map.credit", credit=credit))
+
+
+def _flows(spec: QuerySpec) -> None:
+    """The flows release: its cost, its button, then the map and the charts."""
+    run_release([(FLOWS_SLOT, spec)], cost_panel([spec]))
+    release = shown_release(FLOWS_SLOT, spec)
+    if release is None:
+        st.info(tr("flows.not_run"), icon=":material/lock:")
+        return
+    frame = _with_names(frames.normalise(release.to_frame()))
+    areas = _with_names(frames.collapse(frame, ["municipality_code"]))
+    _flow_map(spec, areas)
+    suppressed_note(areas)
+    top = frames.top_published(areas, TOP)
+    st.subheader(tr("flows.top"))
+    axes = charts.Axes("area", tr("col.area"), tr("flows.person_days"))
+    st.altair_chart(charts.bars(top, axes, sort=list(top["area"])), width="stretch")
+    st.subheader(tr("flows.by_day"))
+    daily = frames.within(frame, "municipality_code", list(top["municipality_code"][:5]))
+    days = daily.assign(day=[_day(o) for o in daily["day_offset"]])
+    axes = charts.Axes("day", tr("flows.day_axis"), tr("col.value"), "area", tr("col.area"))
+    st.altair_chart(charts.lines(days, axes), width="stretch")
+    release_caption(release)
+    downloads(release, f"flows-{spec.airport}-{spec.start}")
+
+
+def _day(offset: int) -> str:
+    return tr("visit.arrival_day") if offset == 0 else tr("visit.day_after", n=offset)
+
+
+def _time(spec: QuerySpec) -> None:
+    """The profile release: hour of day per day after arrival, and age band × gender."""
+    run_release([(TIME_SLOT, spec)], cost_panel([spec]), "flows.run_profile")
+    release = shown_release(TIME_SLOT, spec)
+    if release is None:
+        st.info(tr("flows.not_run"), icon=":material/lock:")
+        return
+    frame = frames.normalise(release.to_frame())
+    hours = frames.select(frame, dimension="hour")
+    hours = hours.assign(hour=hours["category"].astype(int), day=hours["day_offset"].map(_day))
+    st.subheader(tr("flows.hours"))
+    axes = charts.Axes("hour", tr("flows.hour_axis"), tr("flows.people"), "day", tr("flows.day"))
+    st.altair_chart(charts.lines(hours, axes), width="stretch")
+    suppressed_note(hours)
+    _demographics(frames.select(frame, dimension="demographic"))
+    release_caption(release)
+    downloads(release, f"profile-{spec.airport}-{spec.start}")
+
+
+def _demographics(rows: pd.DataFrame) -> None:
+    """Age band × gender of the travellers (summed over the days after arrival)."""
+    lang = language()
+    people = frames.collapse(rows, ["category"])
+    split = people["category"].str.split("|", n=1, expand=True)
+    people = people.assign(
+        age=[category("age", a, lang) for a in split[0]],
+        gender=[category("gender", g, lang) for g in split[1]],
+    )
+    st.subheader(tr("flows.demographics"))
+    axes = charts.Axes("age", tr("flows.age"), tr("flows.person_days"), "gender", tr("flows.gender"))
+    st.altair_chart(charts.bars(people, axes), width="stretch")
+    suppressed_note(people)
+
+
+@guarded
+def render() -> None:
+    """The flows and time page."""
+    st.title(tr("flows.title"))
+    st.caption(tr("flows.lead"))
+    flows, profile = _specs(service().status())
+    flow_tab, time_tab = st.tabs([tr("flows.tab_flows"), tr("flows.tab_time")])
+    with flow_tab:
+        _flows(flows)
+    with time_tab:
+        _time(profile)
+
+
+_ = dt  # dates arrive through the shared inputs

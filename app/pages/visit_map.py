@@ -1,0 +1,244 @@
+"""訪問・滞在エリア — where arriving passengers spend their days, on exact JIS mesh cells.
+
+The page asks for a ``visit-map`` release (airport, arrival dates, days after arrival, repeat
+flyers, ε), shows its cost before anything runs, runs it on request and draws one day after
+arrival at a time. It can set the passengers against all visitors in the region — the carrier's
+own ``population`` release (people present per cell and day, residents against visitors) — or
+show the passengers' share of them. A destination area and a coarser mesh level only change what
+is drawn (post-processing of the same release), so they cost nothing.
+
+Map of the module: :func:`render` (the page) · :func:`_inputs` · :func:`_specs` ·
+:func:`_result` · :func:`_layer_cells` (which of the three views) · :func:`_draw`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app import frames, maps
+from app.inputs import airport_select, date_range, epsilon_slider
+from app.names import municipality_names, region_label
+from app.state import area_map, language, service, tr
+from app.ui import (
+    cost_panel,
+    downloads,
+    guarded,
+    map_legend,
+    release_caption,
+    run_release,
+    shown_release,
+    suppressed_note,
+)
+from engine.queries import QuerySpec
+from geo.areas import mesh_municipality
+from geo.mesh import CELL_SIZE_M, LEVELS
+from geo.places import STUDY_AIRPORTS, Region, region_of_airport
+
+__all__ = ["render"]
+
+SLOT, POPULATION_SLOT = "visit", "visit-population"
+VIEWS = ("passengers", "visitors", "share")
+TOP_AREAS = 5
+
+
+@dataclass(frozen=True)
+class VisitInputs:
+    """What the user asked for on this page."""
+
+    airport: str
+    area: str | None
+    start: dt.date
+    end: dt.date
+    days: int
+    level: int
+    repeat_flyer_min: int
+    epsilon: float
+
+    @property
+    def region(self) -> Region:
+        """The study region the airport serves."""
+        return region_of_airport(self.airport)
+
+
+def _inputs(status: Any) -> VisitInputs:
+    """The page's input widgets, in two rows."""
+    lang = language()
+    names = municipality_names(lang)
+    top = st.columns([1.2, 1.2, 1.4])
+    airport = airport_select(top[0], "visit", STUDY_AIRPORTS, "SHM")
+    region = region_of_airport(airport)
+    area = top[1].selectbox(
+        tr("visit.area"), [None, *region.municipality_codes], key=f"visit:area:{region.id}",
+        format_func=lambda c: tr("visit.whole_region", region=region_label(region, lang))
+        if c is None else names.get(c, c),
+    )  # fmt: skip
+    start, end = date_range(top[2], "visit", status, "visit.dates")
+    low = st.columns(4)
+    days = low[0].slider(tr("visit.days"), 1, 7, 3, key="visit:days")
+    levels = [level for level in (region.mesh_level, region.mesh_level - 1) if level >= 1]
+    level = low[1].selectbox(
+        tr("visit.level"), levels, key=f"visit:level:{region.id}",
+        format_func=lambda lv: tr("visit.level_name", name=LEVELS[lv], size=CELL_SIZE_M[lv]),
+    )  # fmt: skip
+    repeat = low[2].number_input(tr("visit.repeat"), 0, 20, 0, key="visit:repeat")
+    epsilon = epsilon_slider(low[3], "visit")
+    return VisitInputs(airport, area, start, end, days, level, int(repeat), epsilon)
+
+
+def _specs(inputs: VisitInputs, status: Any) -> tuple[QuerySpec, QuerySpec]:
+    """The passengers' release and the region's population release over the same days."""
+    cross = QuerySpec(
+        kind="visit-map", start=inputs.start, end=inputs.end, epsilon=inputs.epsilon,
+        airport=inputs.airport, days=inputs.days, repeat_flyer_min=inputs.repeat_flyer_min,
+    )  # fmt: skip
+    last = inputs.end + dt.timedelta(days=inputs.days - 1)
+    last = min(last, status.end or last, inputs.start + dt.timedelta(days=92))
+    population = QuerySpec(
+        kind="population", start=inputs.start, end=last, epsilon=inputs.epsilon,
+        region=inputs.region.id,
+    )  # fmt: skip
+    return cross, population
+
+
+def _day_label(offset: int) -> str:
+    return tr("visit.arrival_day") if offset == 0 else tr("visit.day_after", n=offset)
+
+
+def _shape(cells: pd.DataFrame, inputs: VisitInputs) -> pd.DataFrame:
+    """Restrict to the destination area (at the release's level), then coarsen if asked."""
+    if inputs.area is not None and not cells.empty:
+        owner = mesh_municipality(list(cells["mesh_code"]), area_map())
+        cells = frames.within(cells, "mesh_code", [c for c, m in owner.items() if m == inputs.area])
+    if inputs.level != inputs.region.mesh_level:
+        cells = frames.coarsen(cells, inputs.level)
+    return cells
+
+
+def _visitors(population: Any, inputs: VisitInputs, offset: int) -> pd.DataFrame:
+    """Visitors (non-residents) per cell on the days passengers of ``offset`` were there."""
+    frame = frames.normalise(population.to_frame())
+    days = [
+        (inputs.start + dt.timedelta(days=offset + n)).isoformat()
+        for n in range((inputs.end - inputs.start).days + 1)
+    ]
+    visitors = frames.within(frames.select(frame, residency="visitor"), "date", days)
+    return _shape(frames.collapse(visitors, ["mesh_code"]), inputs)
+
+
+def _population(spec: QuerySpec) -> Any:
+    """The population release for ``spec`` — asking for it (with its cost) if not yet run."""
+    release = shown_release(POPULATION_SLOT, spec)
+    if release is None:
+        with st.container(border=True):
+            st.markdown(tr("visit.population_needed"))
+            estimates = cost_panel([spec])
+            run_release([(POPULATION_SLOT, spec)], estimates, "visit.run_population")
+        release = shown_release(POPULATION_SLOT, spec)
+    return release
+
+
+def _layer_cells(
+    view: str, passengers: pd.DataFrame, population: Any, inputs: VisitInputs, offset: int
+) -> pd.DataFrame | None:
+    """The cells the chosen view draws (None while the population release is missing)."""
+    if view == "passengers":
+        return passengers
+    if population is None:
+        return None
+    visitors = _visitors(population, inputs, offset)
+    return visitors if view == "visitors" else frames.share(passengers, visitors, "mesh_code")
+
+
+def _draw(cells: pd.DataFrame, passengers: pd.DataFrame, inputs: VisitInputs, view: str) -> None:
+    """The map: cells, the region, place names, the airport and (optionally) arcs."""
+    lang, percent = language(), view == "share"
+    text = maps.CellText(tr("map.suppressed"), tr("map.mesh"), percent=percent)
+    arcs = st.toggle(tr("visit.arcs"), value=True, key="visit:arcs")
+    region = inputs.region
+    layers = [maps.region_layer(region.bbox), maps.cell_layer(cells, text)]
+    layers.append(maps.place_layer(region.municipality_codes, municipality_names(lang)))
+    layers.append(maps.airport_layer([inputs.airport]))
+    if arcs:
+        top = frames.top_published(passengers, TOP_AREAS)
+        layers.append(maps.arc_layer(inputs.airport, maps.cell_targets(top, tr("map.mesh"))))
+    view_state = maps.view_for_bbox(region.bbox, pitch=45 if arcs else 0)
+    st.pydeck_chart(maps.deck(layers, view_state), height=560, key="visit:map")
+    published = cells.loc[~cells["suppressed"], "value"]
+    map_legend(float(published.max()) if len(published) else 0.0, percent)
+    credit = service().status().credit
+    if credit:
+        st.caption(tr("map.credit", credit=credit))
+
+
+def _table(cells: pd.DataFrame, percent: bool) -> None:
+    """The drawn cells as a table, suppressed cells last."""
+    owner = mesh_municipality(list(cells["mesh_code"]), area_map()) if len(cells) else {}
+    names = municipality_names(language())
+    table = cells.assign(area=[names.get(owner.get(c, ""), "") for c in cells["mesh_code"]])
+    table = table.sort_values(["suppressed", "value"], ascending=[True, False], kind="stable")
+    st.dataframe(
+        table[["mesh_code", "area", "value", "ci95", "suppressed"]],
+        hide_index=True,
+        column_config={
+            "mesh_code": tr("col.mesh_code"),
+            "area": tr("col.area"),
+            "value": st.column_config.NumberColumn(
+                tr("col.share") if percent else tr("col.value"), format="%.1f" if percent else "%d"
+            ),
+            "ci95": tr("col.ci95"),
+            "suppressed": tr("col.suppressed"),
+        },
+        height=300,
+    )
+
+
+def _result(release: Any, population_spec: QuerySpec, inputs: VisitInputs) -> None:
+    """Everything below the inputs once the passengers' release exists."""
+    frame = frames.normalise(release.to_frame())
+    offsets = frames.options(frame, "day_offset") or [0]
+    controls = st.columns([2, 2])
+    offset = controls[0].segmented_control(
+        tr("visit.show_day"), offsets, default=offsets[0], format_func=_day_label,
+        key="visit:offset", required=True,
+    )  # fmt: skip
+    view = controls[1].radio(
+        tr("visit.view"), VIEWS, format_func=lambda v: tr(f"visit.view.{v}"), horizontal=True,
+        key="visit:view",
+    )  # fmt: skip
+    day = frames.select(frame, day_offset=offset) if "day_offset" in frame else frame
+    passengers = _shape(frames.collapse(day, ["mesh_code"]), inputs)
+    population = _population(population_spec) if view != "passengers" else None
+    cells = _layer_cells(view, passengers, population, inputs, int(offset or 0))
+    if cells is None:
+        return
+    _draw(cells, passengers, inputs, view)
+    suppressed_note(cells)
+    _table(cells, view == "share")
+    release_caption(release)
+    downloads(release, f"visit-map-{inputs.airport}-{inputs.start}", tr("visit.download_cross"))
+    if population is not None:
+        stem = f"population-{inputs.region.id}-{inputs.start}"
+        downloads(population, stem, tr("visit.download_population"))
+
+
+@guarded
+def render() -> None:
+    """The visit map page."""
+    st.title(tr("visit.title"))
+    st.caption(tr("visit.lead"))
+    status = service().status()
+    inputs = _inputs(status)
+    cross, population = _specs(inputs, status)
+    with st.container(border=True):
+        estimates = cost_panel([cross])
+        run_release([(SLOT, cross)], estimates)
+    release = shown_release(SLOT, cross)
+    if release is None:
+        st.info(tr("visit.not_run"), icon=":material/lock:")
+        return
+    _result(release, population, inputs)
