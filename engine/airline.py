@@ -330,6 +330,15 @@ class AirlineEnv:
             b"".join(blobs),
         )
 
+    def check_layout(self, family: str, ciphertexts_per_record: int) -> None:
+        """Refuse to sum partitions packed under another layout than the one a query expects."""
+        stored = self._ciphertexts_per_record(family, self._active(family))
+        if stored != ciphertexts_per_record:
+            raise ConfigError(
+                f"the {family} partitions were packed with {stored} ciphertexts per record, "
+                f"this version expects {ciphertexts_per_record}; re-run 'crossmesh ingest'"
+            )
+
     def _ciphertexts_per_record(self, family: str, active: tuple[str, ...]) -> int:
         if not active:
             raise ConfigError(f"no carrier partitions for view family {family}")

@@ -66,9 +66,12 @@ class IngestSummary:
     partitions_written: int
 
 
-def _payload_digest(table: PayloadTable, rows: np.ndarray, phones: dict[str, str]) -> str:
-    """SHA-256 of one period's plaintext payloads (kept in the carrier's own folder only)."""
-    digest = hashlib.sha256(json.dumps(table.family.labels()).encode())
+def _payload_digest(
+    table: PayloadTable, rows: np.ndarray, phones: dict[str, str], layout: PackedLayout
+) -> str:
+    """SHA-256 of one period's plaintext payloads and their packing (carrier's folder only)."""
+    packing = [(s.blocks, s.ciphertext_start, s.ciphertext_stop) for s in layout.segments]
+    digest = hashlib.sha256(json.dumps([table.family.labels(), packing, SLOT_BITS]).encode())
     order = sorted(rows, key=lambda r: phones[str(table.subscriber_ids[r])])
     for row in order:
         digest.update(phones[str(table.subscriber_ids[row])].encode())
@@ -175,7 +178,8 @@ class CarrierEnv:
             entries = manifest.setdefault(family.name, {})
             for period in sorted(set(table.periods)):
                 rows = np.flatnonzero(table.periods == period)
-                digest = _payload_digest(table, rows, phones)
+                layout = PackedLayout.of(family, self.codec)
+                digest = _payload_digest(table, rows, phones, layout)
                 if entries.get(period, {}).get("digest") == digest:
                     unchanged += 1
                     continue

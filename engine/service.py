@@ -226,6 +226,7 @@ class CrossmeshService:
         segments = plan.segments(layout)
         span = (segments[0].ciphertext_start, segments[-1].ciphertext_stop)
         tell("join", 0.2)
+        self.session.airline.check_layout(plan.family.name, layout.ciphertexts_per_record)
         sums = self.session.encrypted_sums(plan.cohort, span)
         tell("noise", 0.6)
         mechanism = mechanism_for(cost, plan.bounds)

@@ -195,7 +195,12 @@ def _reference_points(
 @cache
 def _built_in_anchors() -> tuple[tuple[str, float, float], ...]:
     """The anchor grid shipped in ``geo/data/municipality_anchors.csv``."""
-    text = resources.files("geo").joinpath("data", "municipality_anchors.csv").read_text("utf-8")
+    text = (
+        resources.files("geo")
+        .joinpath("data")
+        .joinpath("municipality_anchors.csv")
+        .read_text("utf-8")
+    )
     return tuple(
         (row["code"], float(row["lat"]), float(row["lon"]))
         for row in csv.DictReader(text.splitlines())

@@ -194,7 +194,7 @@ ORIGIN_AIRPORTS: tuple[str, ...] = ("HND", "ITM")
 
 def _data_rows(name: str) -> list[dict[str, str]]:
     """The rows of one CSV table shipped in ``geo/data``."""
-    text = resources.files("geo").joinpath("data", name).read_text(encoding="utf-8")
+    text = resources.files("geo").joinpath("data").joinpath(name).read_text(encoding="utf-8")
     return list(csv.DictReader(text.splitlines()))
 
 

@@ -12,7 +12,6 @@ Map of the module: :func:`render` · :func:`_flows` · :func:`_time` · small dr
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pandas as pd
@@ -153,5 +152,3 @@ def render() -> None:
     with time_tab:
         _time(profile)
 
-
-_ = dt  # dates arrive through the shared inputs

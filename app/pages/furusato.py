@@ -1,0 +1,109 @@
+"""ふるさと納税 — do donors to a municipality visit it afterwards, more than other members?
+
+A ``furusato`` release counts, for the donors to one municipality in the chosen months and for a
+comparison cohort of members who never donated to it, how many were present in the municipality
+0…N months after the donation month. The page turns counts into visit rates per cohort (the
+released count over the cohort's size, with the interval scaled the same way).
+
+Map of the module: :func:`render` · :func:`_spec` · :func:`visit_rates`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app import charts, frames
+from app.inputs import date_range, epsilon_slider
+from app.names import category, municipality_names
+from app.state import language, service, tr
+from app.ui import (
+    cost_panel,
+    downloads,
+    guarded,
+    release_caption,
+    run_release,
+    shown_release,
+    suppressed_note,
+)
+from engine.queries import QuerySpec
+from geo.places import REGIONS
+
+__all__ = ["render", "visit_rates"]
+
+SLOT = "furusato"
+DEFAULT_MUNICIPALITY = "30401"  # 白浜町, the town of the 2023 trial
+
+
+def _spec(status: Any) -> QuerySpec:
+    """The furusato release the user asks for."""
+    names = municipality_names(language())
+    codes = [code for region in REGIONS.values() for code in region.municipality_codes]
+    row = st.columns([1.4, 1.4, 1, 1])
+    municipality = row[0].selectbox(
+        tr("furusato.municipality"), codes, index=codes.index(DEFAULT_MUNICIPALITY),
+        format_func=lambda c: f"{names.get(c, c)} ({c})", key="furusato:municipality",
+    )  # fmt: skip
+    start, end = date_range(row[1], "furusato", status, "furusato.dates", default_days=31)
+    months = row[2].slider(tr("furusato.months"), 1, 12, 2, key="furusato:months")
+    epsilon = epsilon_slider(row[3], "furusato")
+    return QuerySpec(
+        kind="furusato", municipality=municipality, start=start, end=end,
+        months_after=months, epsilon=epsilon,
+    )  # fmt: skip
+
+
+def visit_rates(frame: pd.DataFrame) -> pd.DataFrame:
+    """Visit rate (%) per cohort and month offset, over the published rows of every month.
+
+    A row's rate is its released count over its cohort size (``cohort_keys``); rows of several
+    donation months are pooled by adding counts and sizes of the published rows.
+    """
+    published = frame[~frame["suppressed"]]
+    records = []
+    for (cohort, offset), rows in frame.groupby(["cohort", "month_offset"], sort=True):
+        shown = published.loc[published.index.intersection(rows.index)]
+        size = int(shown["cohort_keys"].sum()) if len(shown) else 0
+        record: dict[str, Any] = {"cohort": cohort, "month_offset": int(offset)}
+        if size:
+            width = math.sqrt(float((shown["ci95"].astype("float64") ** 2).sum()))
+            record.update(value=100 * float(shown["value"].sum()) / size, suppressed=False)
+            record["ci95"] = 100 * width / size
+        else:
+            record.update(value=None, suppressed=True, ci95=None)
+        records.append(record)
+    columns = ["cohort", "month_offset", "value", "suppressed", "ci95"]
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+@guarded
+def render() -> None:
+    """The furusato cohorts page."""
+    st.title(tr("furusato.title"))
+    st.caption(tr("furusato.lead"))
+    spec = _spec(service().status())
+    with st.container(border=True):
+        run_release([(SLOT, spec)], cost_panel([spec]))
+    release = shown_release(SLOT, spec)
+    if release is None:
+        st.info(tr("furusato.not_run"), icon=":material/lock:")
+        return
+    lang = language()
+    rates = visit_rates(frames.normalise(release.to_frame()))
+    rates["cohort_name"] = [category("cohort", c, lang) for c in rates["cohort"]]
+    axes = charts.Axes(
+        "month_offset", tr("furusato.offset"), tr("furusato.rate"), "cohort_name",
+        tr("furusato.cohort"),
+    )  # fmt: skip
+    st.altair_chart(charts.lines(rates, axes), width="stretch")
+    suppressed_note(rates)
+    table = rates[["cohort_name", "month_offset", "value", "ci95"]].rename(
+        columns={"cohort_name": tr("furusato.cohort"), "month_offset": tr("furusato.offset"),
+                 "value": tr("furusato.rate"), "ci95": tr("col.ci95")}
+    )  # fmt: skip
+    st.dataframe(table.round(1), hide_index=True)
+    release_caption(release)
+    downloads(release, f"furusato-{spec.municipality}-{spec.start}")

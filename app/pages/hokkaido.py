@@ -1,0 +1,121 @@
+"""道東 — which East Hokkaido airport's passengers reach which towns, and where catchments overlap.
+
+One ``hokkaido`` release counts arrivals at Memanbetsu (MMB), Kushiro (KUH) and Nakashibetsu
+(SHB) by the East Hokkaido municipalities they are present in on the days after arrival. The map
+draws one colour of arcs per airport; the table sets the airports side by side and marks the
+municipalities where Kushiro's and Memanbetsu's catchments overlap (both published).
+
+Map of the module: :func:`render` · :func:`_spec` · :func:`catchments` · :func:`_map`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app import charts, frames, maps
+from app.inputs import date_range, epsilon_slider
+from app.names import airport_label, municipality_names
+from app.state import language, service, tr
+from app.ui import (
+    cost_panel,
+    downloads,
+    guarded,
+    release_caption,
+    run_release,
+    shown_release,
+    suppressed_note,
+)
+from engine.queries import EAST_HOKKAIDO_AIRPORTS, QuerySpec
+from geo.places import REGIONS
+
+__all__ = ["catchments", "render"]
+
+SLOT = "hokkaido"
+REGION = REGIONS["east_hokkaido"]
+AIRPORT_COLOURS = {"MMB": (34, 94, 168), "KUH": (29, 160, 150), "SHB": (150, 80, 160)}
+OVERLAP = ("KUH", "MMB")
+TOP = 12
+
+
+def _spec(status: Any) -> QuerySpec:
+    row = st.columns([1.4, 1, 1])
+    start, end = date_range(row[0], "hokkaido", status)
+    days = row[1].slider(tr("visit.days"), 1, 7, 3, key="hokkaido:days")
+    epsilon = epsilon_slider(row[2], "hokkaido")
+    return QuerySpec(kind="hokkaido", start=start, end=end, days=days, epsilon=epsilon)
+
+
+def catchments(frame: pd.DataFrame) -> pd.DataFrame:
+    """Person-days per airport and municipality, summed over the days after arrival."""
+    return frames.collapse(frame, ["airport", "municipality_code"])
+
+
+def _map(areas: pd.DataFrame) -> None:
+    """Arcs per airport (its own colour) to the municipalities its passengers reach."""
+    names = municipality_names(language())
+    layers = [maps.region_layer(REGION.bbox)]
+    layers.append(maps.place_layer(REGION.municipality_codes, names))
+    for airport in EAST_HOKKAIDO_AIRPORTS:
+        targets = maps.municipality_targets(frames.select(areas, airport=airport), names)
+        layers.append(maps.arc_layer(airport, targets, colour=AIRPORT_COLOURS[airport]))
+    layers.append(maps.airport_layer(EAST_HOKKAIDO_AIRPORTS))
+    view = maps.view_for_bbox(REGION.bbox, pitch=40)
+    st.pydeck_chart(maps.deck(layers, view), height=520, key="hokkaido:map")
+    swatch = '<span style="color:rgb{};font-size:1.2rem">●</span> {}'
+    lang = language()
+    legend = " &nbsp; ".join(
+        swatch.format(AIRPORT_COLOURS[a], airport_label(a, lang)) for a in EAST_HOKKAIDO_AIRPORTS
+    )
+    st.html(f'<div style="font-size:0.85rem;color:#4a5560">{legend}</div>')
+    credit = service().status().credit
+    if credit:
+        st.caption(tr("map.credit", credit=credit))
+
+
+def _side_by_side(areas: pd.DataFrame) -> pd.DataFrame:
+    """One row per municipality, one column per airport (published values), overlap flag."""
+    names = municipality_names(language())
+    published = areas[~areas["suppressed"]]
+    table = published.pivot_table(
+        index="municipality_code", columns="airport", values="value", aggfunc="sum"
+    )
+    table = table.reindex(columns=list(EAST_HOKKAIDO_AIRPORTS)).astype("Int64")
+    table["overlap"] = table[list(OVERLAP)].notna().all(axis=1)
+    table.insert(0, "area", [names.get(c, c) for c in table.index])
+    return table.sort_values("overlap", ascending=False, kind="stable").reset_index()
+
+
+@guarded
+def render() -> None:
+    """The East Hokkaido page."""
+    st.title(tr("hokkaido.title"))
+    st.caption(tr("hokkaido.lead"))
+    spec = _spec(service().status())
+    with st.container(border=True):
+        run_release([(SLOT, spec)], cost_panel([spec]))
+    release = shown_release(SLOT, spec)
+    if release is None:
+        st.info(tr("hokkaido.not_run"), icon=":material/lock:")
+        return
+    areas = catchments(frames.normalise(release.to_frame()))
+    _map(areas)
+    suppressed_note(areas)
+    st.subheader(tr("hokkaido.overlap"))
+    st.caption(tr("hokkaido.overlap_note"))
+    st.dataframe(
+        _side_by_side(areas), hide_index=True,
+        column_config={"municipality_code": tr("col.code"), "area": tr("col.area"),
+                       "overlap": tr("hokkaido.overlap_col")},
+    )  # fmt: skip
+    names = municipality_names(language())
+    top_codes = frames.top_published(frames.collapse(areas, ["municipality_code"]), TOP)
+    chart = frames.within(areas, "municipality_code", list(top_codes["municipality_code"]))
+    chart = chart.assign(area=[names.get(c, c) for c in chart["municipality_code"]])
+    axes = charts.Axes("area", tr("col.area"), tr("flows.person_days"), "airport",
+                       tr("col.airport"))  # fmt: skip
+    st.altair_chart(charts.bars(chart, axes), width="stretch")
+    release_caption(release)
+    downloads(release, f"hokkaido-{spec.start}")

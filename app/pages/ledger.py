@@ -1,0 +1,129 @@
+"""プライバシー台帳 — the privacy ledger: budgets, every release, the audit log.
+
+Budgets are shown per scope (a dataset pair and a month) as ε spent and left; every committed
+release is listed and can be reopened at no cost (the ledger serves the published values again);
+the audit log lists every reservation, commit, cache hit and refusal.
+
+Map of the module: :func:`render` · :func:`_budgets` · :func:`_releases` · :func:`_reopened` ·
+:func:`_audit`.
+"""
+
+from __future__ import annotations
+
+
+import pandas as pd
+import streamlit as st
+
+from app import frames, maps
+from app.ledger_view import audit_frame, budget_frame, release_frame
+from app.state import cached_release, service, tr
+from app.ui import downloads, guarded, release_caption, suppressed_note
+from geo.mesh import code_level
+from geo.places import REGIONS
+
+__all__ = ["render"]
+
+REOPEN_KEY = "ledger:reopened"
+
+
+def _budgets() -> None:
+    """One progress bar per scope: the share of its budget left."""
+    budgets = budget_frame(service().budgets())
+    st.subheader(tr("ledger.budgets"))
+    if budgets.empty:
+        st.info(tr("ledger.no_budgets"))
+        return
+    for row in budgets.itertuples():
+        label = tr(
+            "ledger.budget_line", dataset=tr(f"dataset.{row.dataset}"), month=row.month,
+            left=f"{row.remaining_epsilon:.2f}", total=f"{row.total_epsilon:.2f}",
+        )  # fmt: skip
+        st.progress(float(row.share_left), text=label)
+
+
+def _releases() -> pd.DataFrame:
+    """The table of every release."""
+    releases = release_frame(service().releases())
+    st.subheader(tr("ledger.releases"))
+    st.dataframe(
+        releases, hide_index=True,
+        column_config={"release_id": tr("col.release"), "kind": tr("col.kind"),
+                       "summary": tr("col.summary"), "created": tr("col.created"),
+                       "epsilon": st.column_config.NumberColumn("ε", format="%.2f")},
+    )  # fmt: skip
+    return releases
+
+
+def _reopen_picker(releases: pd.DataFrame) -> None:
+    """Pick a past release and reopen it (no budget is spent)."""
+    if releases.empty:
+        return
+    labels = dict(zip(releases["release_id"], releases["summary"], strict=True))
+    row = st.columns([3, 1], vertical_alignment="bottom")
+    chosen = row[0].selectbox(
+        tr("ledger.pick"), list(labels), format_func=lambda r: f"#{r} · {labels[r]}",
+        key="ledger:pick",
+    )  # fmt: skip
+    if row[1].button(tr("ledger.reopen"), key="ledger:reopen", icon=":material/history:"):
+        st.session_state[REOPEN_KEY] = chosen
+
+
+def _cells_map(frame: pd.DataFrame) -> None:
+    """The reopened release's cells (summed over its other labels) on a map."""
+    cells = frames.collapse(frame, ["mesh_code"])
+    level = code_level(str(cells["mesh_code"].iloc[0]))
+    regions = [r for r in REGIONS.values() if r.mesh_level == level]
+    code = str(cells["mesh_code"].iloc[0])
+    region = next((r for r in regions if _inside(code, r.bbox)), regions[0])
+    text = maps.CellText(tr("map.suppressed"), tr("map.mesh"))
+    layers = [maps.region_layer(region.bbox), maps.cell_layer(cells, text)]
+    st.pydeck_chart(maps.deck(layers, maps.view_for_bbox(region.bbox)), key="ledger:map")
+
+
+def _inside(code: str, bbox: tuple[float, float, float, float]) -> bool:
+    from geo.mesh import code_center
+
+    lat, lon = code_center(code)
+    return bbox[0] <= lat <= bbox[2] and bbox[1] <= lon <= bbox[3]
+
+
+def _reopened() -> None:
+    """The release the user reopened, as published."""
+    release_id = st.session_state.get(REOPEN_KEY)
+    if release_id is None:
+        return
+    release = cached_release(str(release_id))
+    st.markdown(f"#### {tr('ledger.reopened', id=release_id)}")
+    release_caption(release)
+    frame = frames.normalise(release.to_frame())
+    if "mesh_code" in frame and not frame.empty:
+        _cells_map(frame)
+    suppressed_note(frame)
+    st.dataframe(frame, hide_index=True, height=260)
+    downloads(release, f"release-{release_id}")
+
+
+def _audit() -> None:
+    """The audit log, newest first."""
+    st.subheader(tr("ledger.audit"))
+    log = audit_frame(service().audit(200))
+    st.dataframe(
+        log, hide_index=True, height=300,
+        column_config={"at": tr("col.at"), "actor": tr("col.actor"), "action": tr("col.action"),
+                       "scope": tr("col.scope"), "detail": tr("col.detail"),
+                       "epsilon": st.column_config.NumberColumn("ε", format="%.3f")},
+    )  # fmt: skip
+
+
+@guarded
+def render() -> None:
+    """The privacy ledger page."""
+    st.title(tr("ledger.title"))
+    st.caption(tr("ledger.lead"))
+    _budgets()
+    releases = _releases()
+    _reopen_picker(releases)
+    _reopened()
+    _audit()
+
+

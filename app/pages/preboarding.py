@@ -1,0 +1,88 @@
+"""搭乗前 — where departing passengers are 24 hours, 60, 40 and 20 minutes before departure.
+
+A ``preboarding`` release counts departures from Haneda or Itami by morning or afternoon flight,
+minutes before departure and location class (home area, airport area, elsewhere). The page shows
+the mix of classes at each time, morning against afternoon flights, as in the 2022 trial.
+
+Map of the module: :func:`render` · :func:`_spec` · :func:`_half`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app import charts, frames
+from app.inputs import airport_select, date_range, epsilon_slider
+from app.names import category
+from app.state import language, service, tr
+from app.ui import (
+    cost_panel,
+    downloads,
+    guarded,
+    release_caption,
+    run_release,
+    shown_release,
+    suppressed_note,
+)
+from engine.queries import QuerySpec
+from geo.places import ORIGIN_AIRPORTS
+
+__all__ = ["render"]
+
+SLOT = "preboarding"
+MINUTES = (1440, 60, 40, 20)
+CLASSES = ("home", "airport", "elsewhere")
+
+
+def _spec(status: Any) -> QuerySpec:
+    row = st.columns([1.2, 1.4, 1])
+    airport = airport_select(row[0], "preboarding", ORIGIN_AIRPORTS, "HND", "preboarding.airport")
+    start, end = date_range(row[1], "preboarding", status)
+    epsilon = epsilon_slider(row[2], "preboarding")
+    return QuerySpec(kind="preboarding", airport=airport, start=start, end=end, epsilon=epsilon)
+
+
+def _when(minutes: int) -> str:
+    return tr("preboarding.hours", n=minutes // 60) if minutes >= 120 else tr(
+        "preboarding.minutes", n=minutes
+    )
+
+
+def _half(column: Any, rows: pd.DataFrame, half: str) -> None:
+    """One chart: the class mix at each time before departure, for one half of the day."""
+    lang = language()
+    rows = rows.assign(
+        when=[_when(m) for m in rows["minutes_before"]],
+        place=[category("location_class", c, lang) for c in rows["location_class"]],
+    )
+    axes = charts.Axes("when", tr("preboarding.when"), tr("preboarding.share"), "place",
+                       tr("preboarding.place"))  # fmt: skip
+    order = [_when(m) for m in MINUTES]
+    column.markdown(f"**{category('half', half, lang)}**")
+    column.altair_chart(charts.stacked_shares(rows, axes, order=order), width="stretch")
+
+
+@guarded
+def render() -> None:
+    """The pre-boarding page."""
+    st.title(tr("preboarding.title"))
+    st.caption(tr("preboarding.lead"))
+    spec = _spec(service().status())
+    with st.container(border=True):
+        run_release([(SLOT, spec)], cost_panel([spec]))
+    release = shown_release(SLOT, spec)
+    if release is None:
+        st.info(tr("preboarding.not_run"), icon=":material/lock:")
+        return
+    frame = frames.normalise(release.to_frame())
+    frame = frames.within(frame, "location_class", CLASSES)
+    for column, half in zip(st.columns(2), ("am", "pm"), strict=True):
+        _half(column, frames.select(frame, half=half), half)
+    suppressed_note(frame)
+    with st.expander(tr("preboarding.table")):
+        st.dataframe(frame, hide_index=True)
+    release_caption(release)
+    downloads(release, f"preboarding-{spec.airport}-{spec.start}")
