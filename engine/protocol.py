@@ -26,7 +26,7 @@ from engine.messages import (
 from engine.parallel import Runner
 from engine.views import view_families
 from engine.workspace import Workspace
-from geo.areas import AreaMap, load_area_map
+from geo.areas import DEFAULT_GEO_DIR, AreaMap, load_area_map
 
 __all__ = ["SecureSession", "SessionSettings"]
 
@@ -72,7 +72,7 @@ class SecureSession:
     ) -> IngestSummary:
         """Run both parties' offline steps on ``data_dir/carrier`` (C1, transfer, A1)."""
         carrier_inputs = load_carrier(Path(data_dir) / "carrier")
-        area_map = area_map or load_area_map(None)
+        area_map = area_map or load_area_map(DEFAULT_GEO_DIR)
         key = self.channel.deliver("carrier", "airline", self.carrier.public_key_message())
         self.airline.receive_public_key(key)
         summary = self.carrier.ingest(

@@ -43,7 +43,7 @@ from engine.protocol import SecureSession, SessionSettings
 from engine.queries import QuerySpec
 from engine.release_plans import ProjectedRows, plan_release
 from engine.views import K_MESH
-from geo.areas import AreaMap, load_area_map
+from geo.areas import DEFAULT_GEO_DIR, AreaMap, load_area_map
 
 __all__ = ["BudgetRow", "CostEstimate", "CrossmeshService", "ReleaseSummary", "WorkspaceStatus"]
 
@@ -128,7 +128,7 @@ class CrossmeshService:
             )
         self.session = SecureSession(self.workspace, settings)
         self.ledger = Ledger.in_workspace(self.workspace)
-        self.area_map = area_map or load_area_map(None)
+        self.area_map = area_map or load_area_map(DEFAULT_GEO_DIR)
 
     @classmethod
     def open(cls, workspace: Path, data_dir: Path) -> CrossmeshService:
