@@ -10,7 +10,7 @@ WS     ?= workspace
 SEED   ?= 7
 PORT   ?= 8501
 
-.PHONY: setup ingest run test lint typecheck clean-data
+.PHONY: setup browser ingest run test lint typecheck clean-data
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,7 +41,17 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy engine geo sample_data app
 
-test: setup
+# The browser test drives Debian's chromium (never a browser downloaded by Playwright). Installed
+# here when missing and we may (root with apt-get); otherwise the browser tests are skipped.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing Debian chromium for the browser test"; \
+			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+				|| echo "chromium could not be installed: the browser tests will be skipped"; \
+		else echo "chromium not installed: the browser tests will be skipped"; fi; }
+
+test: setup browser
 	$(BIN)/ruff check .
 	$(BIN)/mypy engine geo sample_data app
 	$(BIN)/python -m pytest -q
