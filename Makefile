@@ -41,13 +41,14 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy engine geo sample_data app
 
-# The browser test drives Debian's chromium (never a browser downloaded by Playwright). Installed
-# here when missing and we may (root with apt-get); otherwise the browser tests are skipped.
+# The browser test drives Debian's chromium (never a browser downloaded by Playwright), with CJK
+# fonts for the Japanese pages. Installed here when missing and we may (root with apt-get);
+# otherwise the browser tests are skipped.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium >/dev/null 2>&1 && [ -d /usr/share/fonts/opentype/noto ]; } || { \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			echo "installing Debian chromium for the browser test"; \
-			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; } \
 				|| echo "chromium could not be installed: the browser tests will be skipped"; \
 		else echo "chromium not installed: the browser tests will be skipped"; fi; }
 

@@ -13,9 +13,12 @@ from typing import Any
 from app.names import airport_label
 from app.state import language, tr
 
-__all__ = ["airport_select", "date_range", "epsilon_slider"]
+__all__ = ["DEFAULT_DAYS", "DEFAULT_EPSILON", "airport_select", "date_range", "epsilon_slider"]
 
 DEFAULT_EPSILON = 1.0
+# Four weeks of arrivals by default: enough people for values above the noise, and with three
+# days after arrival the release still reads a single month of data (one budget scope).
+DEFAULT_DAYS = 28
 
 
 def airport_select(
@@ -34,7 +37,11 @@ def airport_select(
 
 
 def date_range(
-    column: Any, page: str, status: Any, label_key: str = "input.dates", default_days: int = 7
+    column: Any,
+    page: str,
+    status: Any,
+    label_key: str = "input.dates",
+    default_days: int = DEFAULT_DAYS,
 ) -> tuple[dt.date, dt.date]:
     """A range of dates inside the loaded data (the first ``default_days`` by default)."""
     first = status.start or dt.date.today()

@@ -104,7 +104,10 @@ def release_frame(rows: Sequence[Any]) -> pd.DataFrame:
     ]
     columns = ["release_id", "kind", "summary", "created", "epsilon"]
     frame = pd.DataFrame.from_records(records, columns=columns)
-    return frame.iloc[::-1].reset_index(drop=True)
+    # Ledger ids grow with time; sort on them (as numbers) whatever order the rows came in.
+    order = pd.to_numeric(frame["release_id"], errors="coerce")
+    ordered = frame.assign(order=order).sort_values(["order", "created"], ascending=False)
+    return ordered.drop(columns="order").reset_index(drop=True)
 
 
 def audit_frame(rows: Sequence[Any]) -> pd.DataFrame:

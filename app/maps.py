@@ -5,17 +5,20 @@ pydeck objects, so the pages stay thin and the tests can read the deck JSON.
 
 What a layer may carry is fixed here, because the deck JSON goes to the browser as it is:
 
-* ``cells`` (:func:`cell_layer`) — one polygon per mesh cell: ``code``, ``polygon`` (the exact
-  cell from :func:`geo.mesh.code_polygon`), ``fill``, ``suppressed``, ``title`` and ``tip``
-  (tooltip text), plus ``value`` and ``ci95`` **only for published cells**: a suppressed cell is
-  drawn grey and carries no number at all, not even in its tooltip text;
+* ``cells`` and ``cells-suppressed`` (:func:`cell_layers`) — one polygon per mesh cell: ``code``,
+  ``title`` and ``tip`` (tooltip text), ``polygon`` (the exact cell from
+  :func:`geo.mesh.code_polygon`), ``suppressed``; a published cell adds ``value``, ``ci95`` and
+  its ``fill`` colour. Suppressed cells are a separate layer drawn in one grey, so their records
+  carry no number at all — no value, no interval, no colour derived from a value, and words only
+  in their tooltip;
 * ``arcs-<airport>`` (:func:`arc_layer`) — from an airport (:data:`geo.places.AIRPORTS`) to
   :class:`Target` s: the representative points of municipalities
   (:data:`geo.places.MUNICIPALITIES`, :func:`municipality_targets`) or the centres of cells
   (:func:`cell_targets`); published values only;
-* ``areas`` (:func:`area_layer`) — municipalities as dots, with the same rule as cells;
-* context without any released value: the study region's outline, municipality names, airports,
-  and N03 boundaries when the user imported them (drawn with the MLIT credit, see the pages).
+* ``areas`` and ``areas-suppressed`` (:func:`area_layers`) — municipalities as dots, with the
+  same rule as cells;
+* context without any released value: the study region's outline, municipality names and
+  airports (the land under them is :mod:`app.basemap`).
 
 Colours follow one calm sequential scale (:func:`value_colour`) whose stops :func:`legend_stops`
 describes for a legend. :func:`deck` puts layers together with a tooltip and a view that frames
@@ -25,13 +28,12 @@ a bounding box (:func:`view_for_bbox`); a pitched view when arcs are shown.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 import pydeck as pdk
-import shapely
 
 from geo.mesh import code_center, code_polygon
 from geo.places import AIRPORTS, MUNICIPALITIES
@@ -43,9 +45,8 @@ __all__ = [
     "Target",
     "airport_layer",
     "arc_layer",
-    "area_layer",
-    "boundary_layer",
-    "cell_layer",
+    "area_layers",
+    "cell_layers",
     "cell_records",
     "cell_targets",
     "deck",
@@ -60,7 +61,6 @@ __all__ = [
 
 # ColorBrewer YlGnBu: readable on light and dark basemaps, and in grey-scale print.
 PALETTE: tuple[tuple[int, int, int], ...] = (
-    (237, 248, 177),
     (199, 233, 180),
     (127, 205, 187),
     (65, 182, 196),
@@ -68,10 +68,14 @@ PALETTE: tuple[tuple[int, int, int], ...] = (
     (34, 94, 168),
     (12, 44, 132),
 )
-SUPPRESSED_FILL = (150, 150, 150, 70)
+SUPPRESSED_FILL = (120, 120, 120, 28)  # a veil: the land underneath stays readable
+SUPPRESSED_LINE = (120, 120, 120, 110)
 CELL_ALPHA = 200
 ARC_SOURCE = (230, 120, 40)
 ARC_TARGET = (34, 94, 168)
+Record = dict[str, Any]
+WORLD_PX = 512  # deck.gl's Web Mercator world at zoom 0
+MAP_WIDTH, MAP_HEIGHT = 900, 560  # the pages' map size in pixels (width: a typical screen)
 TOOLTIP_STYLE = {"backgroundColor": "#20303c", "color": "#f4f6f8", "fontSize": "13px"}
 
 
@@ -96,11 +100,11 @@ def value_colour(value: float, top: float) -> list[int]:
     return [*mixed, CELL_ALPHA]
 
 
-def legend_stops(top: float, steps: int = 5) -> list[tuple[str, float]]:
-    """``steps`` (hex colour, value) pairs from 0 to ``top`` for a legend."""
+def legend_stops(top: float, low: float = 0.0, steps: int = 5) -> list[tuple[str, float]]:
+    """``steps`` (hex colour, value) pairs from ``low`` to ``top`` for a legend."""
     stops = []
     for index in range(steps):
-        value = top * (index / (steps - 1)) ** 2  # even steps of colour, not of value
+        value = low + (top - low) * (index / (steps - 1)) ** 2  # even steps of colour
         red, green, blue, _ = value_colour(value, top)
         stops.append((f"#{red:02x}{green:02x}{blue:02x}", value))
     return stops
@@ -121,48 +125,56 @@ def _ring(code: str) -> list[list[float]]:
     return [[round(x, 7), round(y, 7)] for x, y in polygon.exterior.coords]
 
 
-def cell_records(cells: pd.DataFrame, text: CellText) -> list[dict[str, Any]]:
-    """One record per row of ``cells`` (``mesh_code``, ``value``, ``suppressed``, ``ci95``)."""
-    published = cells.loc[~cells["suppressed"], "value"]
-    top = float(published.max()) if len(published) else 0.0
-    records = []
+def cell_records(cells: pd.DataFrame, text: CellText) -> tuple[list[Record], list[Record]]:
+    """Records of the published and of the suppressed rows of ``cells`` (``mesh_code``…)."""
+    published_values = cells.loc[~cells["suppressed"], "value"]
+    top = float(published_values.max()) if len(published_values) else 0.0
+    published: list[Record] = []
+    suppressed: list[Record] = []
     for code, value, hidden, ci95 in zip(
         cells["mesh_code"], cells["value"], cells["suppressed"], cells["ci95"], strict=True
     ):
-        record: dict[str, Any] = {
-            "code": str(code),
-            "polygon": _ring(str(code)),
-            "suppressed": bool(hidden),
-            "title": f"{text.mesh} {code}",
-        }
+        record: Record = {"code": str(code), "title": f"{text.mesh} {code}"}
+        record["polygon"] = _ring(str(code))
         if hidden:
-            record.update(fill=list(SUPPRESSED_FILL), tip=text.suppressed)
-        else:
-            number = float(value) if text.percent else int(value)
-            record.update(value=number, fill=value_colour(float(value), top))
-            record["tip"] = format_value(number, ci95, text.percent)
-            if not pd.isna(ci95):
-                record["ci95"] = int(ci95)
-        records.append(record)
-    return records
+            suppressed.append({**record, "suppressed": True, "tip": text.suppressed})
+            continue
+        number = float(value) if text.percent else int(value)
+        record.update(suppressed=False, value=number, fill=value_colour(float(value), top))
+        record["tip"] = format_value(number, ci95, text.percent)
+        if not pd.isna(ci95):
+            record["ci95"] = int(ci95)
+        published.append(record)
+    return published, suppressed
 
 
-def cell_layer(cells: pd.DataFrame, text: CellText, *, extruded: bool = False) -> pdk.Layer:
-    """The cells as polygons coloured by value; suppressed cells grey and without numbers."""
+def _polygons(layer_id: str, data: list[Record], fill: Any, line: Any) -> pdk.Layer:
     return pdk.Layer(
         "PolygonLayer",
-        data=cell_records(cells, text),
-        id="cells",
+        data=data,
+        id=layer_id,
         get_polygon="polygon",
-        get_fill_color="fill",
-        get_line_color=[255, 255, 255, 160],
+        get_fill_color=fill,
+        get_line_color=line,
         line_width_min_pixels=0.5,
         stroked=True,
         filled=True,
         pickable=True,
         auto_highlight=True,
-        extruded=extruded,
     )
+
+
+def cell_layers(cells: pd.DataFrame, text: CellText) -> list[pdk.Layer]:
+    """The cells as polygons: ``cells`` coloured by value, ``cells-suppressed`` plain grey.
+
+    Suppressed cells are a layer of their own so that their records hold no number at all —
+    not even a colour derived from one.
+    """
+    published, suppressed = cell_records(cells, text)
+    return [
+        _polygons("cells-suppressed", suppressed, list(SUPPRESSED_FILL), list(SUPPRESSED_LINE)),
+        _polygons("cells", published, "fill", [255, 255, 255, 170]),
+    ]
 
 
 @dataclass(frozen=True)
@@ -215,11 +227,20 @@ def _numbers(target: Target) -> dict[str, Any]:
 
 
 def arc_layer(
-    airport: str, targets: Sequence[Target], *, colour: tuple[int, int, int] = ARC_TARGET
+    airport: str,
+    targets: Sequence[Target],
+    *,
+    colour: tuple[int, int, int] | None = None,
+    limit: int | None = None,
 ) -> pdk.Layer:
-    """Arcs from ``airport`` to the published targets, wider for larger values."""
+    """Arcs from ``airport`` to the published targets (the ``limit`` largest), wider for larger.
+
+    Arcs fade from orange at the airport to blue, or are all ``colour`` (one per airport).
+    """
     origin = AIRPORTS[airport]
     published = [target for target in targets if target.value is not None]
+    published.sort(key=lambda target: -(target.value or 0))
+    published = published[:limit] if limit else published
     top = max((float(t.value or 0) for t in published), default=1.0) or 1.0
     records = [
         {
@@ -239,8 +260,8 @@ def arc_layer(
         id=f"arcs-{airport}",
         get_source_position="source",
         get_target_position="target",
-        get_source_color=[*ARC_SOURCE, 220],
-        get_target_color=[*colour, 220],
+        get_source_color=[*(colour or ARC_SOURCE), 220],
+        get_target_color=[*(colour or ARC_TARGET), 220],
         get_width="width",
         get_height=0.6,
         pickable=True,
@@ -248,39 +269,43 @@ def arc_layer(
     )
 
 
-def area_layer(targets: Sequence[Target], text: CellText) -> pdk.Layer:
-    """Municipalities as dots coloured and sized by value; suppressed ones grey, no number."""
-    top = max((float(t.value) for t in targets if t.value is not None), default=0.0)
-    records = []
-    for target in targets:
-        record: dict[str, Any] = {
-            "code": target.code,
-            "title": target.name,
-            "position": [target.lon, target.lat],
-            "suppressed": target.value is None,
-            **_numbers(target),
-        }
-        if target.value is None:
-            record.update(fill=list(SUPPRESSED_FILL), radius=900, tip=text.suppressed)
-        else:
-            fraction = math.sqrt(target.value / top) if top else 0.0
-            record.update(fill=value_colour(target.value, top), radius=round(900 + 3600 * fraction))
-            record["tip"] = format_value(target.value, target.ci95)
-        records.append(record)
+def _dots(layer_id: str, data: list[Record], fill: Any, radius: Any) -> pdk.Layer:
     return pdk.Layer(
         "ScatterplotLayer",
-        data=records,
-        id="areas",
+        data=data,
+        id=layer_id,
         get_position="position",
-        get_fill_color="fill",
-        get_radius="radius",
-        get_line_color=[255, 255, 255, 200],
+        get_fill_color=fill,
+        get_radius=radius,
+        radius_units='"pixels"',  # quoted: pydeck makes bare strings accessors
+        get_line_color=[255, 255, 255, 220],
         stroked=True,
-        line_width_min_pixels=1,
-        radius_min_pixels=4,
+        line_width_min_pixels=1.5,
         pickable=True,
         auto_highlight=True,
     )
+
+
+def area_layers(targets: Sequence[Target], text: CellText) -> list[pdk.Layer]:
+    """Municipalities as dots: ``areas`` coloured and sized by value, ``areas-suppressed`` grey."""
+    top = max((float(t.value) for t in targets if t.value is not None), default=0.0)
+    published: list[Record] = []
+    suppressed: list[Record] = []
+    for target in targets:
+        record: Record = {"code": target.code, "title": target.name}
+        record["position"] = [target.lon, target.lat]
+        if target.value is None:
+            suppressed.append({**record, "suppressed": True, "tip": text.suppressed})
+            continue
+        fraction = math.sqrt(target.value / top) if top else 0.0
+        record.update(suppressed=False, fill=value_colour(target.value, top), **_numbers(target))
+        record["radius"] = round(7 + 19 * fraction, 1)  # pixels
+        record["tip"] = format_value(target.value, target.ci95)
+        published.append(record)
+    return [
+        _dots("areas-suppressed", suppressed, list(SUPPRESSED_FILL), 6),
+        _dots("areas", published, "fill", "radius"),
+    ]
 
 
 def region_layer(bbox: tuple[float, float, float, float]) -> pdk.Layer:
@@ -298,7 +323,7 @@ def region_layer(bbox: tuple[float, float, float, float]) -> pdk.Layer:
     )
 
 
-def place_layer(codes: Iterable[str], names: dict[str, str]) -> pdk.Layer:
+def place_layer(codes: Sequence[str], names: dict[str, str]) -> pdk.Layer:
     """Municipality names at their representative points (reference data, no released value)."""
     data = [
         {"name": names.get(code, code), "position": [place.lon, place.lat]}
@@ -311,12 +336,15 @@ def place_layer(codes: Iterable[str], names: dict[str, str]) -> pdk.Layer:
         id="places",
         get_position="position",
         get_text="name",
-        get_size=13,
-        get_color=[40, 50, 60, 230],
-        character_set="auto",
-        font_family="'Noto Sans CJK JP', 'Hiragino Sans', sans-serif",
-        outline_width=2,
-        outline_color=[255, 255, 255, 220],
+        get_size=14,
+        get_color=[30, 42, 52, 255],
+        # pydeck passes a string on as an accessor function unless it is quoted: these two are
+        # constants ("auto": deck.gl builds the glyph atlas from the texts, Japanese included).
+        character_set='"auto"',
+        font_family='"Noto Sans CJK JP, Hiragino Sans, Yu Gothic, sans-serif"',
+        font_weight=600,
+        outline_width=3,
+        outline_color=[255, 255, 255, 235],
         font_settings={"sdf": True},
         pickable=False,
     )
@@ -343,38 +371,28 @@ def airport_layer(codes: Sequence[str]) -> pdk.Layer:
     )
 
 
-def boundary_layer(polygons: Any, codes: Iterable[str]) -> pdk.Layer:
-    """Imported N03 boundaries of ``codes`` as thin lines (draw the MLIT credit beside the map).
-
-    ``polygons`` is the frame of :meth:`geo.areas.N03Areas.polygons` (code, name, geometry).
-    """
-    wanted = set(codes)
-    paths = []
-    for code, geometry in zip(polygons["code"], polygons.geometry, strict=True):
-        if code in wanted:
-            for part in getattr(geometry, "geoms", [geometry]):
-                simple = shapely.simplify(part, 0.001)
-                paths.append({"path": [list(xy) for xy in simple.exterior.coords]})
-    return pdk.Layer(
-        "PathLayer",
-        data=paths,
-        id="boundaries",
-        get_path="path",
-        get_color=[90, 90, 90, 150],
-        width_min_pixels=1,
-        pickable=False,
-    )
+def _mercator(lat: float, lon: float) -> tuple[float, float]:
+    """Web Mercator pixel coordinates at zoom 0, where deck.gl's world is 512 px wide."""
+    y = (1 - math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)) / math.pi) / 2
+    return (lon + 180) / 360 * WORLD_PX, y * WORLD_PX
 
 
 def view_for_bbox(
-    bbox: tuple[float, float, float, float], *, pitch: float = 0, width_px: int = 900
+    bbox: tuple[float, float, float, float],
+    *,
+    pitch: float = 0,
+    width_px: int = MAP_WIDTH,
+    height_px: int = MAP_HEIGHT,
 ) -> pdk.ViewState:
-    """A view centred on the box and zoomed so that it fills about ``width_px`` pixels."""
+    """A view centred on the box (south, west, north, east), zoomed so that all of it shows."""
     south, west, north, east = bbox
-    span = max(east - west, (north - south) * 1.3, 1e-3)
-    zoom = math.log2(width_px * 360 / (256 * span)) - 0.2
+    left, top = _mercator(north, west)
+    right, bottom = _mercator(south, east)
+    scale = min(width_px / max(right - left, 1e-9), height_px / max(bottom - top, 1e-9))
+    # A little margin around a flat box; a pitched one recedes, so come closer.
+    zoom = math.log2(scale) + (0.2 if pitch else -0.1)
     return pdk.ViewState(
-        latitude=(south + north) / 2,
+        latitude=(south + north) / 2 - (north - south) * (0.12 if pitch else 0),
         longitude=(west + east) / 2,
         zoom=round(zoom, 2),
         pitch=pitch,

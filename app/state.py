@@ -32,9 +32,9 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_DATA",
     "DEFAULT_WORKSPACE",
+    "LANGUAGE_KEY",
     "area_map",
     "cached_release",
-    "forget",
     "language",
     "open_service",
     "remember",
@@ -110,17 +110,15 @@ def cached_release(release_id: str) -> Release:
     return Release.from_json(_release_json(str(workspace), str(release_id), service()))
 
 
-def remember(page: str, release: Release) -> None:
-    """Note that ``page`` now shows ``release`` (a published release: no party data)."""
-    st.session_state[_RELEASE_KEY + page] = release
+def remember(slot: str, question: str, release: Release) -> None:
+    """Keep ``release`` (published values only) as the answer to ``question`` in ``slot``."""
+    st.session_state[_RELEASE_KEY + slot] = (question, release)
 
 
-def remembered(page: str) -> Release | None:
-    """The release ``page`` shows, if any."""
-    value: Release | None = st.session_state.get(_RELEASE_KEY + page)
-    return value
-
-
-def forget(page: str) -> None:
-    """Stop showing a release on ``page`` (e.g. when its inputs change)."""
-    st.session_state.pop(_RELEASE_KEY + page, None)
+def remembered(slot: str, question: str) -> Release | None:
+    """The release kept in ``slot`` if it answers ``question`` (else None)."""
+    kept = st.session_state.get(_RELEASE_KEY + slot)
+    if kept is None or kept[0] != question:
+        return None
+    release: Release = kept[1]
+    return release

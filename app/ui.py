@@ -7,6 +7,9 @@
   run (``svc.estimate``); :func:`run_release` — the "run secure release" button with
   ``st.status`` and a progress bar; :func:`shown_release` — the release of the current inputs,
   if this session ran it (a changed input hides the old result rather than mislabel it);
+* :func:`draw_map` — a region's map: the land (:mod:`app.basemap`), the released layers, place
+  names and airports, with the credit of the municipal data under it;
+* :func:`budget_gauge` — the share of each month's privacy budget spent and left;
 * :func:`release_caption`, :func:`suppressed_note`, :func:`downloads`, :func:`map_legend` —
   how a release is described next to its map, chart or table.
 """
@@ -21,18 +24,22 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import streamlit as st
 
-from app import maps
+from app import basemap, charts, maps
 from app.i18n import has_text
-from app.state import remember, remembered, service, tr
+from app.names import municipality_names
+from app.state import area_map, language, remember, remembered, service, tr
 from engine.errors import BudgetExceeded, ConfigError, CrossmeshError, InputError
 
 if TYPE_CHECKING:
     from engine.dp import Release
     from engine.queries import QuerySpec
+    from geo.places import Region
 
 __all__ = [
+    "budget_gauge",
     "cost_panel",
     "downloads",
+    "draw_map",
     "guarded",
     "map_legend",
     "release_caption",
@@ -66,16 +73,9 @@ def guarded(render: Callable[[], None]) -> Callable[[], None]:
     return page
 
 
-def _same_question(release: Release, spec: QuerySpec) -> bool:
-    """Whether ``release`` answers exactly ``spec`` (compared as canonical JSON)."""
-    canonical = json.loads(json.dumps(spec.canonical(), sort_keys=True))
-    return dict(release.query_spec) == canonical
-
-
 def shown_release(slot: str, spec: QuerySpec) -> Release | None:
     """The release this session ran for ``spec`` in ``slot``, if the inputs have not changed."""
-    release = remembered(slot)
-    return release if release is not None and _same_question(release, spec) else None
+    return remembered(slot, spec.spec_hash)
 
 
 def cost_panel(specs: Sequence[QuerySpec]) -> list[Any]:
@@ -121,7 +121,7 @@ def run_release(
             except CrossmeshError:
                 status.update(label=tr("run.failed"), state="error")
                 raise
-            remember(slot, release)
+            remember(slot, spec.spec_hash, release)
         status.update(label=tr("run.done"), state="complete", expanded=False)
 
 
@@ -174,14 +174,44 @@ def downloads(release: Release, stem: str, title: str | None = None) -> None:
         )
 
 
-def map_legend(top: float, percent: bool = False) -> None:
-    """A colour legend for a map whose scale ends at ``top``, and the grey of suppression."""
+def draw_map(
+    region: Region, layers: Sequence[Any], *, airports: Sequence[str], key: str, pitch: float = 0
+) -> None:
+    """A map of ``region``: land, outline, the released ``layers``, place names, airports."""
+    names = municipality_names(language())
+    stack = [
+        basemap.land_layer(region, area_map().polygons()),
+        maps.region_layer(region.bbox),
+        *layers,
+        maps.place_layer(region.municipality_codes, names),
+        maps.airport_layer(airports),
+    ]
+    view = maps.view_for_bbox(region.bbox, pitch=pitch)
+    st.pydeck_chart(maps.deck(stack, view), height=maps.MAP_HEIGHT, key=key)
+    status = service().status()
+    if status.credit:
+        source = tr("home.areas_approx") if status.approximate_areas else tr("home.areas_n03")
+        st.caption(tr("map.credit", credit=status.credit, source=source))
+
+
+def budget_gauge(budgets: pd.DataFrame) -> None:
+    """The share of each month's budget spent and left, with ε left in the tooltip."""
+    if budgets.empty:
+        st.info(tr("ledger.no_budgets"))
+        return
+    pairs = zip(budgets["dataset"], budgets["month"], strict=True)
+    rows = budgets.assign(label=[f"{tr(f'dataset.{d}')} {m}" for d, m in pairs])
+    words = charts.BudgetWords(tr("home.spent"), tr("home.left"), tr("home.share"))
+    st.altair_chart(charts.budget_bars(rows, words), width="stretch")
+
+
+def map_legend(top: float, low: float = 0.0, percent: bool = False) -> None:
+    """A colour legend from ``low`` to ``top``, and the veil of suppressed cells."""
     swatch = '<span style="display:inline-block;width:14px;height:14px;background:{};'
-    swatch += 'border-radius:3px;margin:0 4px -2px 10px"></span>{}'
+    swatch += 'border:1px solid #bbb;border-radius:3px;margin:0 4px -2px 10px"></span>{}'
     parts = [
         swatch.format(colour, maps.format_value(value, None, percent))
-        for colour, value in maps.legend_stops(top)
+        for colour, value in maps.legend_stops(top, min(low, top))
     ]
-    grey = "#{:02x}{:02x}{:02x}".format(*maps.SUPPRESSED_FILL[:3])
-    parts.append(swatch.format(grey, tr("map.suppressed")))
+    parts.append(swatch.format("#f0f0f0", tr("map.suppressed")))
     st.html(f'<div style="font-size:0.85rem;color:#4a5560">{"".join(parts)}</div>')

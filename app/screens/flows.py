@@ -24,6 +24,7 @@ from app.state import language, service, tr
 from app.ui import (
     cost_panel,
     downloads,
+    draw_map,
     guarded,
     release_caption,
     run_release,
@@ -61,21 +62,11 @@ def _with_names(frame: pd.DataFrame) -> pd.DataFrame:
 def _flow_map(spec: QuerySpec, areas: pd.DataFrame) -> None:
     """Arcs from the airport to every published municipality, dots for all of them."""
     names = municipality_names(language())
-    region = region_of_airport(str(spec.airport))
     targets = maps.municipality_targets(areas, names)
     text = maps.CellText(tr("map.suppressed"), tr("map.mesh"))
-    layers = [
-        maps.region_layer(region.bbox),
-        maps.area_layer(targets, text),
-        maps.place_layer(region.municipality_codes, names),
-        maps.airport_layer([str(spec.airport)]),
-        maps.arc_layer(str(spec.airport), targets),
-    ]
-    view = maps.view_for_bbox(region.bbox, pitch=40)
-    st.pydeck_chart(maps.deck(layers, view), height=480, key="flows:map")
-    credit = service().status().credit
-    if credit:
-        st.caption(tr("map.credit", credit=credit))
+    airport = str(spec.airport)
+    layers = [*maps.area_layers(targets, text), maps.arc_layer(airport, targets)]
+    draw_map(region_of_airport(airport), layers, airports=[airport], key="flows:map", pitch=40)
 
 
 def _flows(spec: QuerySpec) -> None:
@@ -92,12 +83,14 @@ def _flows(spec: QuerySpec) -> None:
     top = frames.top_published(areas, TOP)
     st.subheader(tr("flows.top"))
     axes = charts.Axes("area", tr("col.area"), tr("flows.person_days"))
-    st.altair_chart(charts.bars(top, axes, sort=list(top["area"])), width="stretch")
+    chart = charts.bars(top, axes, sort=list(top["area"]), horizontal=True)
+    st.altair_chart(chart, width="stretch")
     st.subheader(tr("flows.by_day"))
     daily = frames.within(frame, "municipality_code", list(top["municipality_code"][:5]))
     days = daily.assign(day=[_day(o) for o in daily["day_offset"]])
     axes = charts.Axes("day", tr("flows.day_axis"), tr("col.value"), "area", tr("col.area"))
-    st.altair_chart(charts.lines(days, axes), width="stretch")
+    order = [_day(offset) for offset in sorted(set(daily["day_offset"]))]
+    st.altair_chart(charts.lines(days, axes, order=order), width="stretch")
     release_caption(release)
     downloads(release, f"flows-{spec.airport}-{spec.start}")
 
@@ -135,7 +128,9 @@ def _demographics(rows: pd.DataFrame) -> None:
         gender=[category("gender", g, lang) for g in split[1]],
     )
     st.subheader(tr("flows.demographics"))
-    axes = charts.Axes("age", tr("flows.age"), tr("flows.person_days"), "gender", tr("flows.gender"))
+    axes = charts.Axes(
+        "age", tr("flows.age"), tr("flows.person_days"), "gender", tr("flows.gender")
+    )
     st.altair_chart(charts.bars(people, axes), width="stretch")
     suppressed_note(people)
 
@@ -151,4 +146,3 @@ def render() -> None:
         _flows(flows)
     with time_tab:
         _time(profile)
-

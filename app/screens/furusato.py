@@ -36,6 +36,7 @@ __all__ = ["render", "visit_rates"]
 
 SLOT = "furusato"
 DEFAULT_MUNICIPALITY = "30401"  # 白浜町, the town of the 2023 trial
+WIDE_INTERVAL = 25.0  # percentage points: beyond this a rate is too uncertain to compare
 
 
 def _spec(status: Any) -> QuerySpec:
@@ -67,16 +68,37 @@ def visit_rates(frame: pd.DataFrame) -> pd.DataFrame:
     for (cohort, offset), rows in frame.groupby(["cohort", "month_offset"], sort=True):
         shown = published.loc[published.index.intersection(rows.index)]
         size = int(shown["cohort_keys"].sum()) if len(shown) else 0
-        record: dict[str, Any] = {"cohort": cohort, "month_offset": int(offset)}
+        record: dict[str, Any] = {"cohort": cohort, "month_offset": int(str(offset))}
         if size:
             width = math.sqrt(float((shown["ci95"].astype("float64") ** 2).sum()))
-            record.update(value=100 * float(shown["value"].sum()) / size, suppressed=False)
+            # Noise can push a small cohort's count past its size: a rate stays within 0–100 %.
+            rate = min(100.0, 100 * float(shown["value"].sum()) / size)
+            record.update(value=rate, suppressed=False)
             record["ci95"] = 100 * width / size
         else:
             record.update(value=None, suppressed=True, ci95=None)
         records.append(record)
     columns = ["cohort", "month_offset", "value", "suppressed", "ci95"]
     return pd.DataFrame.from_records(records, columns=columns)
+
+
+def _table(rates: pd.DataFrame) -> pd.DataFrame:
+    """Rates as text, with the word for suppressed where there is no number."""
+    hidden = tr("map.suppressed")
+    return pd.DataFrame(
+        {
+            tr("furusato.cohort"): rates["cohort_name"],
+            tr("furusato.offset"): rates["month_offset"],
+            tr("furusato.rate"): [
+                hidden if s else f"{v:.1f}"
+                for v, s in zip(rates["value"], rates["suppressed"], strict=True)
+            ],
+            tr("col.ci95"): [
+                "" if s else f"± {w:.1f}"
+                for w, s in zip(rates["ci95"], rates["suppressed"], strict=True)
+            ],
+        }
+    )
 
 
 @guarded
@@ -98,12 +120,10 @@ def render() -> None:
         "month_offset", tr("furusato.offset"), tr("furusato.rate"), "cohort_name",
         tr("furusato.cohort"),
     )  # fmt: skip
-    st.altair_chart(charts.lines(rates, axes), width="stretch")
+    st.altair_chart(charts.lines(rates, axes, ceiling=100), width="stretch")
     suppressed_note(rates)
-    table = rates[["cohort_name", "month_offset", "value", "ci95"]].rename(
-        columns={"cohort_name": tr("furusato.cohort"), "month_offset": tr("furusato.offset"),
-                 "value": tr("furusato.rate"), "ci95": tr("col.ci95")}
-    )  # fmt: skip
-    st.dataframe(table.round(1), hide_index=True)
+    if bool((rates["ci95"].astype("Float64") > WIDE_INTERVAL).fillna(False).any()):
+        st.warning(tr("furusato.small_cohort"), icon=":material/info:")
+    st.dataframe(_table(rates), hide_index=True)
     release_caption(release)
     downloads(release, f"furusato-{spec.municipality}-{spec.start}")

@@ -40,14 +40,16 @@ CLASSES = ("home", "airport", "elsewhere")
 def _spec(status: Any) -> QuerySpec:
     row = st.columns([1.2, 1.4, 1])
     airport = airport_select(row[0], "preboarding", ORIGIN_AIRPORTS, "HND", "preboarding.airport")
-    start, end = date_range(row[1], "preboarding", status)
+    start, end = date_range(row[1], "preboarding", status, "preboarding.dates")
     epsilon = epsilon_slider(row[2], "preboarding")
     return QuerySpec(kind="preboarding", airport=airport, start=start, end=end, epsilon=epsilon)
 
 
 def _when(minutes: int) -> str:
-    return tr("preboarding.hours", n=minutes // 60) if minutes >= 120 else tr(
-        "preboarding.minutes", n=minutes
+    return (
+        tr("preboarding.hours", n=minutes // 60)
+        if minutes >= 120
+        else tr("preboarding.minutes", n=minutes)
     )
 
 

@@ -48,8 +48,7 @@ def _specs(status: Any) -> list[QuerySpec]:
     start, end = date_range(row[1], "repeat", status)
     epsilon = epsilon_slider(row[2], "repeat")
     return [
-        QuerySpec(kind="repeat", airport=a, start=start, end=end, epsilon=epsilon)
-        for a in airports
+        QuerySpec(kind="repeat", airport=a, start=start, end=end, epsilon=epsilon) for a in airports
     ]
 
 

@@ -27,6 +27,7 @@ from app.state import area_map, language, service, tr
 from app.ui import (
     cost_panel,
     downloads,
+    draw_map,
     guarded,
     map_legend,
     release_caption,
@@ -36,7 +37,6 @@ from app.ui import (
 )
 from engine.queries import QuerySpec
 from geo.areas import mesh_municipality
-from geo.mesh import CELL_SIZE_M, LEVELS
 from geo.places import STUDY_AIRPORTS, Region, region_of_airport
 
 __all__ = ["render"]
@@ -44,6 +44,7 @@ __all__ = ["render"]
 SLOT, POPULATION_SLOT = "visit", "visit-population"
 VIEWS = ("passengers", "visitors", "share")
 TOP_AREAS = 5
+WHOLE_REGION = ""
 
 
 @dataclass(frozen=True)
@@ -73,9 +74,9 @@ def _inputs(status: Any) -> VisitInputs:
     airport = airport_select(top[0], "visit", STUDY_AIRPORTS, "SHM")
     region = region_of_airport(airport)
     area = top[1].selectbox(
-        tr("visit.area"), [None, *region.municipality_codes], key=f"visit:area:{region.id}",
+        tr("visit.area"), [WHOLE_REGION, *region.municipality_codes], key=f"visit:area:{region.id}",
         format_func=lambda c: tr("visit.whole_region", region=region_label(region, lang))
-        if c is None else names.get(c, c),
+        if c == WHOLE_REGION else names.get(c, c),
     )  # fmt: skip
     start, end = date_range(top[2], "visit", status, "visit.dates")
     low = st.columns(4)
@@ -83,11 +84,14 @@ def _inputs(status: Any) -> VisitInputs:
     levels = [level for level in (region.mesh_level, region.mesh_level - 1) if level >= 1]
     level = low[1].selectbox(
         tr("visit.level"), levels, key=f"visit:level:{region.id}",
-        format_func=lambda lv: tr("visit.level_name", name=LEVELS[lv], size=CELL_SIZE_M[lv]),
+        format_func=lambda lv: tr(f"mesh.level.{lv}"),
     )  # fmt: skip
-    repeat = low[2].number_input(tr("visit.repeat"), 0, 20, 0, key="visit:repeat")
+    repeat = low[2].number_input(
+        tr("visit.repeat"), 0, 20, 0, key="visit:repeat", help=tr("visit.repeat_help")
+    )
     epsilon = epsilon_slider(low[3], "visit")
-    return VisitInputs(airport, area, start, end, days, level, int(repeat), epsilon)
+    chosen = None if area == WHOLE_REGION else area
+    return VisitInputs(airport, chosen, start, end, days, level, int(repeat), epsilon)
 
 
 def _specs(inputs: VisitInputs, status: Any) -> tuple[QuerySpec, QuerySpec]:
@@ -154,25 +158,23 @@ def _layer_cells(
     return visitors if view == "visitors" else frames.share(passengers, visitors, "mesh_code")
 
 
-def _draw(cells: pd.DataFrame, passengers: pd.DataFrame, inputs: VisitInputs, view: str) -> None:
-    """The map: cells, the region, place names, the airport and (optionally) arcs."""
-    lang, percent = language(), view == "share"
+def _draw(
+    cells: pd.DataFrame, passengers: pd.DataFrame, inputs: VisitInputs, view: str, threshold: int
+) -> None:
+    """The map: cells coloured by the chosen view and (optionally) arcs to the top cells."""
+    percent = view == "share"
     text = maps.CellText(tr("map.suppressed"), tr("map.mesh"), percent=percent)
     arcs = st.toggle(tr("visit.arcs"), value=True, key="visit:arcs")
-    region = inputs.region
-    layers = [maps.region_layer(region.bbox), maps.cell_layer(cells, text)]
-    layers.append(maps.place_layer(region.municipality_codes, municipality_names(lang)))
-    layers.append(maps.airport_layer([inputs.airport]))
+    layers = maps.cell_layers(cells, text)
     if arcs:
         top = frames.top_published(passengers, TOP_AREAS)
         layers.append(maps.arc_layer(inputs.airport, maps.cell_targets(top, tr("map.mesh"))))
-    view_state = maps.view_for_bbox(region.bbox, pitch=45 if arcs else 0)
-    st.pydeck_chart(maps.deck(layers, view_state), height=560, key="visit:map")
+    draw_map(
+        inputs.region, layers, airports=[inputs.airport], key="visit:map", pitch=45 if arcs else 0
+    )
     published = cells.loc[~cells["suppressed"], "value"]
-    map_legend(float(published.max()) if len(published) else 0.0, percent)
-    credit = service().status().credit
-    if credit:
-        st.caption(tr("map.credit", credit=credit))
+    low = 0.0 if percent else float(threshold)
+    map_legend(float(published.max()) if len(published) else low, low, percent)
 
 
 def _table(cells: pd.DataFrame, percent: bool) -> None:
@@ -216,7 +218,7 @@ def _result(release: Any, population_spec: QuerySpec, inputs: VisitInputs) -> No
     cells = _layer_cells(view, passengers, population, inputs, int(offset or 0))
     if cells is None:
         return
-    _draw(cells, passengers, inputs, view)
+    _draw(cells, passengers, inputs, view, release.threshold)
     suppressed_note(cells)
     _table(cells, view == "share")
     release_caption(release)

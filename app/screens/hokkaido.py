@@ -22,6 +22,7 @@ from app.state import language, service, tr
 from app.ui import (
     cost_panel,
     downloads,
+    draw_map,
     guarded,
     release_caption,
     run_release,
@@ -31,13 +32,16 @@ from app.ui import (
 from engine.queries import EAST_HOKKAIDO_AIRPORTS, QuerySpec
 from geo.places import REGIONS
 
-__all__ = ["catchments", "render"]
+__all__ = ["catchments", "render", "side_by_side"]
 
 SLOT = "hokkaido"
 REGION = REGIONS["east_hokkaido"]
-AIRPORT_COLOURS = {"MMB": (34, 94, 168), "KUH": (29, 160, 150), "SHB": (150, 80, 160)}
+# In the charts' order (alphabetical), so that map and charts give an airport the same colour.
+AIRPORT_COLOURS = {"KUH": (34, 94, 168), "MMB": (65, 182, 196), "SHB": (230, 120, 42)}
 OVERLAP = ("KUH", "MMB")
-TOP = 12
+CATCHMENT_SHARE = 0.05  # a municipality is in an airport's catchment from 5 % of its person-days
+ARCS_PER_AIRPORT = 8
+TOP = 8
 
 
 def _spec(status: Any) -> QuerySpec:
@@ -56,36 +60,40 @@ def catchments(frame: pd.DataFrame) -> pd.DataFrame:
 def _map(areas: pd.DataFrame) -> None:
     """Arcs per airport (its own colour) to the municipalities its passengers reach."""
     names = municipality_names(language())
-    layers = [maps.region_layer(REGION.bbox)]
-    layers.append(maps.place_layer(REGION.municipality_codes, names))
+    layers = []
     for airport in EAST_HOKKAIDO_AIRPORTS:
         targets = maps.municipality_targets(frames.select(areas, airport=airport), names)
-        layers.append(maps.arc_layer(airport, targets, colour=AIRPORT_COLOURS[airport]))
-    layers.append(maps.airport_layer(EAST_HOKKAIDO_AIRPORTS))
-    view = maps.view_for_bbox(REGION.bbox, pitch=40)
-    st.pydeck_chart(maps.deck(layers, view), height=520, key="hokkaido:map")
+        colour = AIRPORT_COLOURS[airport]
+        layers.append(maps.arc_layer(airport, targets, colour=colour, limit=ARCS_PER_AIRPORT))
+    draw_map(REGION, layers, airports=EAST_HOKKAIDO_AIRPORTS, key="hokkaido:map", pitch=35)
     swatch = '<span style="color:rgb{};font-size:1.2rem">●</span> {}'
     lang = language()
     legend = " &nbsp; ".join(
         swatch.format(AIRPORT_COLOURS[a], airport_label(a, lang)) for a in EAST_HOKKAIDO_AIRPORTS
     )
     st.html(f'<div style="font-size:0.85rem;color:#4a5560">{legend}</div>')
-    credit = service().status().credit
-    if credit:
-        st.caption(tr("map.credit", credit=credit))
 
 
-def _side_by_side(areas: pd.DataFrame) -> pd.DataFrame:
-    """One row per municipality, one column per airport (published values), overlap flag."""
+def side_by_side(areas: pd.DataFrame) -> pd.DataFrame:
+    """One row per municipality, one column per airport (published values), overlap flag.
+
+    A municipality is in an airport's catchment when it holds at least :data:`CATCHMENT_SHARE`
+    of the published person-days of that airport's passengers; it is an overlap when it is in
+    the catchments of both Kushiro and Memanbetsu.
+    """
     names = municipality_names(language())
     published = areas[~areas["suppressed"]]
     table = published.pivot_table(
         index="municipality_code", columns="airport", values="value", aggfunc="sum"
     )
-    table = table.reindex(columns=list(EAST_HOKKAIDO_AIRPORTS)).astype("Int64")
-    table["overlap"] = table[list(OVERLAP)].notna().all(axis=1)
+    table = table.reindex(columns=list(EAST_HOKKAIDO_AIRPORTS)).astype("Float64")
+    shares = table / table.sum()
+    table = table.astype("Int64")
+    table["overlap"] = (shares[list(OVERLAP)] >= CATCHMENT_SHARE).fillna(False).all(axis=1)
     table.insert(0, "area", [names.get(c, c) for c in table.index])
-    return table.sort_values("overlap", ascending=False, kind="stable").reset_index()
+    order = table[list(OVERLAP)].sum(axis=1)
+    table = table.assign(order=order).sort_values(["overlap", "order"], ascending=False)
+    return table.drop(columns="order").reset_index()
 
 
 @guarded
@@ -106,7 +114,7 @@ def render() -> None:
     st.subheader(tr("hokkaido.overlap"))
     st.caption(tr("hokkaido.overlap_note"))
     st.dataframe(
-        _side_by_side(areas), hide_index=True,
+        side_by_side(areas), hide_index=True,
         column_config={"municipality_code": tr("col.code"), "area": tr("col.area"),
                        "overlap": tr("hokkaido.overlap_col")},
     )  # fmt: skip
@@ -116,6 +124,7 @@ def render() -> None:
     chart = chart.assign(area=[names.get(c, c) for c in chart["municipality_code"]])
     axes = charts.Axes("area", tr("col.area"), tr("flows.person_days"), "airport",
                        tr("col.airport"))  # fmt: skip
-    st.altair_chart(charts.bars(chart, axes), width="stretch")
+    order = [names.get(c, c) for c in top_codes["municipality_code"]]
+    st.altair_chart(charts.bars(chart, axes, sort=order, horizontal=True), width="stretch")
     release_caption(release)
     downloads(release, f"hokkaido-{spec.start}")

@@ -7,57 +7,36 @@ from __future__ import annotations
 
 from typing import Any
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
 from app.ledger_view import budget_frame, release_frame
 from app.state import service, tr
-from app.ui import guarded
+from app.ui import budget_gauge, guarded
 
 __all__ = ["render"]
 
 RECENT = 5
+CARDS_PER_ROW = 4
+
+
+def _period(start: Any, end: Any) -> str:
+    """``2025/08/01–09/30`` (the year once when both dates share it)."""
+    if start is None or end is None:
+        return "–"
+    last = f"{end:%m/%d}" if end.year == start.year else f"{end:%Y/%m/%d}"
+    return f"{start:%Y/%m/%d}–{last}"
 
 
 def _loaded(status: Any) -> None:
     """The data period, its scale and where municipality boundaries come from."""
-    period = f"{status.start} – {status.end}" if status.start else "–"
+    period = _period(status.start, status.end)
     columns = st.columns(3)
     columns[0].metric(tr("home.period"), period)
     columns[1].metric(tr("home.scale"), str(status.scale or "–"))
     areas = tr("home.areas_approx") if status.approximate_areas else tr("home.areas_n03")
     columns[2].metric(tr("home.areas"), areas, help=str(status.area_source))
     st.caption(tr("home.parties", data=str(status.data_dir), workspace=str(status.workspace)))
-
-
-def _gauge(budgets: pd.DataFrame) -> None:
-    """ε left per month and dataset, as a bullet chart (spent in orange, left in blue)."""
-    if budgets.empty:
-        st.info(tr("ledger.no_budgets"))
-        return
-    rows = budgets.assign(label=[f"{tr(f'dataset.{d}')} {m}" for d, m in
-                                 zip(budgets["dataset"], budgets["month"], strict=True)])  # fmt: skip
-    long = rows.melt("label", ["spent_epsilon", "remaining_epsilon"], "part", "epsilon")
-    long["part"] = long["part"].map(
-        {"spent_epsilon": tr("home.spent"), "remaining_epsilon": tr("home.left")}
-    )
-    chart = (
-        alt.Chart(long)
-        .mark_bar()
-        .encode(
-            y=alt.Y("label:N", title=None, sort=list(rows["label"])),
-            x=alt.X("epsilon:Q", title="ε", stack="zero"),
-            color=alt.Color(
-                "part:N", title=None,
-                scale=alt.Scale(domain=[tr("home.spent"), tr("home.left")],
-                                range=["#e6782a", "#a6cfe0"]),
-            ),
-            tooltip=["label", "part", alt.Tooltip("epsilon:Q", format=".2f")],
-        )
-        .properties(height=max(90, 28 * len(rows)))
-    )  # fmt: skip
-    st.altair_chart(chart, width="stretch")
 
 
 def _recent(releases: pd.DataFrame) -> None:
@@ -73,6 +52,20 @@ def _recent(releases: pd.DataFrame) -> None:
     )  # fmt: skip
 
 
+def _cards() -> None:
+    """One card per analysis page: a link and a line on what it answers."""
+    from app.navigation import PAGES, pages  # the navigation imports this module
+
+    links = pages()
+    entries = [entry for entry in PAGES if entry.path != "home"]
+    for start in range(0, len(entries), CARDS_PER_ROW):
+        row = entries[start : start + CARDS_PER_ROW]
+        for column, entry in zip(st.columns(CARDS_PER_ROW), row, strict=False):
+            with column.container(border=True, height="stretch"):
+                st.page_link(links[entry.path])
+                st.caption(tr(f"card.{entry.key}"))
+
+
 @guarded
 def render() -> None:
     """The home page."""
@@ -83,8 +76,9 @@ def render() -> None:
     left, right = st.columns([1, 1.2])
     with left:
         st.subheader(tr("home.budget"))
-        _gauge(budget_frame(svc.budgets()))
+        budget_gauge(budget_frame(svc.budgets()))
     with right:
         st.subheader(tr("home.recent"))
         _recent(release_frame(svc.releases()))
-    st.info(tr("home.next"), icon=":material/map:")
+    st.subheader(tr("home.explore"))
+    _cards()

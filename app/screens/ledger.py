@@ -10,14 +10,20 @@ Map of the module: :func:`render` · :func:`_budgets` · :func:`_releases` · :f
 
 from __future__ import annotations
 
-
 import pandas as pd
 import streamlit as st
 
 from app import frames, maps
 from app.ledger_view import audit_frame, budget_frame, release_frame
 from app.state import cached_release, service, tr
-from app.ui import downloads, guarded, release_caption, suppressed_note
+from app.ui import (
+    budget_gauge,
+    downloads,
+    draw_map,
+    guarded,
+    release_caption,
+    suppressed_note,
+)
 from geo.mesh import code_level
 from geo.places import REGIONS
 
@@ -27,18 +33,24 @@ REOPEN_KEY = "ledger:reopened"
 
 
 def _budgets() -> None:
-    """One progress bar per scope: the share of its budget left."""
+    """Each scope's budget: the share spent and left (ε left in the tooltip and the table)."""
     budgets = budget_frame(service().budgets())
     st.subheader(tr("ledger.budgets"))
+    budget_gauge(budgets)
     if budgets.empty:
-        st.info(tr("ledger.no_budgets"))
         return
-    for row in budgets.itertuples():
-        label = tr(
-            "ledger.budget_line", dataset=tr(f"dataset.{row.dataset}"), month=row.month,
-            left=f"{row.remaining_epsilon:.2f}", total=f"{row.total_epsilon:.2f}",
+    with st.expander(tr("ledger.budget_table")):
+        table = budgets.assign(dataset=[tr(f"dataset.{d}") for d in budgets["dataset"]])
+        st.dataframe(
+            table[["dataset", "month", "total_epsilon", "spent_epsilon", "remaining_epsilon"]],
+            hide_index=True,
+            column_config={
+                "dataset": tr("col.dataset"), "month": tr("col.month"),
+                "total_epsilon": st.column_config.NumberColumn(tr("col.total"), format="%.2f"),
+                "spent_epsilon": st.column_config.NumberColumn(tr("col.spent"), format="%.2f"),
+                "remaining_epsilon": st.column_config.NumberColumn(tr("col.left"), format="%.2f"),
+            },
         )  # fmt: skip
-        st.progress(float(row.share_left), text=label)
 
 
 def _releases() -> pd.DataFrame:
@@ -76,8 +88,7 @@ def _cells_map(frame: pd.DataFrame) -> None:
     code = str(cells["mesh_code"].iloc[0])
     region = next((r for r in regions if _inside(code, r.bbox)), regions[0])
     text = maps.CellText(tr("map.suppressed"), tr("map.mesh"))
-    layers = [maps.region_layer(region.bbox), maps.cell_layer(cells, text)]
-    st.pydeck_chart(maps.deck(layers, maps.view_for_bbox(region.bbox)), key="ledger:map")
+    draw_map(region, maps.cell_layers(cells, text), airports=region.airports, key="ledger:map")
 
 
 def _inside(code: str, bbox: tuple[float, float, float, float]) -> bool:
@@ -125,5 +136,3 @@ def render() -> None:
     _reopen_picker(releases)
     _reopened()
     _audit()
-
-

@@ -1,0 +1,71 @@
+"""Dashboard test fixtures: a tiny ingested workspace and AppTest drivers for each page.
+
+The pages run against the real :class:`engine.service.CrossmeshService` over the tiny synthetic
+world (ingested once per test session). Each page is driven on its own through
+``AppTest.from_function`` (``st.navigation`` pages are functions, which ``AppTest.switch_page``
+cannot select); ``app/main.py`` itself is driven with ``AppTest.from_file``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from engine.parallel import SCHEDULER_ENV
+from engine.protocol import SecureSession, SessionSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+MAIN = ROOT / "app" / "main.py"
+TIMEOUT = 90
+
+
+@pytest.fixture(scope="session")
+def workspace(tiny_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny world ingested into a fresh workspace (both parties' offline steps)."""
+    root = tmp_path_factory.mktemp("app-workspace")
+    SecureSession(root, SessionSettings(key_bits=2048, workers=1)).ingest(tiny_dir)
+    return root
+
+
+@pytest.fixture
+def dashboard(workspace: Path, tiny_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Point the app at the tiny workspace, with empty Streamlit caches before and after."""
+    monkeypatch.setenv("CROSSMESH_WORKSPACE", str(workspace))
+    monkeypatch.setenv("CROSSMESH_DATA", str(tiny_dir))
+    monkeypatch.setenv(SCHEDULER_ENV, "synchronous")  # tiny work: no cluster on a shared machine
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield workspace
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def render_page(module: str) -> None:
+    """The AppTest script: import one page module and render it."""
+    import importlib
+
+    importlib.import_module(module).render()
+
+
+@pytest.fixture
+def page(dashboard: Path) -> Callable[..., AppTest]:
+    """Open a page (``"visit_map"``…) in a language and run it once."""
+
+    def open_page(name: str, lang: str = "ja") -> AppTest:
+        app = AppTest.from_function(
+            render_page, args=(f"app.screens.{name}",), default_timeout=TIMEOUT
+        )
+        app.session_state["lang"] = lang
+        return app.run()
+
+    return open_page
+
+
+@pytest.fixture
+def main_app(dashboard: Path) -> AppTest:
+    """``app/main.py`` run once (the home page)."""
+    return AppTest.from_file(str(MAIN), default_timeout=TIMEOUT).run()

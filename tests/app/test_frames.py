@@ -1,0 +1,75 @@
+"""Shaping released rows: sums of published values, suppression kept, shares, coarser cells."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from app import frames
+
+Row = tuple[str, str, int | None, int | None]
+
+
+def released(rows: list[Row]) -> pd.DataFrame:
+    """A release-like frame: day_offset, mesh_code, value, suppressed, ci95."""
+    return pd.DataFrame(
+        {
+            "day_offset": [row[0] for row in rows],
+            "mesh_code": [row[1] for row in rows],
+            "value": pd.array([row[2] for row in rows], dtype="Int64"),
+            "suppressed": [row[2] is None for row in rows],
+            "ci95": pd.array([row[3] for row in rows], dtype="Int64"),
+        }
+    )
+
+
+def test_normalise_makes_offsets_integers_and_codes_text() -> None:
+    """Offsets become int, codes stay text, value columns are untouched."""
+    frame = frames.normalise(released([("0", "50353224", 12, 5), ("1", "50353225", None, None)]))
+    assert frame["day_offset"].tolist() == [0, 1]
+    assert frame["mesh_code"].tolist() == ["50353224", "50353225"]
+    assert frame["value"].isna().tolist() == [False, True]
+
+
+def test_collapse_adds_published_values_and_keeps_suppression() -> None:
+    """A key sums its published rows; a key with every row suppressed stays without a number."""
+    rows: list[Row] = [("0", "A", 10, 3), ("1", "A", 20, 4), ("0", "B", None, None)]
+    rows += [("1", "B", None, None), ("0", "C", 15, 3), ("1", "C", None, None)]
+    frame = released(rows)
+    result = frames.collapse(frame, ["mesh_code"]).set_index("mesh_code")
+    assert result.loc["A", "value"] == 30 and result.loc["A", "ci95"] == 5  # √(9 + 16)
+    assert result.loc["B", "suppressed"] and result["value"].isna()["B"]
+    assert result["ci95"].isna()["B"]
+    assert result.loc["C", "value"] == 15 and not result.loc["C", "suppressed"]
+
+
+def test_collapse_of_nothing_is_an_empty_frame_with_the_columns() -> None:
+    """An empty release collapses to an empty frame that pages can still draw."""
+    result = frames.collapse(released([]), ["mesh_code"])
+    assert result.empty and {"mesh_code", "value", "suppressed", "ci95"} <= set(result)
+
+
+def test_share_needs_both_values_published() -> None:
+    """The share is a percentage where both are published, suppressed otherwise."""
+    part_rows: list[Row] = [("0", "A", 20, 3), ("0", "B", 12, 3), ("0", "C", None, None)]
+    part = frames.collapse(released(part_rows), ["mesh_code"])
+    whole = frames.collapse(released([("0", "A", 80, 9), ("0", "B", None, None)]), ["mesh_code"])
+    result = frames.share(part, whole, "mesh_code").set_index("mesh_code")
+    assert result.loc["A", "value"] == 25.0 and not result.loc["A", "suppressed"]
+    assert result.loc["B", "suppressed"] and result["value"].isna()["B"]
+    assert result.loc["C", "suppressed"] and result["ci95"].isna().all()
+
+
+def test_coarsen_merges_cells_into_their_parents() -> None:
+    """Four 1 km cells of one 10 km cell become that cell, with their published sum."""
+    frame = released(
+        [("0", "50353224", 10, 3), ("0", "50353225", 11, 4), ("0", "50354300", None, None)]
+    )
+    result = frames.coarsen(frame, 2).set_index("mesh_code")
+    assert result.loc["503532", "value"] == 21
+    assert result.loc["503543", "suppressed"]
+
+
+def test_top_published_ignores_suppressed_rows() -> None:
+    """The largest published rows, largest first."""
+    frame = released([("0", "A", 10, 3), ("0", "B", None, None), ("0", "C", 30, 3)])
+    assert frames.top_published(frame, 5)["mesh_code"].tolist() == ["C", "A"]

@@ -1,0 +1,118 @@
+"""pydeck layers of released values: exact cells, suppressed cells without numbers, arcs, views."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from app import basemap, maps
+from geo.areas import N03Areas
+from geo.mesh import code_bounds
+from geo.places import REGIONS
+
+TEXT = maps.CellText(suppressed="秘匿", mesh="メッシュ")
+
+
+def cells() -> pd.DataFrame:
+    """Two published cells and one suppressed one."""
+    return pd.DataFrame(
+        {
+            "mesh_code": ["50353224", "50353225", "50353226"],
+            "value": pd.array([12, 40, None], dtype="Int64"),
+            "suppressed": [False, False, True],
+            "ci95": pd.array([5, 5, None], dtype="Int64"),
+        }
+    )
+
+
+def test_published_cells_are_exact_jis_cells_with_value_and_interval() -> None:
+    """A published cell's polygon is its JIS cell; it carries value, interval and colour."""
+    published, _ = maps.cell_records(cells(), TEXT)
+    first = published[0]
+    bounds = code_bounds("50353224")
+    xs = {x for x, _ in first["polygon"]}
+    ys = {y for _, y in first["polygon"]}
+    assert xs == {round(bounds.west, 7), round(bounds.east, 7)}
+    assert ys == {round(bounds.south, 7), round(bounds.north, 7)}
+    assert first["value"] == 12 and first["ci95"] == 5 and first["tip"] == "12 ± 5"
+    assert published[1]["fill"] != first["fill"]
+
+
+def test_suppressed_cells_carry_no_number_at_all() -> None:
+    """A suppressed cell: no value, interval or colour, and no digit in its tooltip text."""
+    _, suppressed = maps.cell_records(cells(), TEXT)
+    [record] = suppressed
+    assert set(record) == {"code", "title", "tip", "polygon", "suppressed"}
+    assert record["suppressed"] is True and not re.search(r"\d", record["tip"])
+
+
+def test_cell_layers_split_published_and_suppressed() -> None:
+    """Two layers; the suppressed one is drawn in one constant grey."""
+    view = maps.view_for_bbox(REGIONS["nanki_shirahama"].bbox)
+    spec = json.loads(maps.deck(maps.cell_layers(cells(), TEXT), view).to_json())
+    layers = {layer["id"]: layer for layer in spec["layers"]}
+    assert len(layers["cells"]["data"]) == 2 and len(layers["cells-suppressed"]["data"]) == 1
+    assert layers["cells-suppressed"]["getFillColor"] == list(maps.SUPPRESSED_FILL)
+    assert spec["initialViewState"]["pitch"] == 0
+
+
+def test_arcs_go_to_published_areas_only_largest_first() -> None:
+    """Arcs leave the airport for published municipalities; suppressed ones get none."""
+    areas = pd.DataFrame(
+        {
+            "municipality_code": ["30401", "30206", "30391"],
+            "value": pd.array([50, None, 20], dtype="Int64"),
+            "suppressed": [False, True, False],
+            "ci95": pd.array([9, None, 9], dtype="Int64"),
+        }
+    )
+    targets = maps.municipality_targets(areas, {"30401": "白浜町"})
+    layer = maps.arc_layer("SHM", targets, limit=1)
+    [arc] = layer.data
+    assert arc["code"] == "30401" and arc["value"] == 50 and arc["title"] == "SHM → 白浜町"
+    dots = {layer.id: layer.data for layer in maps.area_layers(targets, TEXT)}
+    assert [d["code"] for d in dots["areas-suppressed"]] == ["30206"]
+    assert "value" not in dots["areas-suppressed"][0]
+
+
+def test_colours_rise_with_value() -> None:
+    """Larger values are darker on the scale (lower red channel in YlGnBu)."""
+    reds = [maps.value_colour(value, 100)[0] for value in (0, 10, 50, 100)]
+    assert reds == sorted(reds, reverse=True)
+    assert maps.legend_stops(100, 10)[0][1] == 10
+
+
+@pytest.mark.parametrize("region", sorted(REGIONS))
+def test_view_frames_the_whole_region(region: str) -> None:
+    """The flat view is centred on the region and zoomed so that the box fits the map."""
+    south, west, north, east = REGIONS[region].bbox
+    view = maps.view_for_bbox(REGIONS[region].bbox)
+    assert view.latitude == pytest.approx((south + north) / 2)
+    world = maps.WORLD_PX * 2**view.zoom
+    assert (east - west) / 360 * world <= maps.MAP_WIDTH
+
+
+@pytest.mark.parametrize("region", sorted(REGIONS))
+def test_land_layer_has_an_area_per_municipality(region: str) -> None:
+    """The offline land layer draws every municipality of the region that has anchors."""
+    areas = basemap.approximate_areas(region)
+    assert {code for code, _ in areas} <= set(REGIONS[region].municipality_codes)
+    assert len(areas) >= len(REGIONS[region].municipality_codes) * 0.8
+    layer = basemap.land_layer(REGIONS[region])
+    assert layer.data and not any("value" in record for record in layer.data)
+
+
+def test_land_layer_draws_imported_n03_boundaries() -> None:
+    """With an N03 file, the land is the region's municipalities in their exact shapes."""
+    source = Path(__file__).resolve().parents[3] / "shared" / "geo" / "N03-21_30_210101.json"
+    if not source.exists():
+        pytest.skip(f"MLIT N03 sample not available at {source}")
+    polygons = N03Areas.from_file(source).polygons()
+    region = REGIONS["nanki_shirahama"]
+    codes = {code for code, _ in basemap.n03_areas(polygons, region)}
+    assert codes == set(region.municipality_codes)
+    assert basemap.land_layer(region, polygons).data

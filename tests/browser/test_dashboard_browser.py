@@ -1,0 +1,167 @@
+"""The dashboard in a real browser: every page opens, a release runs, the map answers a hover.
+
+Debian's chromium (headless, software GL) renders the app served on 127.0.0.1. The visit-map test
+runs the secure release from the page, waits for the deck.gl canvas, hovers the largest published
+cell (its pixel found by projecting the cell centre with the view the page frames its region
+with) and reads the tooltip. Every page is photographed into ``docs/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.i18n import text
+from app.inputs import DEFAULT_DAYS
+from app.maps import view_for_bbox
+from engine.atomic import atomic_write_bytes
+from engine.queries import QuerySpec
+from engine.service import CrossmeshService
+from geo.mesh import code_center
+from geo.places import region_of_airport
+
+pytestmark = pytest.mark.browser
+
+# (URL path, i18n key of the title, screenshot name, run-button labels to press)
+PAGES = (
+    ("", "home.title", "01-home", ()),
+    ("visit-map", "visit.title", "02-visit-map", ("run.button",)),
+    ("flows", "flows.title", "03-flows", ("run.button",)),
+    ("repeat", "repeat.title", "04-repeat", ("run.button",)),
+    ("furusato", "furusato.title", "05-furusato", ("run.button",)),
+    ("preboarding", "preboarding.title", "06-preboarding", ("run.button",)),
+    ("east-hokkaido", "hokkaido.title", "07-east-hokkaido", ("run.button",)),
+    ("ledger", "ledger.title", "08-ledger", ()),
+    ("method", "method.title", "09-method", ()),
+)
+WAIT_MS = 60_000
+MAX_SHOT = 4000  # pixels: the tallest screenshot
+TILE = 512  # deck.gl's Web Mercator world is 512 px wide at zoom 0
+
+
+def open_page(tab: Any, url: str, title_key: str) -> None:
+    """Go to ``url`` and wait until the page's Japanese title is shown."""
+    tab.goto(url, wait_until="domcontentloaded")
+    heading = tab.locator("h1").filter(has_text=text(title_key, "ja"))
+    heading.first.wait_for(state="visible", timeout=WAIT_MS)
+
+
+def run_release(tab: Any, label_key: str = "run.button") -> None:
+    """Press a run button and wait for the status to say the release is published."""
+    tab.get_by_role("button", name=text(label_key, "ja")).first.click()
+    tab.get_by_text(text("run.done", "ja")).first.wait_for(timeout=WAIT_MS)
+
+
+def photograph(tab: Any, folder: Path, name: str, *, whole: bool = True) -> Path:
+    """A PNG of the whole page (or of the viewport as it is), written atomically.
+
+    Streamlit scrolls inside its main section, not the document, so the viewport is made as tall
+    as that section's content for the shot and restored afterwards.
+    """
+    tab.wait_for_timeout(500)  # let charts and the map finish their first frame
+    if not whole:
+        path = folder / f"{name}.png"
+        atomic_write_bytes(path, tab.screenshot())
+        return path
+    size = tab.viewport_size
+    height = tab.evaluate(
+        "() => (document.querySelector('[data-testid=\"stMain\"]') || document.body).scrollHeight"
+    )
+    tab.set_viewport_size({"width": size["width"], "height": min(max(height, 700), MAX_SHOT)})
+    tab.wait_for_timeout(600)  # the map redraws at the new size
+    path = folder / f"{name}.png"
+    atomic_write_bytes(path, tab.screenshot())
+    tab.set_viewport_size(size)
+    return path
+
+
+def _world(lat: float, lon: float, zoom: float) -> tuple[float, float]:
+    """Web Mercator pixel coordinates of a point at ``zoom``."""
+    size = TILE * 2**zoom
+    y = (1 - math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)) / math.pi) / 2
+    return (lon + 180) / 360 * size, y * size
+
+
+def pixel_of(code: str, view: dict[str, Any], box: dict[str, float]) -> tuple[float, float]:
+    """Where the centre of mesh cell ``code`` is drawn on a canvas with an unpitched ``view``."""
+    lat, lon = code_center(code)
+    x, y = _world(lat, lon, view["zoom"])
+    centre_x, centre_y = _world(view["latitude"], view["longitude"], view["zoom"])
+    return box["x"] + box["width"] / 2 + x - centre_x, box["y"] + box["height"] / 2 + y - centre_y
+
+
+def largest_published_cell(workspace: Path, data_dir: Path) -> tuple[str, int]:
+    """The page's default release served again from the ledger (free): its largest cell."""
+    service = CrossmeshService.open(workspace, data_dir)
+    status = service.status()
+    assert status.start is not None and status.end is not None
+    end = min(status.end, status.start + dt.timedelta(days=DEFAULT_DAYS - 1))
+    spec = QuerySpec(kind="visit-map", airport="SHM", start=status.start, end=end, epsilon=1.0)
+    frame = service.release(spec).to_frame()
+    first_day = frame[(frame["day_offset"].astype(int) == 0) & ~frame["suppressed"]]
+    assert len(first_day), "the default visit-map release publishes some cell on arrival day"
+    best = first_day.sort_values("value", ascending=False).iloc[0]
+    return str(best["mesh_code"]), int(best["value"])
+
+
+def test_visit_map_release_map_and_tooltip(
+    tab: Any, app_url: str, browser_workspace: tuple[Path, Path], screenshot_dir: Path
+) -> None:
+    """Run the release in the page, wait for the map canvas, hover a cell, read its tooltip."""
+    open_page(tab, f"{app_url}/visit-map", "visit.title")
+    run_release(tab)
+    chart = tab.locator('[data-testid="stDeckGlJsonChart"]').first
+    canvas = chart.locator("canvas").first
+    canvas.wait_for(state="visible", timeout=WAIT_MS)
+    # Arcs pitch the view; an unpitched map lets the test project a cell to its pixel.
+    tab.get_by_text(text("visit.arcs", "ja")).first.click()
+    tab.wait_for_timeout(1500)
+    code, value = largest_published_cell(*browser_workspace)
+    view = _view_from_defaults()
+    assert view["pitch"] == 0
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    x, y = pixel_of(code, view, box)
+    tab.mouse.move(x - 3, y - 3)
+    tab.mouse.move(x, y, steps=4)
+    tooltip = tab.locator(".deck-tooltip")
+    tooltip.wait_for(state="visible", timeout=10_000)
+    shown = tooltip.inner_text()
+    assert code in shown and f"{value:,}" in shown and "±" in shown
+    photograph(tab, screenshot_dir, "02-visit-map-tooltip", whole=False)
+
+
+def _view_from_defaults() -> dict[str, Any]:
+    """The view the visit map frames its region with (the same function the page calls)."""
+
+    state = view_for_bbox(region_of_airport("SHM").bbox)
+    return {
+        "latitude": state.latitude,
+        "longitude": state.longitude,
+        "zoom": state.zoom,
+        "pitch": state.pitch,
+    }
+
+
+@pytest.mark.parametrize(("path", "title_key", "name", "runs"), PAGES, ids=[p[2] for p in PAGES])
+def test_every_page_opens_and_is_photographed(
+    tab: Any,
+    app_url: str,
+    screenshot_dir: Path,
+    path: str,
+    title_key: str,
+    name: str,
+    runs: tuple[str, ...],
+) -> None:
+    """Each page opens at its own URL, runs its release if it has one, and is photographed."""
+    open_page(tab, f"{app_url}/{path}", title_key)
+    for label_key in runs:
+        run_release(tab, label_key)
+    if path in ("visit-map", "flows", "east-hokkaido"):
+        tab.locator('[data-testid="stDeckGlJsonChart"] canvas').first.wait_for(timeout=WAIT_MS)
+    assert not tab.locator('[data-testid="stException"]').count()
+    assert photograph(tab, screenshot_dir, name).stat().st_size > 10_000
