@@ -113,8 +113,10 @@ def render() -> None:
     suppressed_note(areas)
     st.subheader(tr("hokkaido.overlap"))
     st.caption(tr("hokkaido.overlap_note"))
+    # A municipality an airport's passengers reached below the threshold shows a dash, not "None".
     st.dataframe(
-        side_by_side(areas), hide_index=True,
+        side_by_side(areas).astype({a: "object" for a in EAST_HOKKAIDO_AIRPORTS}).fillna("—"),
+        hide_index=True,
         column_config={"municipality_code": tr("col.code"), "area": tr("col.area"),
                        "overlap": tr("hokkaido.overlap_col")},
     )  # fmt: skip
