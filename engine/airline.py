@@ -17,10 +17,11 @@ How many keys of a group matched is known here and nowhere else: it is not part 
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,11 +31,12 @@ import numpy.typing as npt
 
 from engine.atomic import atomic_write_text
 from engine.cohorts import Cohort
-from engine.crypto.blinding import BlindingKey, JoinKey, check_points
+from engine.crypto.blinding import BlindingKey, JoinKey
 from engine.crypto.packing import SlotCodec
 from engine.crypto.paillier import Encryptor, public_key_from_bytes
 from engine.errors import ConfigError, InputError, ProtocolError
 from engine.layout import SLOT_BITS, Segment
+from engine.merge import merge_group_partials
 from engine.messages import (
     POINT_BYTES,
     ActivePartitions,
@@ -52,6 +54,7 @@ from engine.workspace import PartyFolder
 __all__ = ["DEFAULT_MIN_GROUP_SIZE", "AirlineEnv", "EncryptedSums", "PendingQuery", "padded_size"]
 
 DEFAULT_MIN_GROUP_SIZE = 10
+BLINDING_TASK_POINTS = 4096
 
 
 def padded_size(real: int) -> int:
@@ -88,11 +91,58 @@ def _slug(family: str) -> str:
     return re.sub(r"[^a-z0-9_.-]", "_", family)
 
 
+def blind_points(scalar: bytes, points: bytes) -> bytes:
+    """Raise every point of a partition to ``scalar`` (A1's task, for the runner).
+
+    libsodium's scalar multiplication itself refuses non-canonical, small-order and off-subgroup
+    points (a :class:`CryptoError`), so no separate :func:`check_points` pass is needed.
+    """
+    split = [points[i : i + POINT_BYTES] for i in range(0, len(points), POINT_BYTES)]
+    return b"".join(BlindingKey(scalar).blind(split))
+
+
+def _blinding_groups(
+    messages: Iterable[EncryptedPartition],
+) -> Iterator[list[EncryptedPartition]]:
+    """Consecutive partitions grouped into tasks of about :data:`BLINDING_TASK_POINTS` points.
+
+    Partitions are small (a bucket of one day); one task each would cost more in scheduling than
+    the blinding itself.
+    """
+    group: list[EncryptedPartition] = []
+    for message in messages:
+        group.append(message)
+        if sum(len(m.points) for m in group) >= BLINDING_TASK_POINTS * POINT_BYTES:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
+def matched_records(
+    partition: StoredPartition, span: tuple[int, int], rows_by_group: dict[int, list[int]]
+) -> tuple[StoredPartition, dict[int, list[int]]]:
+    """Only the matched rows of ``partition``, ciphertexts ``span``: what an A3 task needs."""
+    rows = sorted({row for group_rows in rows_by_group.values() for row in group_rows})
+    position = {row: i for i, row in enumerate(rows)}
+    width = partition.ciphertext_bytes
+    record = partition.ciphertexts_per_record * width
+    first, stop = span[0] * width, span[1] * width
+    bodies = b"".join(partition.ciphertexts[r * record + first : r * record + stop] for r in rows)
+    sliced = StoredPartition(
+        partition.partition_id, partition.family, span[1] - span[0], width, b"", bodies
+    )
+    renumbered = {group: [position[r] for r in own] for group, own in rows_by_group.items()}
+    return sliced, renumbered
+
+
 def partition_partial_sums(
-    path: Path, nsquare: int, span: tuple[int, int], rows_by_group: dict[int, list[int]]
+    partition: StoredPartition,
+    nsquare: int,
+    span: tuple[int, int],
+    rows_by_group: dict[int, list[int]],
 ) -> dict[int, list[int]]:
     """Multiply, per group, ciphertexts ``span`` of the matched rows of one partition (a task)."""
-    partition = read_partition(path)
     modulus = gmpy2.mpz(nsquare)
     start, stop = span
     partials: dict[int, list[int]] = {}
@@ -118,7 +168,7 @@ class AirlineEnv:
         if min_group_size < 1:
             raise InputError(f"minimum group size must be at least 1, not {min_group_size}")
         self.folder = folder.ensure()
-        self.runner = runner or Runner(1)
+        self.runner = runner or Runner()
         self.min_group_size = min_group_size
         self.blinding = self._load_or_create_blinding()
         self._index_cache: dict[tuple[str, ...], dict[bytes, tuple[int, int]]] = {}
@@ -154,6 +204,31 @@ class AirlineEnv:
 
     def receive_partition(self, message: EncryptedPartition) -> PartitionReceipt:
         """Store a carrier partition with every point raised to ``a`` (A1)."""
+        return self._store_received(message, blind_points(self.blinding.scalar, message.points))
+
+    def receive_partitions(
+        self, messages: Iterable[EncryptedPartition]
+    ) -> Iterator[PartitionReceipt]:
+        """Store carrier partitions as they arrive, points raised to ``a`` on the runner (A1).
+
+        ``messages`` may be lazy: partitions are read while earlier ones are being blinded, and
+        a receipt is yielded as each partition is stored (in completion order).
+        """
+        held: dict[int, list[EncryptedPartition]] = {}
+
+        def tasks() -> Iterator[bytes]:
+            for number, group in enumerate(_blinding_groups(messages)):
+                held[number] = group
+                yield b"".join(message.points for message in group)
+
+        scalar = (self.blinding.scalar,)
+        for number, blinded in self.runner.imap(blind_points, tasks(), shared=scalar):
+            group = held.pop(number)
+            ends = itertools.accumulate((len(m.points) for m in group), initial=0)
+            for message, (start, stop) in zip(group, itertools.pairwise(ends), strict=True):
+                yield self._store_received(message, blinded[start:stop])
+
+    def _store_received(self, message: EncryptedPartition, reblinded: bytes) -> PartitionReceipt:
         received = StoredPartition(
             message.partition_id,
             message.family,
@@ -162,9 +237,6 @@ class AirlineEnv:
             message.points,
             message.ciphertexts,
         )
-        points = [received.point(row) for row in range(received.record_count)]
-        check_points(points)
-        reblinded = b"".join(self.blinding.blind(points))
         stored = StoredPartition(
             received.partition_id,
             received.family,
@@ -261,9 +333,16 @@ class AirlineEnv:
         span = span or (0, self._ciphertexts_per_record(family, active))
         paths = [self._family_dir(family) / f"{active[p]}.part" for p in sorted(by_partition)]
         work = [
-            (path, by_partition[p]) for path, p in zip(paths, sorted(by_partition), strict=True)
+            matched_records(read_partition(path), span, by_partition[p])
+            for path, p in zip(paths, sorted(by_partition), strict=True)
         ]
-        partials = self.runner.map(_partial_task, work, shared=(int(encryptor.nsquare), span))
+        products = sum(len(rows) for _, groups in work for rows in groups.values())
+        partials = self.runner.map(
+            _partial_task,
+            work,
+            shared=(int(encryptor.nsquare), (0, span[1] - span[0])),
+            work=products * (span[1] - span[0]),
+        )
         return self._merge(pending, partials, encryptor, span[1] - span[0])
 
     def _merge(
@@ -273,17 +352,14 @@ class AirlineEnv:
         encryptor: Encryptor,
         per_record: int,
     ) -> EncryptedSums:
-        """Multiply the partition partials per group; a group with no match gets Enc(0)."""
+        """Multiply the partition partials per group (a tree); a group with no match gets Enc(0)."""
+        merged = merge_group_partials(partials, int(encryptor.nsquare), self.runner)
         sums = []
         for group_number in range(len(pending.sent)):
-            totals = [encryptor.encrypt(0) for _ in range(per_record)]
-            for partial in partials:
-                if group_number in partial:
-                    totals = [
-                        encryptor.add(t, c)
-                        for t, c in zip(totals, partial[group_number], strict=True)
-                    ]
-            sums.append(tuple(totals))
+            if group_number in merged:
+                sums.append(tuple(merged[group_number]))
+            else:
+                sums.append(tuple(encryptor.encrypt(0) for _ in range(per_record)))
         cohort = pending.cohort
         labels = tuple(cohort.groups[i].label for i in pending.sent)
         return EncryptedSums(
@@ -360,7 +436,7 @@ def noise_plaintexts(
 
 
 def _partial_task(
-    nsquare: int, span: tuple[int, int], item: tuple[Path, dict[int, list[int]]]
+    nsquare: int, span: tuple[int, int], item: tuple[StoredPartition, dict[int, list[int]]]
 ) -> dict[int, list[int]]:
-    path, rows_by_group = item
-    return partition_partial_sums(path, nsquare, span, rows_by_group)
+    partition, rows_by_group = item
+    return partition_partial_sums(partition, nsquare, span, rows_by_group)

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from engine.atomic import atomic_write_text
-from engine.carrier_ingest import RecordChunk, encrypt_chunk, split_buckets
+from engine.carrier_ingest import EncryptedChunk, RecordChunk, encrypt_chunk, split_buckets
 from engine.crypto.blinding import BlindingKey
 from engine.crypto.packing import SlotCodec
 from engine.crypto.paillier import CiphertextSpace, PaillierKeys, public_key_to_bytes
@@ -53,6 +53,9 @@ __all__ = ["CarrierEnv", "IngestSummary"]
 
 CHUNK_RECORDS = 2000
 DEFAULT_BUCKETS = 4
+# Periods are encrypted in batches of about this many records: enough chunks to keep every worker
+# busy (most periods are one chunk), few enough that a batch's ciphertexts fit in memory.
+BATCH_RECORDS = 50_000
 
 Progress = Callable[[str, int, int], None]
 
@@ -79,6 +82,22 @@ def _payload_digest(
     return digest.hexdigest()
 
 
+def _batches(
+    todo: list[tuple[str, np.ndarray, str]],
+) -> Iterator[list[tuple[str, np.ndarray, str]]]:
+    """Consecutive periods grouped into batches of about :data:`BATCH_RECORDS` records."""
+    batch: list[tuple[str, np.ndarray, str]] = []
+    records = 0
+    for entry in todo:
+        batch.append(entry)
+        records += len(entry[1])
+        if records >= BATCH_RECORDS:
+            yield batch
+            batch, records = [], 0
+    if batch:
+        yield batch
+
+
 class CarrierEnv:
     """The carrier's environment inside its own workspace folder."""
 
@@ -98,7 +117,7 @@ class CarrierEnv:
         self.space = CiphertextSpace(self.keys.public)
         self.codec = SlotCodec.for_modulus(self.keys.public.n, slot_bits)
         self.buckets = buckets
-        self.runner = runner or Runner(1)
+        self.runner = runner or Runner()
         self._allow_unnoised = allow_unnoised_decryption
 
     # -- keys -------------------------------------------------------------------------------
@@ -176,6 +195,7 @@ class CarrierEnv:
         for family in families:
             table = tables[family.name]
             entries = manifest.setdefault(family.name, {})
+            todo: list[tuple[str, np.ndarray, str]] = []
             for period in sorted(set(table.periods)):
                 rows = np.flatnonzero(table.periods == period)
                 layout = PackedLayout.of(family, self.codec)
@@ -183,9 +203,12 @@ class CarrierEnv:
                 if entries.get(period, {}).get("digest") == digest:
                     unchanged += 1
                     continue
-                ids = self._encrypt_period(family, table, rows, phones, period, progress)
-                entries[period] = {"digest": digest, "partitions": ids}
-                done, written = done + 1, written + len(ids)
+                todo.append((period, rows, digest))
+            for batch in _batches(todo):
+                encrypted = self._encrypt_periods(family, table, batch, phones, progress)
+                for (period, _, digest), ids in zip(batch, encrypted, strict=True):
+                    entries[period] = {"digest": digest, "partitions": ids}
+                    done, written = done + 1, written + len(ids)
             atomic_write_text(self._manifest_path, json.dumps(manifest, sort_keys=True))
         return IngestSummary(done, unchanged, written)
 
@@ -208,16 +231,17 @@ class CarrierEnv:
             )
         return chunks
 
-    def _encrypt_period(
+    def _encrypt_periods(
         self,
         family: ViewFamily,
         table: PayloadTable,
-        rows: np.ndarray,
+        batch: list[tuple[str, np.ndarray, str]],
         phones: dict[str, str],
-        period: str,
         progress: Progress | None,
-    ) -> list[str]:
-        chunks = self._chunks(family, table, rows, phones, period)
+    ) -> list[list[str]]:
+        """Encrypt a batch of periods as one job on the runner; per period, its partition ids."""
+        per_period = [self._chunks(family, table, rows, phones, p) for p, rows, _ in batch]
+        chunks = [chunk for period_chunks in per_period for chunk in period_chunks]
         primes = (int(self.keys.private.p), int(self.keys.private.q))
         shared = (primes, self.blinding.scalar, self.codec.slot_bits)
 
@@ -225,7 +249,27 @@ class CarrierEnv:
             if progress is not None:
                 progress(family.name, 1, len(chunks))
 
-        encrypted = self.runner.map(encrypt_chunk, chunks, shared=shared, on_done=tick)
+        # Largest chunks first, so that no worker is left with a big one at the end of the job;
+        # each period is written as soon as its last chunk is back, while the workers go on.
+        order = sorted(range(len(chunks)), key=lambda i: -len(chunks[i].phones))
+        period_of = [p for p, period_chunks in enumerate(per_period) for _ in period_chunks]
+        starts = np.cumsum([0, *map(len, per_period)])
+        missing = [len(period_chunks) for period_chunks in per_period]
+        back: dict[int, EncryptedChunk] = {}
+        ids: list[list[str]] = [[] for _ in batch]
+        jobs = self.runner.imap(encrypt_chunk, [chunks[i] for i in order], shared=shared)
+        for position, encrypted in jobs:
+            tick(1)
+            back[order[position]] = encrypted
+            period = period_of[order[position]]
+            missing[period] -= 1
+            if not missing[period]:
+                own = range(starts[period], starts[period + 1])
+                ids[period] = self._write_buckets(family, [back.pop(i) for i in own])
+        return ids
+
+    def _write_buckets(self, family: ViewFamily, encrypted: list[EncryptedChunk]) -> list[str]:
+        """Split one period's encrypted records into bucket partitions in the outbox."""
         ids = []
         width = self.space.ciphertext_bytes
         per_record = PackedLayout.of(family, self.codec).ciphertexts_per_record

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,3 +17,22 @@ def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("tiny") / "data"
     generate("tiny", 7, out)
     return out
+
+
+@pytest.fixture(autouse=True)
+def _restore_main_module() -> Iterator[None]:
+    """Undo Streamlit AppTest's replacement of ``__main__`` after each test.
+
+    AppTest runs page scripts as ``__main__`` and leaves that module in place; worker processes
+    started later (Dask, forkserver) would re-run the page script and die. Restoring the real
+    ``__main__`` keeps every test independent of the order the suite runs in.
+    """
+    main = sys.modules["__main__"]
+    saved = {name: getattr(main, name) for name in ("__file__", "__spec__") if hasattr(main, name)}
+    yield
+    sys.modules["__main__"] = main
+    for name in ("__file__", "__spec__"):
+        if name in saved:
+            setattr(main, name, saved[name])
+        elif hasattr(main, name):
+            delattr(main, name)

@@ -24,7 +24,16 @@ app = typer.Typer(
 
 def _register() -> None:
     """Import the command modules so that they attach themselves to :data:`app`."""
-    from engine.cli import generate, geo, ingest, ledger, mesh, release, validate  # noqa: F401
+    from engine.cli import (  # noqa: F401
+        bench,
+        generate,
+        geo,
+        ingest,
+        ledger,
+        mesh,
+        release,
+        validate,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

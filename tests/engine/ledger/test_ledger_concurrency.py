@@ -79,6 +79,11 @@ def forkserver(monkeypatch: pytest.MonkeyPatch) -> ForkServerContext:
     # Children import the workers from this module by its dotted name (tests.engine.ledger…);
     # the server imports it once, so each child starts in milliseconds, not after OpenDP's import.
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[3]))
+    # Streamlit's AppTest (tests/app) leaves __main__ pointing at a temporary page script; a child
+    # would re-run it. The workers need nothing from __main__, so hide its path from the children.
+    main = sys.modules["__main__"]
+    monkeypatch.delattr(main, "__file__", raising=False)
+    monkeypatch.setattr(main, "__spec__", None, raising=False)
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
     return context
