@@ -140,10 +140,16 @@ def departure_cohort(
     start: dt.date,
     end: dt.date,
     *,
-    minutes: Sequence[int] = DEPARTURE_MINUTES,
     max_trips: int = 1,
 ) -> Cohort:
-    """Members departing ``airport`` in the range; keys for each time before departure."""
+    """Members departing ``airport`` in the range, grouped by (day, departure slot).
+
+    Each departure gives two keys: the departure day in group ``("0", slot)`` and the day before
+    in group ``("-1", slot)``, ``slot`` being the carrier slot time at or before departure. The
+    carrier's view of those days holds the location class at every slot time, so "24 hours
+    before" is the day before at ``slot`` and "60, 40, 20 minutes before" are earlier slots of
+    the departure day (:mod:`engine.release_plans` reads them).
+    """
     _check_range(start, end)
     departures = boardings[boardings["origin"] == airport]
     dates = departures["departure"].dt.date
@@ -153,14 +159,15 @@ def departure_cohort(
     phones = members.set_index("member_id")["phone_e164"]
     rows = []
     for member_id, when in zip(departures["member_id"], departures["departure"], strict=True):
-        half = "am" if when.hour < 12 else "pm"
-        for before in minutes:
-            slot = slot_floor(when.to_pydatetime() - dt.timedelta(minutes=before))
-            if slot is not None:
-                label = (half, str(before), slot.strftime("%H:%M"))
-                rows.append((label, phones[member_id], slot.date().isoformat()))
-    bounds = {"max_trips": max_trips, "keys_per_trip": len(minutes)}
-    return Cohort("depart", _group(rows), ("half", "minutes_before", "slot"), bounds)
+        slot = slot_floor(when.to_pydatetime())
+        if slot is None:
+            continue
+        label = slot.strftime("%H:%M")
+        day = slot.date()
+        rows.append((("0", label), phones[member_id], day.isoformat()))
+        rows.append((("-1", label), phones[member_id], (day - dt.timedelta(days=1)).isoformat()))
+    bounds = {"max_trips": max_trips, "keys_per_trip": 2}
+    return Cohort("depart", _group(rows), ("day", "departure_slot"), bounds)
 
 
 def _month_plus(month: str, offset: int) -> str:

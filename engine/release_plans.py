@@ -1,14 +1,22 @@
-"""From a query spec to a release plan: the cohort, the view blocks read, the bounds, the rows.
+"""From a query spec to its public shape: groups, scope, blocks read, bounds and the rows shown.
 
-Each query kind (:mod:`engine.queries`) reads one carrier view family and some of its blocks. A
-:class:`ReleasePlan` says which, builds the airline's cohort from its own data, states the
-contribution bounds the cohort enforces (so the sensitivities follow from them), and projects the
-decrypted noisy vectors onto the rows people see — dropping, or summing, slots is
-post-processing and costs no privacy.
+Both parties must agree on everything about a query that is not data — how many groups the
+cohort has, which view family and months the scope covers, which payload slots are summed, the
+contribution bounds the noise is calibrated to, and how decrypted vectors become the rows people
+see. :func:`shape_of` derives all of it from the :class:`~engine.queries.QuerySpec` alone, so the
+airline and the carrier compute the same :class:`QueryShape` without exchanging anything but the
+spec. In particular the groups are *enumerated* from the spec (every day offset, every departure
+slot, every donation month), never taken from the data: the number of groups and their order say
+nothing about who travelled.
+
+The airline fills the groups from its own data with :func:`build_cohort` (its module,
+:mod:`engine.cohorts`, applies the per-person bounds). Projecting the decrypted vectors onto rows
+— dropping or summing slots — is post-processing and costs no privacy.
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,23 +24,18 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from engine.cohorts import (
-    DEPARTURE_MINUTES,
-    Cohort,
-    CohortGroup,
-    arrival_cohort,
-    departure_cohort,
-    donor_cohort,
-)
+from engine.cohorts import Cohort, CohortGroup, arrival_cohort, departure_cohort, donor_cohort
 from engine.dp import ContributionBounds
 from engine.errors import InputError
 from engine.inputs import AirlineInputs
-from engine.layout import PackedLayout, Segment
 from engine.queries import EAST_HOKKAIDO_AIRPORTS, QuerySpec
-from engine.views import ViewFamily, view_family
+from engine.views import SLOT_TIMES, ViewFamily, view_family
 from geo.places import region_of_airport
 
-__all__ = ["ProjectedRows", "ReleasePlan", "plan_release"]
+__all__ = ["ProjectedRows", "QueryShape", "ScopeBlock", "Segment", "build_cohort", "shape_of"]
+
+IntArray = npt.NDArray[np.int64]
+Label = tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -45,35 +48,90 @@ class ProjectedRows:
     summed: tuple[int, ...]
 
 
-Projector = Callable[
-    [Sequence[Segment], Sequence[tuple[str, ...]], Sequence[npt.NDArray[np.int64]]], ProjectedRows
-]
+Projector = Callable[[Sequence[Label], Sequence[IntArray], Sequence[int]], ProjectedRows]
 
 
 @dataclass(frozen=True)
-class ReleasePlan:
-    """Everything a cross release needs besides the data: what to read and how to show it."""
+class Segment:
+    """A block of the family that a query sums: its slot range and its cap on non-zero slots."""
 
+    blocks: tuple[str, ...]
+    slot_start: int
+    slot_stop: int
+    max_nonzero: int
+
+    @property
+    def length(self) -> int:
+        """Slots in the block."""
+        return self.slot_stop - self.slot_start
+
+
+@dataclass(frozen=True)
+class ScopeBlock:
+    """Part of the carrier's scope: one month of a family, whole or days ``first``–``last``.
+
+    A scope is always whole months plus the spill days a day offset reaches past them, never an
+    arbitrary part of a month; each block's noisy size is drawn once and reused (DESIGN §3.4).
+    """
+
+    month: str
+    first_day: int | None = None
+    last_day: int | None = None
+
+    @property
+    def key(self) -> str:
+        """A stable name of the block (for the carrier's cache of noisy sizes)."""
+        if self.first_day is None:
+            return self.month
+        return f"{self.month}:{self.first_day:02d}-{self.last_day:02d}"
+
+    def days(self) -> int:
+        """Periods in the block: days of a day family (sensitivity of its size)."""
+        year, month = (int(part) for part in self.month.split("-"))
+        if self.first_day is None or self.last_day is None:
+            return calendar.monthrange(year, month)[1]
+        return self.last_day - self.first_day + 1
+
+
+@dataclass(frozen=True)
+class QueryShape:
+    """Everything public about one cross query, the same on both sides."""
+
+    spec: QuerySpec
     family: ViewFamily
     blocks: tuple[str, ...]
-    cohort: Cohort
+    group_labels: tuple[Label, ...]
+    label_names: tuple[str, ...]
     bounds: ContributionBounds
+    scope: tuple[ScopeBlock, ...]
     project: Projector
 
-    def segments(self, layout: PackedLayout) -> tuple[Segment, ...]:
-        """The layout segments holding the plan's blocks, in order."""
-        found: list[Segment] = []
-        for block in self.blocks:
-            segment = layout.segment_of(block)
-            if segment not in found:
-                found.append(segment)
-        return tuple(sorted(found, key=lambda s: s.slot_start))
+    @property
+    def groups(self) -> int:
+        """Number of cohort groups (lanes)."""
+        return len(self.group_labels)
+
+    @property
+    def segments(self) -> tuple[Segment, ...]:
+        """The blocks read, as slot ranges of the family, in slot order."""
+        return _segments(self.family, self.blocks)
+
+    @property
+    def slots(self) -> IntArray:
+        """Family slot indices summed, in order: the columns of every group's vector."""
+        return np.concatenate(
+            [np.arange(s.slot_start, s.slot_stop, dtype=np.int64) for s in self.segments]
+        )
+
+    def vector_length(self) -> int:
+        """Values per group."""
+        return int(sum(segment.length for segment in self.segments))
 
 
 def _block_reader(
     family: ViewFamily, segments: Sequence[Segment], block: str
-) -> Callable[[npt.NDArray[np.int64]], npt.NDArray[np.int64]]:
-    """A function taking a group's concatenated segment values to one block's values."""
+) -> Callable[[IntArray], IntArray]:
+    """A function taking a group's concatenated block values to one block's values."""
     offset = 0
     for segment in sorted(segments, key=lambda s: s.slot_start):
         if block in segment.blocks:
@@ -81,18 +139,17 @@ def _block_reader(
             size = len(family.block(block).labels)
             return lambda vector: vector[start : start + size]
         offset += segment.length
-    raise InputError(f"block {block!r} is not among the released segments")
+    raise InputError(f"block {block!r} is not among the released blocks")
 
 
 def _slots_projector(
-    family: ViewFamily, blocks: Sequence[str], names: tuple[str, ...]
+    family: ViewFamily, blocks: tuple[str, ...], names: tuple[str, ...]
 ) -> Projector:
     """Rows ``(*group label, [block,] slot label)`` for every slot of ``blocks``."""
+    segments = _segments(family, blocks)
 
     def project(
-        segments: Sequence[Segment],
-        labels: Sequence[tuple[str, ...]],
-        vectors: Sequence[npt.NDArray[np.int64]],
+        labels: Sequence[Label], vectors: Sequence[IntArray], sizes: Sequence[int]
     ) -> ProjectedRows:
         readers = [(b, _block_reader(family, segments, b)) for b in blocks]
         rows, values = [], []
@@ -107,59 +164,68 @@ def _slots_projector(
     return project
 
 
-def _arrivals(
-    spec: QuerySpec, airline: AirlineInputs, airports: Sequence[str], days: int
-) -> Cohort:
-    """Arrival cohorts of one or more airports of one region, groups labelled by offset."""
-    cohorts = [
-        arrival_cohort(
-            airline.members, airline.boardings, airport, spec.start, spec.end,
-            days=days, repeat_flyer_min=spec.repeat_flyer_min, max_trips=spec.max_trips,
-        )
-        for airport in airports
-    ]  # fmt: skip
-    if len(cohorts) == 1:
-        return cohorts[0]
-    groups = tuple(
-        CohortGroup((airport, *group.label), group.keys)
-        for airport, cohort in zip(airports, cohorts, strict=True)
-        for group in cohort.groups
-    )
-    return Cohort(cohorts[0].family, groups, ("airport", *cohorts[0].label_names))
+def _segments(family: ViewFamily, blocks: tuple[str, ...]) -> tuple[Segment, ...]:
+    found = []
+    for block in family.blocks:
+        if block.name in blocks:
+            start = family.block_offset(block.name)
+            found.append(Segment((block.name,), start, start + len(block.labels), block.cap))
+    return tuple(found)
 
 
-def plan_release(spec: QuerySpec, airline: AirlineInputs) -> ReleasePlan:
-    """The plan for a cross release (every kind but ``population``)."""
+def _nonzero(family: ViewFamily, blocks: Sequence[str]) -> int:
+    """Caps of the blocks read: the non-zero slots one record can add to the released sums."""
+    return sum(family.block(b).cap for b in blocks)
+
+
+# -- the scope --------------------------------------------------------------------------------
+def _month_of(day: dt.date) -> str:
+    return day.strftime("%Y-%m")
+
+
+def _months_between(first: dt.date, last: dt.date) -> list[str]:
+    months, cursor = [], dt.date(first.year, first.month, 1)
+    while cursor <= last:
+        months.append(_month_of(cursor))
+        cursor = dt.date(cursor.year + cursor.month // 12, cursor.month % 12 + 1, 1)
+    return months
+
+
+def _day_scope(window: tuple[dt.date, dt.date], reach: tuple[dt.date, dt.date]) -> list[ScopeBlock]:
+    """Whole months of ``window``, plus the days of ``reach`` outside them, per month."""
+    whole = _months_between(*window)
+    blocks = [ScopeBlock(month) for month in whole]
+    extra: dict[str, list[int]] = {}
+    day = reach[0]
+    while day <= reach[1]:
+        if _month_of(day) not in whole:
+            extra.setdefault(_month_of(day), []).append(day.day)
+        day += dt.timedelta(days=1)
+    blocks += [ScopeBlock(m, min(days), max(days)) for m, days in sorted(extra.items())]
+    return sorted(blocks, key=lambda b: (b.month, b.first_day or 0))
+
+
+# -- the shapes of each kind ------------------------------------------------------------------
+def shape_of(spec: QuerySpec) -> QueryShape:
+    """The public shape of a cross query (every kind but ``population``)."""
     kind = spec.kind
     if kind in ("visit-map", "flows", "profile", "repeat"):
-        return _arrival_plan(spec, airline)
+        return _arrival_shape(spec)
     if kind == "hokkaido":
-        cohort = _arrivals(spec, airline, EAST_HOKKAIDO_AIRPORTS, spec.days)
-        family = view_family(cohort.family)
-        bounds = ContributionBounds(
-            len(EAST_HOKKAIDO_AIRPORTS) * spec.days, spec.max_trips, family.block("area").cap
-        )
-        names = ("airport", "day_offset", "municipality_code")
-        return _plan(family, ("area",), cohort, bounds, _slots_projector(family, ["area"], names))
+        return _hokkaido_shape(spec)
     if kind == "furusato":
-        return _furusato_plan(spec, airline)
+        return _furusato_shape(spec)
     if kind == "preboarding":
-        return _preboarding_plan(spec, airline)
+        return _preboarding_shape(spec)
     raise InputError(f"{kind} is not a cross release")
 
 
-def _plan(
-    family: ViewFamily,
-    blocks: tuple[str, ...],
-    cohort: Cohort,
-    bounds: ContributionBounds,
-    projector: Projector,
-) -> ReleasePlan:
-    plan = ReleasePlan(family, blocks, cohort, bounds, projector)
-    return plan
+def _arrival_reach(spec: QuerySpec, days: int) -> list[ScopeBlock]:
+    last = spec.end + dt.timedelta(days=days - 1)
+    return _day_scope((spec.start, spec.end), (spec.start, last))
 
 
-def _arrival_plan(spec: QuerySpec, airline: AirlineInputs) -> ReleasePlan:
+def _arrival_shape(spec: QuerySpec) -> QueryShape:
     region = region_of_airport(str(spec.airport))
     if spec.level is not None and spec.level != region.mesh_level:
         raise InputError(
@@ -168,82 +234,121 @@ def _arrival_plan(spec: QuerySpec, airline: AirlineInputs) -> ReleasePlan:
             field="level",
         )
     days = 1 if spec.kind == "repeat" else spec.days
-    cohort = _arrivals(spec, airline, [str(spec.airport)], days)
-    family = view_family(cohort.family)
+    family = view_family(f"region:{region.id}")
     blocks, names = {
         "visit-map": (("mesh",), ("day_offset", "mesh_code")),
         "flows": (("area",), ("day_offset", "municipality_code")),
         "profile": (("hour", "demographic"), ("day_offset", "dimension", "category")),
         "repeat": (("prior_visits",), ("day_offset", "prior_bucket")),
     }[spec.kind]
-    nonzero = _nonzero(family, blocks)
-    bounds = ContributionBounds(days, spec.max_trips, nonzero)
-    return _plan(family, blocks, cohort, bounds, _slots_projector(family, blocks, names))
+    bounds = ContributionBounds(days, spec.max_trips, _nonzero(family, blocks))
+    labels = tuple((str(offset),) for offset in range(days))
+    return QueryShape(
+        spec, family, blocks, labels, ("day_offset",), bounds, tuple(_arrival_reach(spec, days)),
+        _slots_projector(family, blocks, names),
+    )  # fmt: skip
 
 
-def _nonzero(family: ViewFamily, blocks: Sequence[str]) -> int:
-    """Caps of every block in the segments that hold ``blocks`` (all of it is decrypted)."""
-    from engine.layout import segment_blocks
+def _hokkaido_shape(spec: QuerySpec) -> QueryShape:
+    family = view_family("region:east_hokkaido")
+    airports = EAST_HOKKAIDO_AIRPORTS
+    bounds = ContributionBounds(len(airports) * spec.days, spec.max_trips, family.block("area").cap)
+    labels = tuple((airport, str(offset)) for airport in airports for offset in range(spec.days))
+    names = ("airport", "day_offset", "municipality_code")
+    return QueryShape(
+        spec, family, ("area",), labels, ("airport", "day_offset"), bounds,
+        tuple(_arrival_reach(spec, spec.days)), _slots_projector(family, ("area",), names),
+    )  # fmt: skip
 
-    read = {b for segment in segment_blocks(family) if set(segment) & set(blocks) for b in segment}
-    return sum(family.block(b).cap for b in read)
+
+def _month_plus(month: str, offset: int) -> str:
+    year, mon = (int(part) for part in month.split("-"))
+    total = year * 12 + (mon - 1) + offset
+    return f"{total // 12:04d}-{total % 12 + 1:02d}"
 
 
-def _furusato_plan(spec: QuerySpec, airline: AirlineInputs) -> ReleasePlan:
-    months = sorted({d.strftime("%Y-%m") for d in _days(spec.start, spec.end)})
-    municipality = str(spec.municipality)
-    cohort = donor_cohort(
-        airline.members, airline.donations, municipality, months, months_after=spec.months_after
-    )
+def _donation_months(spec: QuerySpec) -> list[str]:
+    return _months_between(spec.start, spec.end)
+
+
+def _furusato_shape(spec: QuerySpec) -> QueryShape:
     family = view_family("month")
+    municipality = str(spec.municipality)
     if municipality not in family.block("visited").labels:
         raise InputError(
             f"municipality {municipality} is not in a study region", field="municipality"
         )
+    months = _donation_months(spec)
+    offsets = range(spec.months_after + 1)
+    labels = tuple(
+        (cohort, month, str(offset))
+        for cohort in ("donor", "comparison")
+        for month in months
+        for offset in offsets
+    )
     bounds = ContributionBounds(
         len(months) * (spec.months_after + 1), 1, _nonzero(family, ("visited",))
     )
-    members = {group.label: len(group.keys) for group in cohort.groups}
+    last = _month_plus(months[-1], spec.months_after)
+    scope_months = sorted({_month_plus(m, o) for m in months for o in offsets} | {last})
+    segments = _segments(family, ("visited",))
+    slot = family.block("visited").labels.index(municipality)
 
     def project(
-        segments: Sequence[Segment],
-        labels: Sequence[tuple[str, ...]],
-        vectors: Sequence[npt.NDArray[np.int64]],
+        group_labels: Sequence[Label], vectors: Sequence[IntArray], sizes: Sequence[int]
     ) -> ProjectedRows:
         read = _block_reader(family, segments, "visited")
-        slot = family.block("visited").labels.index(municipality)
-        rows = tuple((*label, str(members[label])) for label in labels)
+        rows = tuple((*label, str(size)) for label, size in zip(group_labels, sizes, strict=True))
         values = tuple(int(read(vector)[slot]) for vector in vectors)
         names = ("cohort", "donation_month", "month_offset", "cohort_keys")
         return ProjectedRows(names, rows, values, tuple(1 for _ in values))
 
-    return _plan(family, ("visited",), cohort, bounds, project)
-
-
-def _preboarding_plan(spec: QuerySpec, airline: AirlineInputs) -> ReleasePlan:
-    cohort = departure_cohort(
-        airline.members, airline.boardings, str(spec.airport), spec.start, spec.end,
-        max_trips=spec.max_trips,
+    return QueryShape(
+        spec, family, ("visited",), labels, ("cohort", "donation_month", "month_offset"), bounds,
+        tuple(ScopeBlock(month) for month in scope_months), project,
     )  # fmt: skip
+
+
+def _minutes(slot: str) -> int:
+    hour, minute = (int(part) for part in slot.split(":"))
+    return hour * 60 + minute
+
+
+def _preboarding_shape(spec: QuerySpec) -> QueryShape:
+    """Groups (departure day or the day before, departure slot): 2 × 54, whatever the data.
+
+    A passenger's key for the day before is read at the departure slot's clock time (24 hours
+    before); the key for the departure day at the slots 60, 40 and 20 minutes before.
+    """
+    from engine.cohorts import DEPARTURE_MINUTES
+
     family = view_family("depart")
-    minutes = len(DEPARTURE_MINUTES)
     trips = spec.max_trips
-    bounds = ContributionBounds(minutes * trips, trips, _nonzero(family, ("class_at",)))
-    labels_of = family.block("class_at").labels
+    bounds = ContributionBounds(2 * trips, trips, _nonzero(family, ("class_at",)))
+    labels = tuple((day, slot) for day in ("-1", "0") for slot in SLOT_TIMES)
+    segments = _segments(family, ("class_at",))
+    slot_labels = family.block("class_at").labels
+    position = {label: i for i, label in enumerate(slot_labels)}
 
     def project(
-        segments: Sequence[Segment],
-        labels: Sequence[tuple[str, ...]],
-        vectors: Sequence[npt.NDArray[np.int64]],
+        group_labels: Sequence[Label], vectors: Sequence[IntArray], sizes: Sequence[int]
     ) -> ProjectedRows:
         read = _block_reader(family, segments, "class_at")
-        totals: dict[tuple[str, ...], list[int]] = {}
-        for (half, before, slot), vector in zip(labels, vectors, strict=True):
-            for slot_label, value in zip(labels_of, read(vector), strict=True):
-                time, location_class = slot_label.split("|")
-                if time == slot:
-                    entry = totals.setdefault((half, before, location_class), [0, 0])
-                    entry[0] += int(value)
+        totals: dict[tuple[str, str, str], list[int]] = {}
+        for (day, slot), vector in zip(group_labels, vectors, strict=True):
+            values = read(vector)
+            half = "am" if _minutes(slot) < 12 * 60 else "pm"
+            for before in DEPARTURE_MINUTES:
+                if (before == 1440) != (day == "-1"):
+                    continue
+                at = _minutes(slot) - (0 if before == 1440 else before)
+                time = f"{at // 60:02d}:{at % 60:02d}"
+                for location_class in ("home", "airport", "elsewhere"):
+                    index = position.get(f"{time}|{location_class}")
+                    if index is None:
+                        continue
+                    entry = totals.setdefault((half, str(before), location_class), [0, 0])
+                    entry[0] += int(values[index])
                     entry[1] += 1
         keys = tuple(sorted(totals, key=lambda k: (k[0], -int(k[1]), k[2])))
         return ProjectedRows(
@@ -253,8 +358,53 @@ def _preboarding_plan(spec: QuerySpec, airline: AirlineInputs) -> ReleasePlan:
             tuple(totals[k][1] for k in keys),
         )
 
-    return _plan(family, ("class_at",), cohort, bounds, project)
+    scope = _day_scope((spec.start, spec.end), (spec.start - dt.timedelta(days=1), spec.end))
+    return QueryShape(
+        spec, family, ("class_at",), labels, ("day", "departure_slot"), bounds, tuple(scope),
+        project,
+    )  # fmt: skip
 
 
-def _days(start: dt.date, end: dt.date) -> list[dt.date]:
-    return [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+# -- the airline's cohort for a shape ---------------------------------------------------------
+def build_cohort(shape: QueryShape, airline: AirlineInputs) -> Cohort:
+    """The airline's cohort for ``shape``: one group per public label, in order (A only)."""
+    spec = shape.spec
+    if spec.kind == "furusato":
+        cohort = donor_cohort(
+            airline.members, airline.donations, str(spec.municipality),
+            _donation_months(spec), months_after=spec.months_after,
+        )  # fmt: skip
+    elif spec.kind == "preboarding":
+        cohort = departure_cohort(
+            airline.members, airline.boardings, str(spec.airport), spec.start, spec.end,
+            max_trips=spec.max_trips,
+        )  # fmt: skip
+    else:
+        airports = EAST_HOKKAIDO_AIRPORTS if spec.kind == "hokkaido" else (str(spec.airport),)
+        cohort = _arrivals(spec, airline, airports, shape.family.name)
+    return _aligned(cohort, shape)
+
+
+def _arrivals(
+    spec: QuerySpec, airline: AirlineInputs, airports: Sequence[str], family: str
+) -> Cohort:
+    days = 1 if spec.kind == "repeat" else spec.days
+    groups = []
+    for airport in airports:
+        cohort = arrival_cohort(
+            airline.members, airline.boardings, airport, spec.start, spec.end,
+            days=days, repeat_flyer_min=spec.repeat_flyer_min, max_trips=spec.max_trips,
+        )  # fmt: skip
+        prefix = (airport,) if len(airports) > 1 else ()
+        groups += [CohortGroup((*prefix, *group.label), group.keys) for group in cohort.groups]
+    return Cohort(family, tuple(groups), ())
+
+
+def _aligned(cohort: Cohort, shape: QueryShape) -> Cohort:
+    """The cohort's groups in the shape's public order, empty ones included."""
+    keys = {group.label: group.keys for group in cohort.groups}
+    unknown = set(keys) - set(shape.group_labels)
+    if unknown:
+        raise InputError(f"the cohort has {len(unknown)} group(s) outside the query's shape")
+    groups = tuple(CohortGroup(label, keys.get(label, frozenset())) for label in shape.group_labels)
+    return Cohort(shape.family.name, groups, shape.label_names)

@@ -3,13 +3,12 @@
 ::
 
     WS/
-      airline/   keys/ (blinding scalar, mode 0600) · partitions/ (what the carrier sent) · index/
-      carrier/   keys/ (blinding scalar, Paillier key pair, mode 0600) · outbox/ · manifest.json
-      ledger/    ledger.sqlite (privacy budgets, releases, audit log)
+      airline/   keys/ (Paillier key pair, mode 0600) · ledger.sqlite (budgets, releases, audit)
+      carrier/   views/ (plaintext payloads, pre-hashed keys) · ledger.sqlite
 
-Each environment gets a :class:`PartyFolder` for its own directory only; it has no path to the
-other party's folder. Whatever crosses the channel is stored, if at all, under the receiving party's
-folder.
+Each party gets a :class:`PartyFolder` for its own directory only; it has no path to the other
+party's folder. Blinding scalars are fresh per query and never stored. In the two-node set-up
+each node has only its own folder.
 """
 
 from __future__ import annotations
@@ -48,7 +47,7 @@ class PartyFolder:
 
 @dataclass(frozen=True)
 class Workspace:
-    """A workspace folder holding the airline, carrier and ledger environments."""
+    """A workspace folder holding the airline's and the carrier's folders."""
 
     root: Path
 
@@ -64,7 +63,6 @@ class Workspace:
         if create:
             workspace.airline.ensure()
             workspace.carrier.ensure()
-            workspace.ledger.ensure()
         return workspace
 
     @property
@@ -77,7 +75,8 @@ class Workspace:
         """The carrier's folder."""
         return PartyFolder(self.root / "carrier")
 
-    @property
-    def ledger(self) -> PartyFolder:
-        """The ledger's folder."""
-        return PartyFolder(self.root / "ledger")
+    def party(self, name: str) -> PartyFolder:
+        """The folder of party ``name`` (``airline`` or ``carrier``)."""
+        if name not in ("airline", "carrier"):
+            raise ConfigError(f"a party is 'airline' or 'carrier', not {name!r}")
+        return PartyFolder(self.root / name)

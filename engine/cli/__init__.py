@@ -28,9 +28,9 @@ def _register() -> None:
         bench,
         generate,
         geo,
-        ingest,
         ledger,
         mesh,
+        prepare,
         release,
         validate,
     )

@@ -2,7 +2,8 @@
 
 * :mod:`~engine.crypto.blinding` — join keys hashed to ed25519 and blinded by a secret scalar
   (the private join);
-* :mod:`~engine.crypto.packing` — many counts per Paillier plaintext, signed noise, overflow checks;
+* :mod:`~engine.crypto.lanes` — the airline's one-hot group indicators, per-slot sums, Horner
+  packing and their checksums;
 * :mod:`~engine.crypto.paillier` — keys, fast encryption, ciphertext arithmetic and wire format
   on python-paillier keys;
 * :mod:`~engine.crypto.residues` — the random n-th residues behind fast encryption, and the
@@ -21,7 +22,7 @@ from engine.crypto.blinding import (
     hash_many_to_group,
     hash_to_group,
 )
-from engine.crypto.packing import SlotCodec
+from engine.crypto.lanes import LaneLayout
 from engine.crypto.paillier import (
     CiphertextSpace,
     Encryptor,
@@ -39,8 +40,8 @@ __all__ = [
     "CiphertextSpace",
     "Encryptor",
     "JoinKey",
+    "LaneLayout",
     "PaillierKeys",
-    "SlotCodec",
     "check_points",
     "hash_many_to_group",
     "hash_to_group",

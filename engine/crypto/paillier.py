@@ -1,7 +1,8 @@
 """Paillier encryption on python-paillier (``phe``) keys: fast, compact, and phe-compatible.
 
-The carrier encrypts a packed payload vector for every record of every period, so encryption speed
-sets the ingest cost of the whole system; the airline encrypts only the noise of a release. We keep
+In protocol v2 the airline encrypts one group indicator for every position of a query's scope, so
+encryption speed sets the online cost of a release; the carrier encrypts only its noise, with
+uniform randomness. We keep
 ``phe``'s key objects and its decryption — so every ciphertext made here decrypts with
 ``PaillierPrivateKey.raw_decrypt`` and wraps as ``phe.EncryptedNumber(public_key, c)`` — and
 replace only the encryption, which in ``phe`` spends ~9 ms per ciphertext on ``r^n mod n²``:
@@ -14,7 +15,7 @@ replace only the encryption, which in ``phe`` spends ~9 ms per ciphertext on ``r
 * :meth:`Encryptor.rerandomize` multiplies by a *uniform* encryption of 0, so that a sum the key
   holder decrypts cannot be linked to the ciphertexts it was built from.
 
-Plaintexts here are raw integers in ``[0, n)``: the packed slots of :mod:`engine.crypto.packing`,
+Plaintexts here are raw integers in ``[0, n)``: the packed lanes of :mod:`engine.crypto.lanes`,
 never phe's float encoding. Homomorphic addition is multiplication mod ``n²``.
 
 Wire and disk formats are deliberately plain: a public key is ``n`` as big-endian bytes, a
@@ -248,7 +249,7 @@ class Encryptor(CiphertextSpace):
         for plaintext in plaintexts:
             if not 0 <= plaintext < n:
                 raise CryptoError(
-                    "plaintext outside [0, n): pack values with SlotCodec before encrypting"
+                    "plaintext outside [0, n): pack values with LaneLayout before encrypting"
                 )
         residues = self._residues.sample_many(len(plaintexts))
         return [

@@ -92,10 +92,15 @@ class Ledger:
 
     @classmethod
     def in_workspace(
-        cls, root: Path, *, default_total_rho: float = DEFAULT_TOTAL_RHO, create: bool = True
+        cls,
+        root: Path,
+        party: str = "airline",
+        *,
+        default_total_rho: float = DEFAULT_TOTAL_RHO,
+        create: bool = True,
     ) -> Ledger:
-        """The ledger of the workspace at ``root`` (``WS/ledger/ledger.sqlite``)."""
-        path = Workspace(Path(root)).ledger.path(LEDGER_FILE)
+        """The ledger of one party of the workspace at ``root`` (``WS/<party>/ledger.sqlite``)."""
+        path = Workspace(Path(root)).party(party).path(LEDGER_FILE)
         return cls(path, default_total_rho=default_total_rho, create=create)
 
     def close(self) -> None:

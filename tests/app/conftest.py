@@ -1,7 +1,7 @@
-"""Dashboard test fixtures: a tiny ingested workspace and AppTest drivers for each page.
+"""Dashboard test fixtures: a tiny prepared workspace and AppTest drivers for each page.
 
 The pages run against the real :class:`engine.service.CrossmeshService` over the tiny synthetic
-world (ingested once per test session). Each page is driven on its own through
+world (prepared once per test session). Each page is driven on its own through
 ``AppTest.from_function`` (``st.navigation`` pages are functions, which ``AppTest.switch_page``
 cannot select); ``app/main.py`` itself is driven with ``AppTest.from_file``.
 """
@@ -16,7 +16,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from engine.parallel import SCHEDULER_ENV
-from engine.protocol import SecureSession, SessionSettings
+from engine.session import SecureSession
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIN = ROOT / "app" / "main.py"
@@ -25,9 +25,10 @@ TIMEOUT = 90
 
 @pytest.fixture(scope="session")
 def workspace(tiny_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny world ingested into a fresh workspace (both parties' offline steps)."""
+    """The tiny world prepared into a fresh workspace (both parties' offline steps)."""
     root = tmp_path_factory.mktemp("app-workspace")
-    SecureSession(root, SessionSettings(key_bits=2048, workers=1)).ingest(tiny_dir)
+    with SecureSession(root, tiny_dir) as session:
+        session.prepare()
     return root
 
 

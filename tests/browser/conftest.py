@@ -1,6 +1,6 @@
 """Browser test fixtures: the dashboard served headless on 127.0.0.1, and Debian's chromium.
 
-The app runs in its own ``streamlit run`` process over a workspace with the tiny world ingested
+The app runs in its own ``streamlit run`` process over a workspace with the tiny world prepared
 (or, for nicer screenshots, over a prepared workspace named by ``CROSSMESH_SCREENSHOT_WORKSPACE``
 and ``CROSSMESH_SCREENSHOT_DATA``). Chromium is the system package at ``/usr/bin/chromium``,
 driven by Playwright's own client; ``playwright install`` is never used. Without the browser or
@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from engine.parallel import SCHEDULER_ENV
-from engine.protocol import SecureSession, SessionSettings
+from engine.session import SecureSession
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -72,7 +72,8 @@ def browser_workspace(
     if prepared:
         return Path(prepared), Path(os.environ.get("CROSSMESH_SCREENSHOT_DATA", "data/demo"))
     root = tmp_path_factory.mktemp("browser-workspace")
-    SecureSession(root, SessionSettings(key_bits=2048, workers=1)).ingest(tiny_dir)
+    with SecureSession(root, tiny_dir) as session:
+        session.prepare()
     return root, tiny_dir
 
 

@@ -7,7 +7,6 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from engine.airline import padded_size
 from engine.cohorts import arrival_cohort, departure_cohort, donor_cohort, slot_floor
 from engine.errors import InputError
 
@@ -65,16 +64,17 @@ def test_repeat_flyer_threshold_uses_the_airlines_own_history() -> None:
 
 
 def test_departure_slots_floor_to_twenty_minutes() -> None:
-    """T − m falls to the latest 20-minute slot; 24 h before is the previous day."""
+    """Departures fall to the latest 20-minute slot; the day before is a group of its own."""
     assert slot_floor(dt.datetime(2025, 8, 1, 9, 19)) == dt.datetime(2025, 8, 1, 9, 0)
     assert slot_floor(dt.datetime(2025, 8, 1, 4, 59)) is None
     cohort = departure_cohort(
         _members(), _boardings(), "ITM", dt.date(2025, 8, 1), dt.date(2025, 8, 31)
     )
     labels = {group.label: group.keys for group in cohort.groups}
-    assert labels[("am", "1440", "07:00")] == {("+819033333333", "2025-08-01")}
-    assert labels[("am", "20", "06:40")] == {("+819033333333", "2025-08-02")}
-    assert ("am", "60", "06:00") in labels
+    departure_slot = next(slot for day, slot in labels if day == "0")
+    assert labels[("0", departure_slot)] == {("+819033333333", "2025-08-02")}
+    assert labels[("-1", departure_slot)] == {("+819033333333", "2025-08-01")}
+    assert set(labels) == {("0", departure_slot), ("-1", departure_slot)}
 
 
 def test_donor_and_comparison_cohorts_are_disjoint() -> None:
@@ -100,11 +100,3 @@ def test_bad_ranges_are_refused() -> None:
         arrival_cohort(
             _members(), _boardings(), "SHM", dt.date(2025, 8, 1), dt.date(2025, 8, 9), days=30
         )
-
-
-@pytest.mark.parametrize(
-    ("real", "padded"), [(1, 16), (16, 16), (17, 32), (1000, 1024), (5000, 8192)]
-)
-def test_padding_hides_exact_group_sizes(real: int, padded: int) -> None:
-    """Groups are padded to size buckets, never below the real size."""
-    assert padded_size(real) == padded

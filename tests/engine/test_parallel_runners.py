@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import os
 import threading
 import time
@@ -12,7 +13,6 @@ from distributed import LocalCluster
 
 import engine.parallel as parallel
 from engine.errors import ConfigError, InputError
-from engine.merge import multiply_pairs
 from engine.parallel import DaskRunner, Runner, ThreadRunner, local_cluster, make_runner
 
 ITEMS = list(range(12))
@@ -139,14 +139,13 @@ def test_unreachable_scheduler_is_a_config_error_within_the_timeout() -> None:
 
 def test_default_local_cluster_runs_tasks_in_worker_processes() -> None:
     """The default runner starts worker processes (here in the background) and stops them."""
-    pairs = [([3, 5], [7, 11]), ([2, 2], [2, 2])]
     with DaskRunner(workers=2) as runner:
         runner.start()
-        products = runner.map(multiply_pairs, [pairs[:1], pairs[1:]], shared=(1000,))
+        products = runner.map(operator.mul, [7, 11], shared=(3,))
         client = runner.client()
         worker_pids = set(client.run(os.getpid).values())
         cluster = client.cluster
-    assert products == [[[21, 55]], [[4, 4]]]
+    assert products == [21, 33]
     assert len(worker_pids) == 2 and os.getpid() not in worker_pids
     assert cluster is not None and cluster.status.name == "closed"
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from phe import EncryptedNumber
 
-from engine.crypto.packing import SlotCodec
+from engine.crypto.lanes import LaneLayout
 from engine.crypto.paillier import (
     PRIVATE_KEY_FILE,
     PUBLIC_KEY_FILE,
@@ -63,22 +63,25 @@ def test_encryption_is_randomised(encryptor: Encryptor) -> None:
     assert len(set(ciphertexts)) == 6
 
 
-def test_homomorphic_sum_of_packed_vectors(keys: PaillierKeys, encryptor: Encryptor) -> None:
-    """Summed, noised, re-randomised packed ciphertexts unpack to Σ vectors + noise."""
-    codec = SlotCodec.for_modulus(keys.public.n)
+def test_homomorphic_sum_of_indicators(keys: PaillierKeys, encryptor: Encryptor) -> None:
+    """Summed one-hot indicators, Horner-packed and noised, decrypt to counts + noise."""
+    layout = LaneLayout.for_modulus(keys.public.n, 3)
+    piece = layout.pieces[0]
     rng = np.random.default_rng(7)
-    vectors = rng.integers(0, 50, size=(40, 75))
-    noise = rng.integers(-500, 500, size=75)
-    per_vector = codec.plaintexts_for(75)
-    records = [encryptor.encrypt_many(p) for p in codec.pack_many(vectors)]
-    sums = [encryptor.sum_ciphertexts(r[j] for r in records) for j in range(per_vector)]
-    noised = [
-        encryptor.add(s, c)
-        for s, c in zip(sums, encryptor.encrypt_many(codec.pack_noise(noise)), strict=True)
+    groups = rng.integers(-1, 3, size=(5, 40))  # 5 slots × 40 records, -1: no match
+    sums = []
+    for slot in groups:
+        indicators = [layout.indicator_plaintexts([] if g < 0 else [int(g)])[0] for g in slot]
+        sums.append(encryptor.sum_ciphertexts(encryptor.encrypt_many(indicators)))
+    noise = rng.integers(-500, 500, size=(5, 3))
+    packed = LaneLayout.horner(sums, piece, int(encryptor.nsquare))
+    masks = encryptor.encrypt_many(layout.noise_plaintexts(piece, noise))
+    released = [
+        encryptor.rerandomize(encryptor.add(c, m)) for c, m in zip(packed, masks, strict=True)
     ]
-    released = [encryptor.rerandomize(c) for c in noised]
-    decoded = codec.unpack(keys.decrypt_many(released), offsets_added=1, length=75)
-    np.testing.assert_array_equal(decoded, vectors.sum(axis=0) + noise)
+    decoded = layout.unpack(piece, keys.decrypt_many(released), 5)
+    truth = np.stack([(groups == g).sum(axis=1) for g in range(3)], axis=1)
+    np.testing.assert_array_equal(decoded, truth + noise)
 
 
 def test_paths_interoperate(keys: PaillierKeys) -> None:
@@ -109,7 +112,7 @@ def test_plaintexts_outside_the_message_space_are_refused(
 ) -> None:
     """Negative plaintexts and plaintexts ≥ n raise CryptoError."""
     for bad in (-1, keys.public.n):
-        with pytest.raises(CryptoError, match="SlotCodec"):
+        with pytest.raises(CryptoError, match="LaneLayout"):
             encryptor.encrypt(bad)
 
 
@@ -180,13 +183,15 @@ def test_keys_and_encryptors_must_match(keys: PaillierKeys) -> None:
 
 
 def test_2048_bit_key_end_to_end() -> None:
-    """On a real-size key both paths pack, encrypt, sum and decrypt through phe correctly."""
+    """On a real-size key both paths encrypt indicators that sum and decrypt through phe."""
     keys = PaillierKeys.generate(2048)
-    codec = SlotCodec.for_modulus(keys.public.n)
-    assert codec.slots_per_plaintext == 62 and keys.public.n.bit_length() == 2048
-    vector = np.arange(100, dtype=np.int64) * 1000
+    layout = LaneLayout.for_modulus(keys.public.n, 4)
+    assert layout.fields_per_plaintext == 84 and keys.public.n.bit_length() == 2048
     holder, public = Encryptor.for_key_holder(keys), Encryptor.for_public_key(keys.public)
-    first, second = holder.encrypt_many(codec.pack(vector)), public.encrypt_many(codec.pack(vector))
-    total = [public.rerandomize(public.add(a, b)) for a, b in zip(first, second, strict=True)]
-    plaintexts = [keys.private.raw_decrypt(c) for c in total]
-    np.testing.assert_array_equal(codec.unpack(plaintexts, length=100), 2 * vector)
+    first = holder.encrypt_many(layout.indicator_plaintexts([1, 3]))
+    second = public.encrypt_many(layout.indicator_plaintexts([3]))
+    piece = layout.pieces[0]
+    offset = public.encrypt_many(layout.noise_plaintexts(piece, np.zeros((1, 4), np.int64)))
+    total = public.rerandomize(public.sum_ciphertexts([first[0], second[0], offset[0]]))
+    values = layout.unpack(piece, [keys.private.raw_decrypt(total)], 1)
+    np.testing.assert_array_equal(values, [[0, 1, 0, 2]])

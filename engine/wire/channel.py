@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from engine.errors import ProtocolError
-from engine.messages import Message, decode_message, encode_message
+from engine.wire.messages import Message, decode_message, encode_message
 
 __all__ = ["Channel", "Transcript", "TranscriptEntry"]
 

@@ -1,0 +1,218 @@
+"""Group lanes: the airline's one-hot indicators, the carrier's per-slot sums, and Horner packing.
+
+Why lanes exist. In protocol v2 (DESIGN §3) the airline answers every position of the carrier's
+scope list with *one* ciphertext under its own Paillier key: the one-hot vector of the cohort
+group the position matched (or zero). The carrier multiplies, for every payload slot ``s``, the
+indicators of its records that have ``s`` set; the plaintext of that product is the vector of
+per-group counts of slot ``s`` — one sum per group for the price of one multiplication per
+non-zero slot. A plaintext of a 2048-bit key holds 84 fields of 24 bits, so the ``G`` groups of a
+query are laid side by side as *lanes*, and a checksum lane holding the sum of the lanes follows
+them::
+
+    one block (one slot's sums):   [ checksum | lane G−1 | … | lane 1 | lane 0 ]    G + 1 fields
+
+Sums of indicators keep the checksum equal to the sum of the lanes, so once decrypted a block
+that does not balance has overflowed or been tampered with, and is refused. The checksum tells
+the key holder nothing new: it is the sum of values it decrypts anyway.
+
+**Pieces.** More groups than fit one plaintext (G + 1 > 84) are split into *pieces* of balanced
+lane counts; a position then gets one ciphertext per piece, and everything below is done per piece.
+
+**Horner packing.** One product per slot would mean one decryption per slot (1,152 for a visit
+map). A block is only ``(G + 1) · 24`` bits, so the carrier packs ``k = ⌊84 / (G + 1)⌋`` slot
+sums into one ciphertext by Horner's rule, ``acc ← acc^(2^w) · P_s`` with ``w`` the block width in
+bits: the first slot ends in the highest block. Each output ciphertext then gets the carrier's DP
+noise in the same layout, every lane offset by ``B = 2^22`` so that negative noise fits;
+the decoder subtracts ``B`` from every lane and from the checksum.
+
+**Headroom.** A lane decodes exactly while ``count + noise + B < 2^24`` and the checksum while
+``Σ counts + Σ noise + B < 2^24``; :meth:`LaneLayout.ensure_headroom` checks the bound the scope
+size gives before a query spends anything.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import gmpy2
+import numpy as np
+import numpy.typing as npt
+
+from engine.errors import ConfigError, CryptoError
+
+__all__ = ["LANE_BITS", "LaneLayout", "Piece"]
+
+LANE_BITS = 24
+MARGIN_BITS = 16
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A run of group lanes that shares one ciphertext per position: lanes ``[start, stop)``."""
+
+    start: int
+    stop: int
+    fields_per_plaintext: int
+
+    @property
+    def lanes(self) -> int:
+        """Groups in the piece."""
+        return self.stop - self.start
+
+    @property
+    def block_fields(self) -> int:
+        """Fields of one slot's block: the lanes and the checksum."""
+        return self.lanes + 1
+
+    @property
+    def block_bits(self) -> int:
+        """Bits of one block, the Horner shift."""
+        return self.block_fields * LANE_BITS
+
+    @property
+    def slots_per_output(self) -> int:
+        """Slot blocks packed into one output ciphertext."""
+        return self.fields_per_plaintext // self.block_fields
+
+    def outputs_for(self, slots: int) -> int:
+        """Output ciphertexts of ``slots`` slot sums."""
+        return math.ceil(slots / self.slots_per_output)
+
+
+@dataclass(frozen=True)
+class LaneLayout:
+    """How ``groups`` lanes are laid out under a modulus of ``modulus_bits`` bits."""
+
+    modulus_bits: int
+    groups: int
+
+    def __post_init__(self) -> None:
+        if self.groups < 1:
+            raise ConfigError(f"a query needs at least one group, not {self.groups}")
+        if self.fields_per_plaintext < 2:
+            raise ConfigError(f"a {self.modulus_bits}-bit modulus holds no {LANE_BITS}-bit lanes")
+
+    @classmethod
+    def for_modulus(cls, n: int, groups: int) -> LaneLayout:
+        """The layout of ``groups`` lanes under the Paillier modulus ``n``."""
+        return cls(n.bit_length(), groups)
+
+    @property
+    def fields_per_plaintext(self) -> int:
+        """24-bit fields below the top margin of a plaintext."""
+        return (self.modulus_bits - 1 - MARGIN_BITS) // LANE_BITS
+
+    @property
+    def offset(self) -> int:
+        """``B``: added to every lane (and the checksum) of a noise block."""
+        return 1 << (LANE_BITS - 2)
+
+    @property
+    def pieces(self) -> tuple[Piece, ...]:
+        """The groups split into balanced pieces of at most ``fields − 1`` lanes."""
+        count = math.ceil(self.groups / (self.fields_per_plaintext - 1))
+        size = math.ceil(self.groups / count)
+        return tuple(
+            Piece(start, min(start + size, self.groups), self.fields_per_plaintext)
+            for start in range(0, self.groups, size)
+        )
+
+    def outputs_for(self, slots: int) -> int:
+        """Output ciphertexts of ``slots`` slot sums, over every piece."""
+        return sum(piece.outputs_for(slots) for piece in self.pieces)
+
+    def ensure_headroom(self, max_records: int, max_groups_per_record: int, noise: int) -> None:
+        """Refuse (CryptoError) sums that could overflow a lane or a checksum.
+
+        ``noise`` bounds one lane's noise; a checksum holds the sum of its piece's lanes.
+        """
+        capacity = (1 << LANE_BITS) - self.offset
+        widest = max(piece.lanes for piece in self.pieces)
+        if noise >= self.offset or (
+            max_records * min(max_groups_per_record, widest) + widest * noise >= capacity
+        ):
+            raise CryptoError(
+                f"{LANE_BITS}-bit lanes cannot hold sums over {max_records} records; "
+                "split the query into shorter periods"
+            )
+
+    # -- the airline's indicators -------------------------------------------------------------
+    def indicator_plaintexts(self, groups: Sequence[int]) -> list[int]:
+        """One plaintext per piece: the one-hot (multi-hot) lanes of ``groups`` and the checksum."""
+        plaintexts = []
+        for piece in self.pieces:
+            value, count = 0, 0
+            for group in groups:
+                if piece.start <= group < piece.stop:
+                    value |= 1 << (LANE_BITS * (group - piece.start))
+                    count += 1
+            plaintexts.append(value | count << (LANE_BITS * piece.lanes))
+        return plaintexts
+
+    # -- the carrier's packing and noise ------------------------------------------------------
+    @staticmethod
+    def horner(ciphertexts: Sequence[int], piece: Piece, nsquare: int) -> list[int]:
+        """Slot sums of one piece packed ``slots_per_output`` to a ciphertext (first slot high)."""
+        modulus = gmpy2.mpz(nsquare)
+        shift = gmpy2.mpz(1) << piece.block_bits
+        step = piece.slots_per_output
+        packed = []
+        for start in range(0, len(ciphertexts), step):
+            acc = gmpy2.mpz(ciphertexts[start])
+            for ciphertext in ciphertexts[start + 1 : start + step]:
+                acc = gmpy2.powmod(acc, shift, modulus) * ciphertext % modulus
+            packed.append(int(acc))
+        return packed
+
+    def noise_plaintexts(self, piece: Piece, noise: IntArray) -> list[int]:
+        """The plaintexts adding ``noise`` (slots × piece lanes) to a piece's packed outputs."""
+        noise = np.asarray(noise, dtype=np.int64)
+        if noise.ndim != 2 or noise.shape[1] != piece.lanes:
+            raise ConfigError(f"noise for this piece must be slots × {piece.lanes} lanes")
+        blocks = np.concatenate([noise, noise.sum(axis=1, keepdims=True)], axis=1) + self.offset
+        if blocks.size and (blocks.min() < 0 or blocks.max() >= 1 << LANE_BITS):
+            raise CryptoError(f"noise does not fit a {LANE_BITS}-bit lane after its offset")
+        step = piece.slots_per_output
+        return [_pack_blocks(blocks[start : start + step]) for start in range(0, len(blocks), step)]
+
+    # -- the airline's decoding ---------------------------------------------------------------
+    def unpack(self, piece: Piece, plaintexts: Sequence[int], slots: int) -> IntArray:
+        """Slot × lane values of a piece's decrypted outputs, offsets removed, checksums checked."""
+        step = piece.slots_per_output
+        rows = []
+        for number, plaintext in enumerate(plaintexts):
+            in_output = min(step, slots - number * step)
+            rows.append(_unpack_blocks(int(plaintext), in_output, piece.block_fields))
+        blocks = np.concatenate(rows, axis=0) - self.offset if rows else np.zeros((0, 1))
+        lanes, checksum = blocks[:, :-1], blocks[:, -1]
+        if (lanes.sum(axis=1) != checksum).any():
+            raise CryptoError(
+                "a decrypted sum does not balance its checksum: a lane overflowed or the "
+                "carrier's answer was altered; the release is refused"
+            )
+        return lanes.astype(np.int64)
+
+
+def _pack_blocks(blocks: IntArray) -> int:
+    """Blocks (first one highest) as one integer of 24-bit fields."""
+    value = 0
+    for block in blocks:
+        for field in reversed(block.tolist()):  # checksum first: it is the block's top field
+            value = value << LANE_BITS | int(field)
+    return value
+
+
+def _unpack_blocks(plaintext: int, count: int, block_fields: int) -> IntArray:
+    """``count`` blocks of ``block_fields`` fields from a plaintext, first block first."""
+    mask = (1 << LANE_BITS) - 1
+    fields = []
+    for _ in range(count * block_fields):
+        fields.append(plaintext & mask)
+        plaintext >>= LANE_BITS
+    if plaintext:
+        raise CryptoError("a decrypted sum has bits above its blocks: wrong key or layout")
+    lowest_first = np.asarray(fields, dtype=np.int64).reshape(count, block_fields)
+    return lowest_first[::-1]

@@ -1,0 +1,314 @@
+"""The airline party (A): its own inputs, Paillier key pair, ledger, and its steps of protocol v2.
+
+The airline reads ``DATA/airline`` only and keeps everything under ``WS/airline/``: its Paillier
+key pair (``keys/``, mode 0600) and its ledger. Per query it
+
+1. checks the question and reserves its side of the budget — the released cells and the group
+   sizes the carrier will see — in its own ledger (:meth:`AirlineParty.open_query`);
+2. builds the cohort from its own data, adds ``m`` dummy keys per group and DP padding points,
+   blinds everything with a fresh scalar ``a_q`` and shuffles each group
+   (:meth:`~AirlineParty.blinded_cohort`);
+5. raises the carrier's scope points to ``a_q``, matches them against the re-blinded cohort and
+   answers every position with ``Enc_A(one-hot group lanes)`` — on one code path whether it
+   matched or not (:meth:`~AirlineParty.indicators`);
+7. decrypts the carrier's noised sums (exact + ``N_C``), adds its own noise ``N_A``, and
+   post-processes only that published value (:meth:`~AirlineParty.publish`).
+
+What it learns is bounded by the carrier's noise: ``N_C`` on every decrypted value, the dummy
+coins on its match counts, the padding of the scope. It never sees a carrier ID, a location or a
+payload, and nothing it holds is protected only by noise it drew itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from engine.cohorts import Cohort
+from engine.crypto.blinding import BlindingKey, JoinKey
+from engine.crypto.lanes import LaneLayout
+from engine.crypto.paillier import Encryptor, PaillierKeys, public_key_to_bytes
+from engine.dp import NoiseMechanism, PrivacyCost, Release, build_release, mechanism_for
+from engine.errors import ProtocolError
+from engine.inputs import AirlineInputs, load_airline
+from engine.ledger import Ledger
+from engine.ledger.values import CachedRelease, Reservation, Scope
+from engine.parties.dummies import dummy_points, random_points
+from engine.parties.policy import SideChannelPlan, SideChannelPolicy, plan_side_channels
+from engine.queries import QuerySpec
+from engine.release_plans import ProjectedRows, QueryShape, build_cohort, shape_of
+from engine.wire.messages import (
+    POINT_BYTES,
+    AirlineKey,
+    BlindedCohort,
+    IndicatorPartition,
+    NoisedSums,
+    QueryAccepted,
+    QueryRequest,
+    ReblindedCohort,
+    ReleasePublished,
+    ScopePartition,
+)
+from engine.workspace import PartyFolder
+
+__all__ = ["ACTOR", "AirlineParty", "AirlineStatus"]
+
+ACTOR = "airline"
+LEDGER_FILE = "ledger.sqlite"
+BLINDING_THREADS = 2
+
+
+@dataclass(frozen=True)
+class AirlineStatus:
+    """What the airline says about its data: the period its boardings cover."""
+
+    start: dt.date | None
+    end: dt.date | None
+
+
+@dataclass
+class _Query:
+    """What the airline remembers during one query (never sent)."""
+
+    spec: QuerySpec
+    shape: QueryShape
+    side: SideChannelPlan
+    reservation: Reservation
+    scalar: BlindingKey
+    cohort: Cohort | None = None
+    padded_sizes: tuple[int, ...] = ()
+    matches: dict[bytes, tuple[int, ...]] = field(default_factory=dict)
+    answered: set[int] = field(default_factory=set)
+    partitions: int | None = None
+
+
+class AirlineParty:
+    """The airline's node: its own inputs and workspace folder, nothing of the carrier's."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        folder: PartyFolder,
+        *,
+        key_bits: int = 2048,
+        policy: SideChannelPolicy | None = None,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.folder = folder.ensure()
+        self.key_bits = key_bits
+        self.policy = policy or SideChannelPolicy()
+        self.ledger = Ledger(self.folder.path(LEDGER_FILE))
+        self._queries: dict[str, _Query] = {}
+
+    # -- own data and keys --------------------------------------------------------------------
+    @cached_property
+    def inputs(self) -> AirlineInputs:
+        """The airline's own validated inputs (``DATA/airline``)."""
+        return load_airline(self.data_dir)
+
+    @cached_property
+    def keys(self) -> PaillierKeys:
+        """The Paillier key pair, created on first use in an empty keys folder."""
+        if not any(self.folder.keys.glob("paillier*")):
+            generated = PaillierKeys.generate(self.key_bits)
+            generated.save(self.folder.keys)
+            return generated
+        return PaillierKeys.load(self.folder.keys)
+
+    @cached_property
+    def encryptor(self) -> Encryptor:
+        """Key-holder encryption (CRT, fixed-base short-exponent randomness) for indicators."""
+        return Encryptor.for_key_holder(self.keys)
+
+    def prepare(self) -> AirlineStatus:
+        """Validate the inputs and make sure the key pair exists (the airline's offline step)."""
+        self.keys  # noqa: B018 - created here, not during the first query
+        return self.status()
+
+    def status(self) -> AirlineStatus:
+        """The period the airline's boardings cover."""
+        boardings = self.inputs.boardings
+        if not len(boardings):
+            return AirlineStatus(None, None)
+        return AirlineStatus(boardings["departure"].min().date(), boardings["arrival"].max().date())
+
+    def key_message(self) -> AirlineKey:
+        """The public key, for the carrier."""
+        return AirlineKey(public_key_to_bytes(self.keys.public))
+
+    # -- step 1: checks and the reservation -------------------------------------------------
+    def cost_of(self, spec: QuerySpec) -> PrivacyCost:
+        """What the released cells cost in ρ."""
+        return PrivacyCost.from_epsilon(spec.epsilon, spec.delta, spec.mechanism)  # type: ignore[arg-type]
+
+    def charge_of(self, spec: QuerySpec) -> float:
+        """ρ this ledger is charged per month: the released cells and the group sizes."""
+        return self.cost_of(spec).rho + self.policy.group_rho
+
+    def open_query(self, spec: QuerySpec) -> Release | QueryRequest:
+        """Check ``spec`` and reserve; the cached release if this spec was released before."""
+        shape = shape_of(spec)  # every check that needs no data, before anything is charged
+        side = plan_side_channels(self.policy, shape)
+        scopes = tuple(Scope(spec.dataset, month) for month in spec.data_months)
+        outcome = self.ledger.reserve_or_cached(spec.spec_hash, scopes, self.charge_of(spec), ACTOR)
+        if isinstance(outcome, CachedRelease):
+            return Release.from_json(outcome.release_json)
+        query_id = secrets.token_hex(12)
+        self._queries[query_id] = _Query(spec, shape, side, outcome, BlindingKey.generate())
+        spec_text = json.dumps(
+            {"spec": spec.canonical(), "policy": self.policy.to_dict()}, sort_keys=True
+        )
+        return QueryRequest(query_id, secrets.token_hex(16), spec_text)
+
+    def accepted(self, message: QueryAccepted) -> None:
+        """The carrier reserved its side: the query may go on."""
+        self._query(message.query_id)
+
+    def _query(self, query_id: str) -> _Query:
+        query = self._queries.get(query_id)
+        if query is None:
+            raise ProtocolError("a message for a query this airline did not open (or finished)")
+        return query
+
+    # -- step 2: the blinded cohort ---------------------------------------------------------
+    def blinded_cohort(self, query_id: str) -> BlindedCohort:
+        """Per group: real keys, ``m`` dummies and DP padding, blinded with ``a_q``, shuffled."""
+        query = self._query(query_id)
+        cohort = build_cohort(query.shape, self.inputs)
+        m = query.side.dummies_per_group
+        padding = query.side.group_padding.sample(len(cohort.groups))
+        shuffler = secrets.SystemRandom()
+        blobs, sizes = [], []
+        for number, (group, extra) in enumerate(zip(cohort.groups, padding, strict=True)):
+            keys = [JoinKey(cohort.family, phone, period) for phone, period in sorted(group.keys)]
+            points = query.scalar.blind_keys(keys, workers=BLINDING_THREADS)
+            points += query.scalar.blind(dummy_points(number, m), workers=BLINDING_THREADS)
+            points += random_points(int(extra))
+            shuffler.shuffle(points)
+            blobs.append(b"".join(points))
+            sizes.append(max(0, len(group.keys) + int(extra) - query.side.group_padding.shift))
+        query.cohort, query.padded_sizes = cohort, tuple(sizes)
+        return BlindedCohort(query_id, tuple(blobs))
+
+    def receive_reblinded(self, message: ReblindedCohort) -> None:
+        """Index the re-blinded cohort: point → the groups it is in."""
+        query = self._query(message.query_id)
+        if len(message.groups) != query.shape.groups:
+            raise ProtocolError("the re-blinded cohort has another number of groups")
+        index: dict[bytes, list[int]] = {}
+        for number, blob in enumerate(message.groups):
+            for start in range(0, len(blob), POINT_BYTES):
+                index.setdefault(blob[start : start + POINT_BYTES], []).append(number)
+        query.matches = {point: tuple(groups) for point, groups in index.items()}
+
+    # -- step 5: indicators -----------------------------------------------------------------
+    def indicators(self, message: ScopePartition) -> IndicatorPartition:
+        """``Enc_A(one-hot lanes)`` for every position of a scope partition, in order."""
+        query = self._query(message.query_id)
+        if message.index in query.answered or (
+            query.partitions is not None and message.count != query.partitions
+        ):
+            raise ProtocolError("a scope partition was sent twice or does not fit the others")
+        query.answered.add(message.index)
+        query.partitions = message.count
+        points = [
+            message.points[i : i + POINT_BYTES] for i in range(0, len(message.points), POINT_BYTES)
+        ]
+        raised = query.scalar.blind(points, workers=BLINDING_THREADS)
+        lanes = self._lanes(query)
+        plaintexts = [
+            p for point in raised for p in lanes.indicator_plaintexts(query.matches.get(point, ()))
+        ]
+        ciphertexts = self.encryptor.encrypt_many(plaintexts)
+        return IndicatorPartition(
+            message.query_id,
+            message.index,
+            len(lanes.pieces),
+            self.encryptor.ciphertext_bytes,
+            self.encryptor.to_bytes(ciphertexts),
+        )
+
+    def _lanes(self, query: _Query) -> LaneLayout:
+        return LaneLayout.for_modulus(int(self.keys.public.n), query.shape.groups)
+
+    # -- step 7: decrypt, add own noise, publish --------------------------------------------
+    def publish(self, message: NoisedSums) -> tuple[Release, ReleasePublished]:
+        """Decrypt exact + ``N_C``, add ``N_A``, post-process, commit; the release for both."""
+        query = self._query(message.query_id)
+        if query.partitions is None or len(query.answered) != query.partitions:
+            raise ProtocolError("noised sums before every scope partition was answered")
+        values = self._decrypt(query, message)  # groups × slots, exact + N_C
+        mechanism = mechanism_for(self.cost_of(query.spec), query.shape.bounds)
+        noisy = values + mechanism.sample(values.size).reshape(values.shape)
+        rows = query.shape.project(query.shape.group_labels, list(noisy), query.padded_sizes)
+        release = _assemble(rows, mechanism, self.cost_of(query.spec), query.spec)
+        self.ledger.commit(query.reservation, release.to_json(), summary=_summary(query.spec))
+        del self._queries[message.query_id]
+        return release, ReleasePublished(message.query_id, release.to_json())
+
+    def _decrypt(self, query: _Query, message: NoisedSums) -> np.ndarray:
+        lanes = self._lanes(query)
+        slots = query.shape.vector_length()
+        expected = tuple(piece.outputs_for(slots) for piece in lanes.pieces)
+        if message.outputs_per_piece != expected:
+            raise ProtocolError("the noised sums do not have the query's layout")
+        ciphertexts = self.encryptor.from_bytes(message.ciphertexts)
+        plaintexts = self.keys.decrypt_many(ciphertexts)
+        values = np.zeros((query.shape.groups, slots), dtype=np.int64)
+        start = 0
+        for piece, outputs in zip(lanes.pieces, expected, strict=True):
+            block = lanes.unpack(piece, plaintexts[start : start + outputs], slots)
+            values[piece.start : piece.stop, :] = block.T
+            start += outputs
+        return values
+
+    def abandon(self, query_id: str, reason: str) -> None:
+        """Give up a query (a failure on either side); its reservation is recorded as abandoned."""
+        query = self._queries.pop(query_id, None)
+        if query is not None:
+            self.ledger.abandon(query.reservation, reason)
+
+    def close(self) -> None:
+        """Close the ledger."""
+        self.ledger.close()
+
+
+def _summary(spec: QuerySpec) -> str:
+    where = spec.airport or spec.municipality or spec.region or ""
+    return f"{spec.kind} {where} {spec.start}–{spec.end} ε={spec.epsilon:g}".replace("  ", " ")
+
+
+def _assemble(
+    rows: ProjectedRows, mechanism: NoiseMechanism, cost: PrivacyCost, spec: QuerySpec
+) -> Release:
+    """Post-process projected rows into a release; intervals cover both parties' noise.
+
+    Every value carries two independent draws (``N_C`` and ``N_A``) and may sum ``k`` slots, so
+    its noise is the sum of ``2k`` draws of the mechanism; the Gaussian interval scales by
+    ``√(2k)`` (for the discrete Laplace a normal approximation, stated in docs/method.md).
+    """
+    release = build_release(
+        rows.values,
+        mechanism,
+        cost,
+        row_labels=rows.labels,
+        label_names=rows.label_names,
+        query_spec=spec.canonical(),
+        threshold=spec.threshold,
+    )
+    widened = tuple(
+        None if width is None else math.ceil(width * math.sqrt(2 * count))
+        for width, count in zip(release.ci95, rows.summed, strict=True)
+    )
+    return replace(release, ci95=widened)
+
+
+Progress = Callable[[str, float], None]

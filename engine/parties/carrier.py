@@ -1,0 +1,460 @@
+"""The carrier party (C): its own inputs, plaintext views, ledger, and its steps of protocol v2.
+
+The carrier reads ``DATA/carrier`` only and keeps everything under ``WS/carrier/``: its prepared
+views (plaintext payloads and pre-hashed keys, :mod:`engine.parties.carrier_store`), the cached
+noisy scope sizes, and its ledger. It holds no long-lived key: per query it draws a fresh
+blinding scalar ``c_q``. Per query it
+
+1. checks the question (and the airline's side-channel policy) and reserves its side of the
+   budget — the released cells, the match counts and any scope size not yet drawn;
+3. raises the airline's cohort points to ``c_q`` and shuffles each group, refusing more points
+   than its cap and groups below the minimum padded size;
+4. lists its scope — every record of the scope's months, padding records up to the cached noisy
+   size, and every dummy position (blinded or random by a secret coin) — blinded with ``c_q``,
+   shuffled, in fixed-size partitions;
+6. multiplies, per payload slot, the indicators of its records with that slot set, packs the
+   slot sums (Horner), and adds its own DP noise ``Enc_A(N_C)`` with uniform randomness to every
+   output, empty slots included, in one message.
+
+It never sees an airline ID, a cohort label, which of its records matched, or any count that
+carries no airline noise: the sums it builds are encrypted under the airline's key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import gmpy2
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from engine.crypto.blinding import BlindingKey, JoinKey, hash_many_to_group
+from engine.crypto.lanes import LaneLayout
+from engine.crypto.paillier import Encryptor, public_key_from_bytes
+from engine.dp import ContributionBounds, PrivacyCost, Release, build_release, mechanism_for
+from engine.errors import ProtocolError
+from engine.inputs import CarrierInputs, load_carrier
+from engine.ledger import Ledger
+from engine.ledger.values import CachedRelease, Reservation, Scope
+from engine.parties.carrier_store import StoredMonth, ViewStore
+from engine.parties.dummies import dummy_points, random_points
+from engine.parties.policy import SideChannelPlan, SideChannelPolicy, plan_side_channels
+from engine.population import population_counts
+from engine.queries import QuerySpec
+from engine.release_plans import QueryShape, ScopeBlock, shape_of
+from engine.views import K_MESH, PayloadTable, build_all_payloads, view_families
+from engine.wire.messages import (
+    POINT_BYTES,
+    AirlineKey,
+    BlindedCohort,
+    IndicatorPartition,
+    NoisedSums,
+    QueryAccepted,
+    QueryRequest,
+    ReblindedCohort,
+    ReleasePublished,
+    ScopePartition,
+)
+from engine.workspace import PartyFolder
+from geo.areas import AreaMap
+
+__all__ = ["ACTOR", "CarrierParty", "PrepareSummary"]
+
+ACTOR = "carrier"
+LEDGER_FILE = "ledger.sqlite"
+BLINDING_THREADS = 2
+IntArray = npt.NDArray[np.int64]
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class PrepareSummary:
+    """What one preparation did (months, never people)."""
+
+    months_prepared: int
+    months_unchanged: int
+
+
+@dataclass
+class _Query:
+    """What the carrier remembers during one query (never sent)."""
+
+    spec: QuerySpec
+    shape: QueryShape
+    side: SideChannelPlan
+    reservation: Reservation
+    scalar: BlindingKey
+    record_slots: list[IntArray] = field(default_factory=list)  # per record, compact slots
+    record_at: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
+    partitions: int = 0
+    received: set[int] = field(default_factory=set)
+    sums: list[list[gmpy2.mpz]] = field(default_factory=list)  # per piece, per slot
+    reblinded: bool = False
+
+
+class CarrierParty:
+    """The carrier's node: its own inputs and workspace folder, nothing of the airline's."""
+
+    def __init__(
+        self, data_dir: Path, folder: PartyFolder, *, policy: SideChannelPolicy | None = None
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.folder = folder.ensure()
+        self.policy = policy or SideChannelPolicy()
+        self.store = ViewStore(self.folder)
+        self.ledger = Ledger(self.folder.path(LEDGER_FILE))
+        self._queries: dict[str, _Query] = {}
+        self._airline: Encryptor | None = None
+
+    @cached_property
+    def inputs(self) -> CarrierInputs:
+        """The carrier's own validated inputs (``DATA/carrier``)."""
+        return load_carrier(self.data_dir)
+
+    # -- offline: the plaintext views -------------------------------------------------------
+    def prepare(self, area_map: AreaMap, progress: Progress | None = None) -> PrepareSummary:
+        """Build every family's views from the carrier's own data; hash the keys once.
+
+        Opted-out subscribers are dropped first, before anything is derived from their data.
+        Months whose inputs did not change are kept as they are.
+        """
+        subscribers = self.inputs.subscribers
+        kept = subscribers[~subscribers["opt_out"].astype(bool)]
+        observations = self.inputs.observations
+        observations = observations[observations["subscriber_id"].isin(kept["subscriber_id"])]
+        phones = dict(zip(kept["subscriber_id"], kept["phone_e164"], strict=True))
+        families = view_families()
+        tables = build_all_payloads(families, kept, observations, area_map)
+        prepared = unchanged = 0
+        for number, family in enumerate(families):
+            table = tables[family.name]
+            months = np.asarray([str(p)[:7] for p in table.periods], dtype=object)
+            todo, digests = [], []
+            for month in sorted(set(months)):
+                rows = np.flatnonzero(months == month)
+                digest = _digest(family.name, table, rows, phones)
+                if self.store.digest_of(family.name, month) == digest:
+                    unchanged += 1
+                    continue
+                todo.append(_hashed_month(family.name, family.period, month, table, rows, phones))
+                digests.append(digest)
+            self.store.write_months(todo, digests)
+            self.store.drop_months(family.name, set(months))
+            prepared += len(todo)
+            if progress is not None:
+                progress("views", number + 1, len(families))
+        return PrepareSummary(prepared, unchanged)
+
+    # -- the airline's key --------------------------------------------------------------------
+    def receive_key(self, message: AirlineKey) -> None:
+        """Keep the airline's Paillier public key for this session."""
+        self._airline = Encryptor.for_public_key(public_key_from_bytes(message.modulus))
+
+    def _encryptor(self) -> Encryptor:
+        if self._airline is None:
+            raise ProtocolError("the airline has not sent its public key")
+        return self._airline
+
+    # -- step 1 -----------------------------------------------------------------------------
+    def accept(self, message: QueryRequest) -> QueryAccepted:
+        """Check the query and reserve the carrier's side of its budget."""
+        try:
+            request = json.loads(message.spec)
+            spec = QuerySpec.from_canonical(request["spec"])
+        except (ValueError, KeyError, TypeError) as err:
+            raise ProtocolError("the query request does not hold a query spec") from err
+        self.policy.check_peer(request.get("policy"))
+        if message.query_id in self._queries:
+            raise ProtocolError("a query id was used twice (a replayed request)")
+        shape = shape_of(spec)
+        side = plan_side_channels(self.policy, shape)
+        cost = PrivacyCost.from_epsilon(spec.epsilon, spec.delta, spec.mechanism)  # type: ignore[arg-type]
+        self._check_headroom(shape, cost)
+        self._draw_scope_sizes(shape, side)
+        scopes = tuple(Scope(spec.dataset, month) for month in spec.data_months)
+        outcome = self.ledger.reserve_or_cached(
+            spec.spec_hash, scopes, cost.rho + side.match_rho, ACTOR
+        )
+        if isinstance(outcome, CachedRelease):
+            raise ProtocolError(
+                "the carrier released this query before; the airline should reopen it from its "
+                "own ledger instead of asking again"
+            )
+        self._queries[message.query_id] = _Query(spec, shape, side, outcome, BlindingKey.generate())
+        return QueryAccepted(message.query_id)
+
+    def _check_headroom(self, shape: QueryShape, cost: PrivacyCost) -> None:
+        """Refuse, before anything is charged, a scope whose sums could overflow a lane.
+
+        Only real records carry payloads; a record's indicator sets at most as many lanes as a
+        person has groups. Noise beyond 12 scales has probability below 1e-31.
+        """
+        records = sum(len(self._records(shape, block)) for block in shape.scope)
+        noise = int(12 * mechanism_for(cost, shape.bounds).scale) + 1
+        lanes = LaneLayout(2048, shape.groups)
+        lanes.ensure_headroom(records, min(shape.groups, shape.bounds.max_groups), noise)
+
+    def _size_key(self, shape: QueryShape, block: ScopeBlock) -> str:
+        # The digest of the prepared month: new data is a new block, with a size of its own.
+        digest = self.store.digest_of(shape.family.name, block.month)
+        text = f"scope-size|{shape.family.name}|{block.key}|{digest}"
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def _noisy_size(self, shape: QueryShape, side: SideChannelPlan, block: ScopeBlock) -> int:
+        """The noisy size Ñ of a scope block: drawn and charged once, then reused exactly."""
+        key = self._size_key(shape, block)
+        padding = side.scope_padding(block, shape.family.period == "month")
+        scope = (Scope(shape.spec.dataset, block.month),)
+        outcome = self.ledger.reserve_or_cached(key, scope, padding.rho, ACTOR)
+        if isinstance(outcome, CachedRelease):
+            return int(json.loads(outcome.release_json)["noisy_size"])
+        size = len(self._records(shape, block)) + int(padding.sample(1)[0])
+        record = json.dumps({"noisy_size": size, "family": shape.family.name, "block": block.key})
+        self.ledger.commit(outcome, record, summary=f"scope size {shape.family.name} {block.key}")
+        return size
+
+    def _draw_scope_sizes(self, shape: QueryShape, side: SideChannelPlan) -> None:
+        for block in shape.scope:
+            self._noisy_size(shape, side, block)
+
+    def _records(self, shape: QueryShape, block: ScopeBlock) -> StoredMonth:
+        stored = self.store.read(shape.family.name, block.month)
+        if block.first_day is None:
+            return stored
+        first = dt.date.fromisoformat(f"{block.month}-{block.first_day:02d}")
+        last = dt.date.fromisoformat(f"{block.month}-{block.last_day:02d}")
+        epoch = dt.date(1970, 1, 1)
+        lo, hi = (first - epoch).days, (last - epoch).days
+        rows = np.flatnonzero((stored.days >= lo) & (stored.days <= hi))
+        return stored.select(rows)
+
+    def _query(self, query_id: str) -> _Query:
+        query = self._queries.get(query_id)
+        if query is None:
+            raise ProtocolError("a message for a query this carrier did not accept (or finished)")
+        return query
+
+    # -- step 3 -----------------------------------------------------------------------------
+    def reblind(self, message: BlindedCohort) -> ReblindedCohort:
+        """Raise every cohort point to ``c_q`` and shuffle each group (with the carrier's caps)."""
+        query = self._query(message.query_id)
+        if query.reblinded:
+            raise ProtocolError("the cohort of this query was already re-blinded once")
+        if len(message.groups) != query.shape.groups:
+            raise ProtocolError("the cohort does not have the query's number of groups")
+        points = sum(len(blob) for blob in message.groups) // POINT_BYTES
+        if points > self.policy.max_points_per_query:
+            raise ProtocolError(
+                f"the cohort has more points than this carrier re-blinds per query "
+                f"({self.policy.max_points_per_query}); ask for a shorter period"
+            )
+        smallest = min(len(blob) for blob in message.groups) // POINT_BYTES
+        if smallest < max(self.policy.min_group_points, query.side.dummies_per_group):
+            raise ProtocolError("a cohort group is smaller than its dummies and minimum padding")
+        shuffler = secrets.SystemRandom()
+        groups = []
+        for blob in message.groups:
+            split = [blob[i : i + POINT_BYTES] for i in range(0, len(blob), POINT_BYTES)]
+            if len(set(split)) != len(split):
+                raise ProtocolError("a cohort group repeats a point; refusing it")
+            blinded = query.scalar.blind(split, workers=BLINDING_THREADS)
+            shuffler.shuffle(blinded)
+            groups.append(b"".join(blinded))
+        query.reblinded = True
+        return ReblindedCohort(message.query_id, tuple(groups))
+
+    # -- step 4 -----------------------------------------------------------------------------
+    def scope(self, query_id: str) -> Iterator[ScopePartition]:
+        """The shuffled, padded, blinded scope in partitions (records, padding, every dummy)."""
+        query = self._query(query_id)
+        if not query.reblinded:
+            raise ProtocolError("the scope is sent after the cohort was re-blinded")
+        points, slots = self._scope_records(query)
+        records = len(slots)
+        sizes = [self._noisy_size(query.shape, query.side, b) for b in query.shape.scope]
+        padding = sum(sizes) - records
+        if padding < 0:
+            raise ProtocolError("the scope's noisy size is below its records; prepare again")
+        m = query.side.dummies_per_group
+        heads = query.side.coins.flip(query.shape.groups * m)
+        dummies = [p for g in range(query.shape.groups) for p in dummy_points(g, m)]
+        matching = [point for point, head in zip(dummies, heads, strict=True) if head]
+        blinded = query.scalar.blind(points + matching, workers=BLINDING_THREADS)
+        entries = blinded + random_points(padding + int((~heads).sum()))
+        record_at = np.full(len(entries), -1, dtype=np.int64)
+        record_at[:records] = np.arange(records)
+        order = list(range(len(entries)))
+        secrets.SystemRandom().shuffle(order)
+        query.record_at = record_at[order]
+        query.record_slots = slots
+        lanes = LaneLayout.for_modulus(int(self._encryptor().n), query.shape.groups)
+        length = query.shape.vector_length()
+        query.sums = [[gmpy2.mpz(1)] * length for _ in lanes.pieces]
+        size = self.policy.partition_points
+        query.partitions = max(1, -(-len(entries) // size))
+        for index in range(query.partitions):
+            chosen = order[index * size : (index + 1) * size]
+            yield ScopePartition(
+                query_id, index, query.partitions, b"".join(entries[i] for i in chosen)
+            )
+
+    def _scope_records(self, query: _Query) -> tuple[list[bytes], list[IntArray]]:
+        """Blinding inputs and compact payload slots of every record of the scope."""
+        family = query.shape.family
+        compact = np.full(family.size, -1, dtype=np.int64)
+        compact[query.shape.slots] = np.arange(len(query.shape.slots))
+        points: list[bytes] = []
+        slots: list[IntArray] = []
+        for block in query.shape.scope:
+            stored = self._records(query.shape, block)
+            for row in range(len(stored)):
+                points.append(stored.point(row))
+                mapped = compact[stored.indices[stored.indptr[row] : stored.indptr[row + 1]]]
+                slots.append(mapped[mapped >= 0])
+        return points, slots
+
+    # -- step 6 -----------------------------------------------------------------------------
+    def receive_indicators(self, message: IndicatorPartition) -> None:
+        """Multiply each record's indicators into the sums of the slots its payload sets."""
+        query = self._query(message.query_id)
+        encryptor = self._encryptor()
+        if message.index in query.received or not 0 <= message.index < query.partitions:
+            raise ProtocolError("an indicator partition was sent twice or out of range")
+        pieces = len(query.sums)
+        if message.pieces != pieces or message.ciphertext_bytes != encryptor.ciphertext_bytes:
+            raise ProtocolError("the indicators do not have the query's layout")
+        start = message.index * self.policy.partition_points
+        expected = len(query.record_at[start : start + self.policy.partition_points])
+        if message.positions != expected:
+            raise ProtocolError("the indicators do not answer every position of the partition")
+        values = encryptor.from_bytes(message.ciphertexts)
+        if len(set(values)) != len(values):
+            raise ProtocolError("two indicators are the same ciphertext (reused randomness)")
+        nsquare = encryptor.nsquare
+        for offset in range(expected):
+            record = int(query.record_at[start + offset])
+            if record < 0:
+                continue
+            for piece in range(pieces):
+                ciphertext = gmpy2.mpz(values[offset * pieces + piece])
+                sums = query.sums[piece]
+                for slot in query.record_slots[record]:
+                    sums[slot] = sums[slot] * ciphertext % nsquare
+        query.received.add(message.index)
+
+    def noised_sums(self, query_id: str) -> NoisedSums:
+        """Horner-pack every slot sum and add ``Enc_A(N_C)`` with uniform randomness."""
+        query = self._query(query_id)
+        if len(query.received) != query.partitions:
+            raise ProtocolError("noised sums are sent after every indicator partition arrived")
+        encryptor = self._encryptor()
+        lanes = LaneLayout.for_modulus(int(encryptor.n), query.shape.groups)
+        cost = PrivacyCost.from_epsilon(query.spec.epsilon, query.spec.delta, query.spec.mechanism)  # type: ignore[arg-type]
+        mechanism = mechanism_for(cost, query.shape.bounds)
+        length = query.shape.vector_length()
+        noise = mechanism.sample(query.shape.groups * length).reshape(query.shape.groups, length)
+        outputs, counts = [], []
+        n = int(encryptor.n)
+        for piece, sums in zip(lanes.pieces, query.sums, strict=True):
+            packed = LaneLayout.horner(sums, piece, int(encryptor.nsquare))
+            masks = lanes.noise_plaintexts(piece, noise[piece.start : piece.stop, :].T)
+            for ciphertext, mask in zip(packed, masks, strict=True):
+                noised = ciphertext * (1 + mask * n) % int(encryptor.nsquare)
+                outputs.append(encryptor.rerandomize(noised))
+            counts.append(len(packed))
+        query.sums = []
+        return NoisedSums(
+            query_id, encryptor.ciphertext_bytes, tuple(counts), encryptor.to_bytes(outputs)
+        )
+
+    # -- step 7 -----------------------------------------------------------------------------
+    def record(self, message: ReleasePublished) -> Release:
+        """The published release: checked and committed to the carrier's ledger."""
+        query = self._query(message.query_id)
+        release = Release.from_json(message.release)
+        if release.query_spec != query.spec.canonical():
+            raise ProtocolError("the published release answers another question")
+        summary = f"{release.query_spec.get('kind')} cohort points and scope charged"
+        self.ledger.commit(query.reservation, message.release, summary=summary)
+        del self._queries[message.query_id]
+        return release
+
+    def abandon(self, query_id: str, reason: str) -> None:
+        """Give up a query; its reservation is recorded as abandoned."""
+        query = self._queries.pop(query_id, None)
+        if query is not None:
+            self.ledger.abandon(query.reservation, reason)
+
+    # -- the carrier's own statistics -------------------------------------------------------
+    def population_release(self, spec: QuerySpec, area_map: AreaMap) -> Release:
+        """People present per mesh cell and day: the carrier's data, ledger and noise only."""
+        cost = PrivacyCost.from_epsilon(spec.epsilon, spec.delta, spec.mechanism)  # type: ignore[arg-type]
+        scopes = tuple(Scope(spec.dataset, month) for month in spec.data_months)
+        outcome = self.ledger.reserve_or_cached(spec.spec_hash, scopes, cost.rho, ACTOR)
+        if isinstance(outcome, CachedRelease):
+            return Release.from_json(outcome.release_json)
+        try:
+            counts = population_counts(
+                self.inputs.subscribers, self.inputs.observations, area_map,
+                str(spec.region), spec.start, spec.end,
+            )  # fmt: skip
+            mechanism = mechanism_for(cost, ContributionBounds(counts.days, 1, K_MESH))
+            noisy = np.asarray(counts.counts, dtype=np.int64) + mechanism.sample(len(counts.counts))
+            release = build_release(
+                tuple(int(v) for v in noisy), mechanism, cost, row_labels=counts.labels,
+                label_names=("date", "residency", "mesh_code"), query_spec=spec.canonical(),
+                threshold=spec.threshold,
+            )  # fmt: skip
+            self.ledger.commit(outcome, release.to_json(), summary=f"population {spec.region}")
+        except BaseException as err:
+            self.ledger.abandon(outcome, type(err).__name__)
+            raise
+        return release
+
+    def close(self) -> None:
+        """Close the ledger."""
+        self.ledger.close()
+
+
+def _digest(family: str, table: PayloadTable, rows: IntArray, phones: dict[str, str]) -> str:
+    """SHA-256 of one month's records and payloads (the carrier's folder only)."""
+    digest = hashlib.sha256(family.encode())
+    for row in rows:
+        digest.update(phones[str(table.subscriber_ids[row])].encode())
+        digest.update(str(table.periods[row]).encode())
+        digest.update(table.row_slots(int(row)).astype("<i8").tobytes())
+    return digest.hexdigest()
+
+
+def _hashed_month(
+    family: str,
+    period: str,
+    month: str,
+    table: PayloadTable,
+    rows: IntArray,
+    phones: dict[str, str],
+) -> StoredMonth:
+    """One month of a family with every record's key hashed to the group."""
+    part = table.select(rows)
+    keys = [
+        JoinKey(family, phones[str(s)], str(p))
+        for s, p in zip(part.subscriber_ids, part.periods, strict=True)
+    ]
+    points = b"".join(hash_many_to_group(keys, workers=BLINDING_THREADS))
+    texts = pd.Series([str(p) for p in part.periods], dtype=str)
+    if period == "day":
+        days = pd.to_datetime(texts).to_numpy().astype("datetime64[D]")
+    else:
+        days = pd.to_datetime(texts + "-01").to_numpy().astype("datetime64[M]")
+    return StoredMonth(
+        family, month, points, days.astype(np.int64), part.indptr.astype(np.int64),
+        part.indices.astype(np.int64),
+    )  # fmt: skip

@@ -1,0 +1,133 @@
+"""The embedded session: both parties in one process, each on its own folders, joined by a channel.
+
+:class:`SecureSession` only *orders* the messages of protocol v2 (DESIGN §3); it holds no data and
+decides nothing. The airline party reads ``DATA/airline`` and ``WS/airline`` only, the carrier
+party ``DATA/carrier`` and ``WS/carrier`` only, and every message between them is encoded,
+optionally recorded in a :class:`~engine.wire.channel.Transcript`, and decoded again, so that what
+crosses is exactly what a network would carry.
+
+One cross query::
+
+    A open_query ─QueryRequest→ C accept ─QueryAccepted→ A
+    A blinded_cohort ─BlindedCohort→ C reblind ─ReblindedCohort→ A
+    C scope ─ScopePartition→ A indicators ─IndicatorPartition→ C   (per partition, streamed)
+    C noised_sums ─NoisedSums→ A publish ─ReleasePublished→ C record
+
+Any failure abandons the query on both sides: each ledger records its reservation as abandoned.
+``population`` releases are the carrier's own and never reach the airline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.dp import Release
+from engine.parties.airline import AirlineParty
+from engine.parties.carrier import CarrierParty, PrepareSummary
+from engine.parties.policy import SideChannelPolicy
+from engine.queries import QuerySpec
+from engine.wire.channel import Channel, Transcript
+from engine.wire.messages import QueryRequest
+from engine.workspace import Workspace
+from geo.areas import DEFAULT_GEO_DIR, AreaMap, load_area_map
+
+__all__ = ["SecureSession", "SessionSettings"]
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    """Tunable parameters of a session (the defaults are the product's)."""
+
+    key_bits: int = 2048
+    policy: SideChannelPolicy = field(default_factory=SideChannelPolicy)
+
+
+class SecureSession:
+    """The airline and the carrier parties of one workspace, and the channel between them."""
+
+    def __init__(
+        self,
+        workspace: Path,
+        data_dir: Path,
+        settings: SessionSettings | None = None,
+        *,
+        transcript: Transcript | None = None,
+        area_map: AreaMap | None = None,
+    ) -> None:
+        settings = settings or SessionSettings()
+        self.workspace = Workspace.open(workspace)
+        data_dir = Path(data_dir)
+        self.airline = AirlineParty(
+            data_dir / "airline", self.workspace.airline,
+            key_bits=settings.key_bits, policy=settings.policy,
+        )  # fmt: skip
+        self.carrier = CarrierParty(
+            data_dir / "carrier", self.workspace.carrier, policy=settings.policy
+        )
+        self.channel = Channel(transcript)
+        self._area_map = area_map
+        self._key_sent = False
+
+    @property
+    def area_map(self) -> AreaMap:
+        """The municipal areas the carrier's views use."""
+        if self._area_map is None:
+            self._area_map = load_area_map(DEFAULT_GEO_DIR)
+        return self._area_map
+
+    def prepare(self, progress: Callable[[str, int, int], None] | None = None) -> PrepareSummary:
+        """Both parties' offline steps: the carrier's views, the airline's key pair."""
+        self.airline.prepare()
+        return self.carrier.prepare(self.area_map, progress)
+
+    def release(self, spec: QuerySpec, progress: Progress | None = None) -> Release:
+        """Run one release (or serve it from the airline's ledger) and return it."""
+        tell = progress or (lambda _step, _fraction: None)
+        if spec.kind == "population":
+            return self.carrier.population_release(spec, self.area_map)
+        opened = self.airline.open_query(spec)
+        if isinstance(opened, Release):
+            tell("cached", 1.0)
+            return opened
+        try:
+            release = self._run(opened, tell)
+        except BaseException as err:
+            self.airline.abandon(opened.query_id, type(err).__name__)
+            self.carrier.abandon(opened.query_id, type(err).__name__)
+            raise
+        tell("done", 1.0)
+        return release
+
+    def _run(self, request: QueryRequest, tell: Progress) -> Release:
+        a, c, send = self.airline, self.carrier, self.channel.deliver
+        if not self._key_sent:
+            c.receive_key(send("airline", "carrier", a.key_message()))
+            self._key_sent = True
+        a.accepted(send("carrier", "airline", c.accept(send("airline", "carrier", request))))
+        tell("join", 0.1)
+        cohort = send("airline", "carrier", a.blinded_cohort(request.query_id))
+        a.receive_reblinded(send("carrier", "airline", c.reblind(cohort)))
+        tell("scope", 0.3)
+        for partition in c.scope(request.query_id):
+            answer = a.indicators(send("carrier", "airline", partition))
+            c.receive_indicators(send("airline", "carrier", answer))
+        tell("sums", 0.8)
+        sums = send("carrier", "airline", c.noised_sums(request.query_id))
+        release, published = a.publish(sums)
+        c.record(send("airline", "carrier", published))
+        return release
+
+    def close(self) -> None:
+        """Close both ledgers."""
+        self.airline.close()
+        self.carrier.close()
+
+    def __enter__(self) -> SecureSession:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -1,0 +1,244 @@
+"""The typed messages of protocol v2 — and nothing else crosses between the parties.
+
+Every message is a frozen dataclass validated when built, with a compact binary form (msgpack of
+``[version, kind, fields]``). Points are 32-byte ed25519 encodings packed end to end; ciphertexts
+are fixed-width big-endian integers packed end to end. No message has a field for an ID, a phone
+number, a period key, a mesh code, a group label or a plaintext payload. Two carry text that is
+public by construction: :class:`QueryRequest` the question being asked (its canonical query spec,
+which both parties must read to agree on the noise and the scope), and :class:`ReleasePublished`
+the published release itself — the output both parties receive.
+
+In the order of one query (DESIGN §3)::
+
+    A → C  AirlineKey            A's Paillier modulus (once per session)
+    A → C  QueryRequest          query id, nonce, canonical spec
+    C → A  QueryAccepted         C reserved its side of the budget
+    A → C  BlindedCohort         per group, shuffled points H(k)^a (real, dummy, padding)
+    C → A  ReblindedCohort       the same raised to c, shuffled within each group
+    C → A  ScopePartition        the scope's points H(k)^c in fixed-size partitions
+    A → C  IndicatorPartition    per scope position, Enc_A(one-hot group lanes) per piece
+    C → A  NoisedSums            per piece, Horner-packed per-slot sums + Enc_A(N_C)
+    A → C  ReleasePublished      the release (exact + N_C + N_A, post-processed)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar
+
+import msgpack
+
+from engine.errors import ProtocolError
+
+__all__ = [
+    "POINT_BYTES",
+    "PROTOCOL_VERSION",
+    "AirlineKey",
+    "BlindedCohort",
+    "IndicatorPartition",
+    "Message",
+    "NoisedSums",
+    "QueryAccepted",
+    "QueryRequest",
+    "ReblindedCohort",
+    "ReleasePublished",
+    "ScopePartition",
+    "decode_message",
+    "encode_message",
+]
+
+POINT_BYTES = 32
+PROTOCOL_VERSION = 2
+
+
+def _check_points(name: str, blob: bytes) -> None:
+    if not isinstance(blob, bytes) or len(blob) % POINT_BYTES:
+        raise ProtocolError(f"{name} must hold whole 32-byte points")
+
+
+def _check_token(name: str, value: str) -> None:
+    if not isinstance(value, str) or not 16 <= len(value) <= 64 or not value.isalnum():
+        raise ProtocolError(f"{name} must be a random token of 16-64 letters and digits")
+
+
+@dataclass(frozen=True)
+class AirlineKey:
+    """A → C: the airline's Paillier public modulus ``n`` (big-endian)."""
+
+    kind: ClassVar[str] = "airline_key"
+    modulus: bytes
+
+    def __post_init__(self) -> None:
+        if len(self.modulus) < 128:
+            raise ProtocolError(f"Paillier modulus too short: {len(self.modulus) * 8} bits")
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    """A → C: a new query. ``spec`` is the canonical query spec (public), ``nonce`` fresh."""
+
+    kind: ClassVar[str] = "query_request"
+    query_id: str
+    nonce: str
+    spec: str
+
+    def __post_init__(self) -> None:
+        _check_token("query id", self.query_id)
+        _check_token("nonce", self.nonce)
+
+
+@dataclass(frozen=True)
+class QueryAccepted:
+    """C → A: the carrier checked the query and reserved its budget."""
+
+    kind: ClassVar[str] = "query_accepted"
+    query_id: str
+
+
+@dataclass(frozen=True)
+class BlindedCohort:
+    """A → C (step 2): per group, the shuffled points ``H(k)^a`` (real, dummies, padding)."""
+
+    kind: ClassVar[str] = "blinded_cohort"
+    query_id: str
+    groups: tuple[bytes, ...]
+
+    def __post_init__(self) -> None:
+        for group in self.groups:
+            _check_points("cohort group", group)
+
+
+@dataclass(frozen=True)
+class ReblindedCohort:
+    """C → A (step 3): per group, ``H(k)^{ac}`` shuffled within the group."""
+
+    kind: ClassVar[str] = "reblinded_cohort"
+    query_id: str
+    groups: tuple[bytes, ...]
+
+    def __post_init__(self) -> None:
+        for group in self.groups:
+            _check_points("re-blinded group", group)
+
+
+@dataclass(frozen=True)
+class ScopePartition:
+    """C → A (step 4): partition ``index`` of ``count`` of the shuffled scope points ``H(k)^c``."""
+
+    kind: ClassVar[str] = "scope_partition"
+    query_id: str
+    index: int
+    count: int
+    points: bytes
+
+    def __post_init__(self) -> None:
+        _check_points("scope partition", self.points)
+        if not 0 <= self.index < self.count:
+            raise ProtocolError(f"scope partition {self.index} of {self.count}")
+
+    @property
+    def positions(self) -> int:
+        """Scope positions in the partition."""
+        return len(self.points) // POINT_BYTES
+
+
+@dataclass(frozen=True)
+class IndicatorPartition:
+    """A → C (step 5): per position of scope partition ``index``, one ciphertext per piece."""
+
+    kind: ClassVar[str] = "indicator_partition"
+    query_id: str
+    index: int
+    pieces: int
+    ciphertext_bytes: int
+    ciphertexts: bytes
+
+    def __post_init__(self) -> None:
+        if self.pieces < 1 or self.ciphertext_bytes < 256:
+            raise ProtocolError("indicators need at least one piece of 2048-bit ciphertexts")
+        if len(self.ciphertexts) % (self.pieces * self.ciphertext_bytes):
+            raise ProtocolError("indicator bytes are not whole positions")
+
+    @property
+    def positions(self) -> int:
+        """Scope positions answered."""
+        return len(self.ciphertexts) // (self.pieces * self.ciphertext_bytes)
+
+
+@dataclass(frozen=True)
+class NoisedSums:
+    """C → A (step 6): per piece, the packed slot sums with the carrier's noise, in one message."""
+
+    kind: ClassVar[str] = "noised_sums"
+    query_id: str
+    ciphertext_bytes: int
+    outputs_per_piece: tuple[int, ...]
+    ciphertexts: bytes
+
+    def __post_init__(self) -> None:
+        expected = sum(self.outputs_per_piece) * self.ciphertext_bytes
+        if len(self.ciphertexts) != expected:
+            raise ProtocolError(
+                f"noised sums: {len(self.ciphertexts)} ciphertext bytes, expected {expected}"
+            )
+
+
+@dataclass(frozen=True)
+class ReleasePublished:
+    """A → C (step 7): the published release (JSON), which the carrier records in its ledger."""
+
+    kind: ClassVar[str] = "release_published"
+    query_id: str
+    release: str
+
+
+Message = (
+    AirlineKey
+    | QueryRequest
+    | QueryAccepted
+    | BlindedCohort
+    | ReblindedCohort
+    | ScopePartition
+    | IndicatorPartition
+    | NoisedSums
+    | ReleasePublished
+)
+_TYPES: dict[str, type[Any]] = {
+    cls.kind: cls
+    for cls in (
+        AirlineKey,
+        QueryRequest,
+        QueryAccepted,
+        BlindedCohort,
+        ReblindedCohort,
+        ScopePartition,
+        IndicatorPartition,
+        NoisedSums,
+        ReleasePublished,
+    )
+}
+
+
+def encode_message(message: Message) -> bytes:
+    """The message's binary form: msgpack of ``[version, kind, {field: value}]``."""
+    body = {f.name: getattr(message, f.name) for f in fields(message)}
+    return msgpack.packb([PROTOCOL_VERSION, message.kind, body], use_bin_type=True)
+
+
+def decode_message(blob: bytes) -> Message:
+    """Rebuild (and so re-validate) a message; refuse another protocol version."""
+    try:
+        version, kind, body = msgpack.unpackb(blob, raw=False, use_list=False)
+        cls = _TYPES[kind]
+    except (ValueError, KeyError, TypeError, msgpack.UnpackException) as err:
+        raise ProtocolError(f"not a Crossmesh message ({type(err).__name__})") from err
+    if version != PROTOCOL_VERSION:
+        raise ProtocolError(
+            f"the peer speaks protocol version {version}, this node speaks {PROTOCOL_VERSION}; "
+            "upgrade the older node"
+        )
+    try:
+        message: Message = cls(**body)
+    except TypeError as err:
+        raise ProtocolError(f"a {kind} message with unexpected fields") from err
+    return message
