@@ -10,7 +10,7 @@ WS     ?= workspace
 SEED   ?= 7
 PORT   ?= 8501
 
-.PHONY: setup browser ingest run test lint typecheck clean-data
+.PHONY: setup browser prepare run test lint typecheck clean-data
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,14 +23,15 @@ setup: $(STAMP)
 $(DATA)/manifest.json: | $(STAMP)
 	$(BIN)/crossmesh generate --scale demo --seed $(SEED) --out $(DATA)
 
-# The secure ingest (both parties' offline steps); re-done when the data changes.
-$(WS)/.ingested: $(DATA)/manifest.json | $(STAMP)
-	$(BIN)/crossmesh ingest --data $(DATA) --workspace $(WS)
+# Both parties' offline steps (the carrier's plaintext views, the airline's key pair), each in
+# its own folder; re-done when the data changes.
+$(WS)/.prepared: $(DATA)/manifest.json | $(STAMP)
+	$(BIN)/crossmesh prepare --data $(DATA) --workspace $(WS)
 	@touch $@
 
-ingest: setup $(WS)/.ingested
+prepare: setup $(WS)/.prepared
 
-run: setup $(WS)/.ingested
+run: setup $(WS)/.prepared
 	CROSSMESH_WORKSPACE=$(WS) CROSSMESH_DATA=$(DATA) \
 		$(BIN)/streamlit run app/main.py --server.address 127.0.0.1 --server.port $(PORT)
 

@@ -77,7 +77,7 @@ def workspace_paths() -> tuple[Path, Path]:
 
 
 def open_service(workspace: Path, data_dir: Path) -> Any:
-    """Open the engine facade on an ingested workspace (the app's only door to the engine)."""
+    """Open the engine facade on a prepared workspace (the app's only door to the engine)."""
     from engine.service import CrossmeshService  # imported late: the engine is heavy
 
     return CrossmeshService.open(workspace, data_dir)
@@ -90,7 +90,7 @@ def _shared_service(workspace: str, data_dir: str) -> Any:
 
 
 def service() -> Any:
-    """The service over the configured workspace; ConfigError if it is not ingested."""
+    """The service over the configured workspace; ConfigError if it is not prepared."""
     workspace, data_dir = workspace_paths()
     return _shared_service(str(workspace), str(data_dir))
 

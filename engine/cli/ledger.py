@@ -5,8 +5,9 @@
   ``--set-total RHO --scope PAIR@YYYY-MM`` sets a scope's total first (and is logged).
 * ``audit --workspace WS [--limit N]`` — the append-only audit log, oldest first.
 
-Both read ``WS/ledger/ledger.sqlite`` through :class:`engine.ledger.Ledger`; errors of the
-Crossmesh family become one line and exit status 2 in :func:`engine.cli.main`.
+Both read one party's ``WS/<party>/ledger.sqlite`` (``--party``, the airline's by default)
+through :class:`engine.ledger.Ledger`; errors of the Crossmesh family become one line and exit
+status 2 in :func:`engine.cli.main`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ from engine.errors import InputError
 from engine.ledger import AuditEntry, BudgetStatus, Ledger, Scope, epsilon_at_default_delta
 
 WorkspaceOption = Annotated[
-    Path, typer.Option("--workspace", help="Workspace folder holding ledger/ledger.sqlite.")
+    Path, typer.Option("--workspace", help="Workspace folder holding <party>/ledger.sqlite.")
+]
+PartyOption = Annotated[
+    str, typer.Option("--party", help="Whose ledger: airline or carrier (each keeps its own).")
 ]
 
 
@@ -56,6 +60,7 @@ def _budget_header() -> list[str]:
 @app.command("budget")
 def budget_command(
     workspace: WorkspaceOption,
+    party: PartyOption = "airline",
     set_total: Annotated[
         float | None, typer.Option("--set-total", help="New total ρ for --scope.", min=0.0)
     ] = None,
@@ -69,7 +74,7 @@ def budget_command(
     if set_total is not None and scope is None:
         raise InputError("--set-total needs --scope PAIR@YYYY-MM", field="--scope")
     chosen = Scope.parse(scope) if scope is not None else None
-    with Ledger.in_workspace(workspace, create=set_total is not None) as ledger:
+    with Ledger.in_workspace(workspace, party, create=set_total is not None) as ledger:
         if set_total is not None and chosen is not None:
             ledger.set_budget(chosen, set_total, actor or _default_actor())
         statuses = [ledger.budget(chosen)] if chosen is not None else ledger.budgets()
@@ -95,12 +100,13 @@ def _audit_line(entry: AuditEntry) -> str:
 @app.command("audit")
 def audit_command(
     workspace: WorkspaceOption,
+    party: PartyOption = "airline",
     limit: Annotated[
         int | None, typer.Option("--limit", help="Only the newest N rows.", min=1)
     ] = None,
 ) -> None:
     """Print the ledger's append-only audit log, oldest first."""
-    with Ledger.in_workspace(workspace, create=False) as ledger:
+    with Ledger.in_workspace(workspace, party, create=False) as ledger:
         entries = ledger.audit(limit)
     typer.echo(
         f"{'id':>5} {'at (UTC)':<29} {'actor':<16} {'action':<10} {'scope':<28} "

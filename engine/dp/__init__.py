@@ -7,6 +7,8 @@
 * :mod:`~engine.dp.intervals` — exact 95 % half-widths of that noise;
 * :mod:`~engine.dp.postprocess` — clamp at zero, suppress below a threshold;
 * :mod:`~engine.dp.release` — the frozen :class:`Release` and :func:`build_release`;
+* :mod:`~engine.dp.side_channels` — the dummy coins and padding that hide protocol v2's match
+  counts, scope sizes and group sizes, with their exact accounting;
 * :mod:`~engine.dp.export` — CSV, Parquet, GeoJSON and JSON files with metadata beside them.
 
 The typical path: ``cost = PrivacyCost.from_epsilon(ε)`` → the ledger reserves ``cost.rho`` →
@@ -41,6 +43,7 @@ from engine.dp.intervals import CI_LEVEL, coverage_probability, half_width
 from engine.dp.mechanisms import NoiseMechanism, calibrate, mechanism_for
 from engine.dp.postprocess import DEFAULT_THRESHOLD, PostProcessed, postprocess
 from engine.dp.release import RELEASE_FORMAT, Label, Release, build_release
+from engine.dp.side_channels import DummyCoins, PaddingNoise, dummy_count
 
 __all__ = [
     "CI_LEVEL",
@@ -51,10 +54,12 @@ __all__ = [
     "MUNICIPALITY_LABEL",
     "RELEASE_FORMAT",
     "ContributionBounds",
+    "DummyCoins",
     "GeometryFor",
     "Label",
     "MechanismKind",
     "NoiseMechanism",
+    "PaddingNoise",
     "PostProcessed",
     "PrivacyCost",
     "Release",
@@ -62,6 +67,7 @@ __all__ = [
     "bun_steinke_epsilon",
     "calibrate",
     "coverage_probability",
+    "dummy_count",
     "epsilon_to_zcdp",
     "half_width",
     "mechanism_for",

@@ -126,6 +126,7 @@ class CarrierParty:
         Opted-out subscribers are dropped first, before anything is derived from their data.
         Months whose inputs did not change are kept as they are.
         """
+        self.store.clean()
         subscribers = self.inputs.subscribers
         kept = subscribers[~subscribers["opt_out"].astype(bool)]
         observations = self.inputs.observations

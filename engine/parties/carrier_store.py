@@ -106,27 +106,53 @@ class ViewStore:
         return None if entry is None else str(entry["digest"])
 
     def write_months(self, months: list[StoredMonth], digests: list[str]) -> None:
-        """Store months atomically, then record them in the manifest."""
+        """Store months under new names, switch the manifest to them, then drop the old files.
+
+        A month's file is named by its content's hash, so a preparation killed at any point
+        leaves the manifest pointing at complete files only; files no manifest lists are
+        removed by :meth:`clean`.
+        """
         manifest = self.manifest()
+        replaced = []
         for stored, digest in zip(months, digests, strict=True):
             blob = _encode(stored)
-            name = f"{_slug(stored.family)}/{stored.month}.npz"
+            checksum = hashlib.sha256(blob).hexdigest()
+            name = f"{_slug(stored.family)}/{stored.month}.{checksum[:16]}.npz"
             atomic_write_bytes(self.root / name, blob)
-            manifest.setdefault(stored.family, {})[stored.month] = {
+            old = manifest.setdefault(stored.family, {}).get(stored.month)
+            if old is not None and old["file"] != name:
+                replaced.append(self.root / str(old["file"]))
+            manifest[stored.family][stored.month] = {
                 "file": name,
-                "sha256": hashlib.sha256(blob).hexdigest(),
+                "sha256": checksum,
                 "digest": digest,
                 "records": len(stored),
             }
         atomic_write_text(self._manifest_path, json.dumps(manifest, sort_keys=True, indent=1))
+        for path in replaced:
+            path.unlink(missing_ok=True)
 
     def drop_months(self, family: str, keep: set[str]) -> None:
         """Forget the months of ``family`` not in ``keep`` (no longer in the inputs)."""
         manifest = self.manifest()
         entries = manifest.get(family, {})
-        for month in sorted(set(entries) - keep):
-            (self.root / str(entries.pop(month)["file"])).unlink(missing_ok=True)
-        atomic_write_text(self._manifest_path, json.dumps(manifest, sort_keys=True, indent=1))
+        gone = [
+            self.root / str(entries.pop(month)["file"]) for month in sorted(set(entries) - keep)
+        ]
+        if gone:
+            atomic_write_text(self._manifest_path, json.dumps(manifest, sort_keys=True, indent=1))
+        for path in gone:
+            path.unlink(missing_ok=True)
+
+    def clean(self) -> None:
+        """Remove files the manifest does not list (left by a killed preparation)."""
+        listed = {
+            str(entry["file"]) for months in self.manifest().values() for entry in months.values()
+        }
+        for path in self.root.rglob("*"):
+            if path.is_file() and path != self._manifest_path:
+                if str(path.relative_to(self.root)) not in listed:
+                    path.unlink()
 
     def read(self, family: str, month: str) -> StoredMonth:
         """One prepared month, checked against its manifest entry."""

@@ -34,12 +34,12 @@ class RefusingService:
 def test_missing_workspace_is_a_friendly_configuration_message(
     page: OpenPage, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """A folder that holds no ingested data: the page says so and how to fix it."""
+    """A folder that holds no prepared data: the page says so and how to fix it."""
     monkeypatch.setenv("CROSSMESH_WORKSPACE", str(tmp_path / "nothing"))
     shown = page("home")
     assert not shown.exception
     [error] = shown.error
-    assert text("error.config", "ja") in error.value and "crossmesh ingest" in error.value
+    assert text("error.config", "ja") in error.value and "crossmesh prepare" in error.value
 
 
 def test_budget_refusal_is_shown_with_the_ledgers_words(

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from engine.ledger.values import Scope
+from engine.parties.policy import SideChannelPolicy
 from engine.queries import QuerySpec
 from engine.service import CrossmeshService
-from engine.parties.policy import SideChannelPolicy
 from engine.session import SecureSession, SessionSettings
 
 WINDOW = {"start": "2025-08-01", "end": "2025-08-14"}
@@ -25,7 +25,7 @@ def service(tiny_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     with SecureSession(workspace, tiny_dir) as session:
         session.prepare()
     # Few dummies (a large side-channel ρ) keep these exactness checks fast; the noise is tiny.
-    settings = SessionSettings(policy=SideChannelPolicy(match_rho=0.5))
+    settings = SessionSettings(policy=SideChannelPolicy(match_rho=0.5, max_dummies_per_query=2000))
     svc = CrossmeshService(workspace, tiny_dir, settings)
     months = pd.period_range("2024-08", "2025-12", freq="M").strftime("%Y-%m")
     for ledger in (svc.ledger, svc.carrier_ledger):

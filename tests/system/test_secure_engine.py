@@ -1,49 +1,44 @@
-"""The secure engine end to end on tiny data: encrypted sums equal the plaintext truth exactly."""
+"""Protocol v2 end to end on tiny data: with the noise switched off, releases equal the truth.
+
+Both parties always add noise in the product; here (tests only) the mechanism's sampler is
+patched to draw zeros, so that every step between the two parties' data — cohorts, blinding,
+matching, indicators, per-slot products, Horner packing, decryption, projection — is checked
+exactly against the generator's truth tables.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from engine.airline import EncryptedSums
-from engine.channel import Transcript
-from engine.cohorts import Cohort, arrival_cohort, departure_cohort, donor_cohort
-from engine.inputs import AirlineInputs, load_airline
-from engine.layout import PackedLayout
-from engine.protocol import SecureSession, SessionSettings
-from engine.views import view_family
+from engine.dp.mechanisms import NoiseMechanism
+from engine.ledger.values import Scope
+from engine.parties.policy import SideChannelPolicy
+from engine.queries import QuerySpec
+from engine.session import SecureSession, SessionSettings
 
-START, END = dt.date(2025, 8, 1), dt.date(2025, 8, 14)
-TEST_SETTINGS = SessionSettings(
-    key_bits=2048, workers=2, min_group_size=1, allow_unnoised_decryption=True
-)
+WINDOW = {"start": "2025-08-01", "end": "2025-08-14", "epsilon": 1.0, "threshold": 0}
+SETTINGS = SessionSettings(policy=SideChannelPolicy(match_rho=0.5, max_dummies_per_query=2000))
 
 
 @pytest.fixture(scope="module")
-def transcript() -> Transcript:
-    """Every message of the module's session."""
-    return Transcript()
-
-
-@pytest.fixture(scope="module")
-def session(
-    tiny_dir: Path, tmp_path_factory: pytest.TempPathFactory, transcript: Transcript
-) -> Iterator[SecureSession]:
-    """A workspace with the tiny world ingested (unnoised decryption allowed: tests only)."""
-    workspace = tmp_path_factory.mktemp("ws")
-    secure = SecureSession(workspace, TEST_SETTINGS, transcript=transcript)
-    secure.ingest(tiny_dir)
-    yield secure
-
-
-@pytest.fixture(scope="module")
-def airline(tiny_dir: Path) -> AirlineInputs:
-    """The airline's own validated inputs."""
-    return load_airline(tiny_dir / "airline")
+def session(tiny_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureSession]:
+    """A prepared tiny workspace whose noise draws are all zero (test only) and budgets large."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            NoiseMechanism, "sample", lambda self, length: np.zeros(length, dtype=np.int64)
+        )
+        secure = SecureSession(tmp_path_factory.mktemp("ws"), tiny_dir, SETTINGS)
+        secure.prepare()
+        for ledger in (secure.airline.ledger, secure.carrier.ledger):
+            for month in pd.period_range("2024-08", "2025-12", freq="M").strftime("%Y-%m"):
+                ledger.set_budget(Scope("airline+carrier", month), 1e4, "test")
+        yield secure
+        secure.close()
 
 
 def _truth(tiny_dir: Path, name: str) -> pd.DataFrame:
@@ -54,134 +49,93 @@ def _truth(tiny_dir: Path, name: str) -> pd.DataFrame:
     return frame
 
 
-def _decrypted(
-    session: SecureSession, cohort: Cohort, block: str
-) -> dict[tuple[str, ...], dict[str, int]]:
-    """Per group label, the non-zero slot values of ``block``, via the carrier (test path)."""
-    layout = PackedLayout.of(view_family(cohort.family), session.carrier.codec)
-    segment = layout.segment_of(block)
-    request, pending = session.airline.blind_cohort(cohort)
-    reply = session.carrier.reblind(request)
-    sums: EncryptedSums = session.airline.sum_matches(
-        reply, pending, (segment.ciphertext_start, segment.ciphertext_stop)
-    )
-    block_offset = layout.family.block_offset(block) - segment.slot_start
-    labels = layout.family.block(block).labels
-    result = {}
-    for label, ciphertexts in zip(sums.labels, sums.ciphertexts, strict=True):
-        values = session.carrier.decrypt_unnoised(list(ciphertexts), segment.length)
-        block_values = values[block_offset : block_offset + len(labels)]
-        result[label] = {labels[i]: int(v) for i, v in enumerate(block_values) if v}
-    return result
+def _nonzero(frame: pd.DataFrame, keys: list[str]) -> dict[tuple[str, ...], int]:
+    values = frame.set_index(keys)["value"].astype(int)
+    return {_key(key): int(v) for key, v in values.items() if v}
 
 
-def _expected(frame: pd.DataFrame, keys: list[str], slot: str, value: str = "count") -> dict:
-    out: dict[tuple[str, ...], dict[str, int]] = {}
-    for row in frame.itertuples(index=False):
-        record = row._asdict()
-        label = tuple(record[k] for k in keys)
-        out.setdefault(label, {})[record[slot]] = int(record[value])
-    return out
+def _key(key: object) -> tuple[str, ...]:
+    return tuple(key) if isinstance(key, tuple) else (str(key),)
+
+
+def _sums(frame: pd.DataFrame, keys: list[str], column: str = "count") -> dict:
+    grouped = frame.groupby(keys)[column].sum()
+    return {_key(key): int(v) for key, v in grouped.items() if v}
 
 
 @pytest.mark.parametrize("airport", ["SHM", "CTS", "FUK", "TAK", "KUH"])
 @pytest.mark.parametrize(
-    ("block", "truth_name", "slot_column"),
-    [
-        ("mesh", "visit_mesh", "mesh_code"),
-        ("area", "visit_area", "municipality_code"),
-        ("hour", "hour_profile", "hour"),
-    ],
+    ("kind", "truth_name", "slot"),
+    [("visit-map", "visit_mesh", "mesh_code"), ("flows", "visit_area", "municipality_code")],
 )
-def test_arrival_views_equal_truth(
-    session: SecureSession,
-    airline: AirlineInputs,
-    tiny_dir: Path,
-    airport: str,
-    block: str,
-    truth_name: str,
-    slot_column: str,
+def test_arrival_maps_equal_truth_exactly(
+    session: SecureSession, tiny_dir: Path, airport: str, kind: str, truth_name: str, slot: str
 ) -> None:
-    """Mesh, area and hour presence after arrival: per date and day offset, exactly the truth."""
-    cohort = arrival_cohort(
-        airline.members, airline.boardings, airport, START, END, days=3, by_date=True, max_trips=14
-    )
+    """Cells and municipalities visited per day after arrival equal the truth, every trip."""
+    spec = QuerySpec(kind=kind, airport=airport, days=3, max_trips=10, **WINDOW)
+    frame = session.release(spec).to_frame()
     truth = _truth(tiny_dir, truth_name)
     truth = truth[truth["airport"] == airport]
-    if slot_column == "hour":
-        truth = truth.assign(hour=truth["hour"].str.zfill(2))
-    expected = _expected(truth, ["arrival_date", "day_offset"], slot_column)
-    got = {label: slots for label, slots in _decrypted(session, cohort, block).items() if slots}
-    assert got == expected
-    assert expected, "the tiny world should have arrivals at every study airport"
+    label = "mesh_code" if kind == "visit-map" else "municipality_code"
+    assert _nonzero(frame, ["day_offset", label]) == _sums(truth, ["day_offset", slot])
 
 
-@pytest.mark.parametrize("airport", ["SHM", "CTS", "MMB"])
-@pytest.mark.parametrize(
-    ("block", "truth_name"), [("demographic", "profile"), ("prior_visits", "repeat")]
-)
-def test_arrival_day_profile_and_repeat_equal_truth(
-    session: SecureSession,
-    airline: AirlineInputs,
-    tiny_dir: Path,
-    airport: str,
-    block: str,
-    truth_name: str,
+@pytest.mark.parametrize("airport", ["SHM", "FUK"])
+def test_profile_and_repeat_equal_truth_exactly(
+    session: SecureSession, tiny_dir: Path, airport: str
 ) -> None:
-    """Age × gender and prior-visit buckets of arrivals on their arrival day equal the truth."""
-    cohort = arrival_cohort(
-        airline.members, airline.boardings, airport, START, END, days=1, by_date=True, max_trips=14
+    """Hours, age × gender on the arrival day, and prior-visit buckets equal the truth."""
+    spec = QuerySpec(kind="profile", airport=airport, days=1, max_trips=10, **WINDOW)
+    frame = session.release(spec).to_frame()
+    hours = _truth(tiny_dir, "hour_profile")
+    hours = hours[(hours["airport"] == airport) & (hours["day_offset"] == "0")]
+    hours = hours.assign(hour=hours["hour"].str.zfill(2))
+    got_hours = _nonzero(frame[frame["dimension"] == "hour"], ["category"])
+    assert got_hours == _sums(hours, ["hour"])
+    people = _truth(tiny_dir, "profile")
+    people = people[people["airport"] == airport].assign(
+        category=lambda f: f["age_band"] + "|" + f["gender"]
     )
-    truth = _truth(tiny_dir, truth_name)
-    truth = truth[truth["airport"] == airport]
-    if block == "demographic":
-        truth = truth.assign(slot=truth["age_band"] + "|" + truth["gender"])
-    else:
-        truth = truth.assign(slot=truth["prior_bucket"])
-    expected = {
-        (d, "0"): slots for (d,), slots in _expected(truth, ["arrival_date"], "slot").items()
-    }
-    got = {label: slots for label, slots in _decrypted(session, cohort, block).items() if slots}
-    assert got == expected
-    assert expected
+    got_people = _nonzero(frame[frame["dimension"] == "demographic"], ["category"])
+    assert got_people == _sums(people, ["category"])
+
+    spec = QuerySpec(kind="repeat", airport=airport, max_trips=10, **WINDOW)
+    frame = session.release(spec).to_frame()
+    repeat = _truth(tiny_dir, "repeat")
+    repeat = repeat[repeat["airport"] == airport]
+    got = _nonzero(frame, ["prior_bucket"])
+    assert got == _sums(repeat, ["prior_bucket"])
+    assert got
 
 
-def test_furusato_donors_and_comparison_equal_truth(
-    session: SecureSession, airline: AirlineInputs, tiny_dir: Path
+def test_furusato_donors_and_comparison_equal_truth_exactly(
+    session: SecureSession, tiny_dir: Path
 ) -> None:
     """Monthly visits to the donated town, donors against non-donors, equal the truth."""
     truth = _truth(tiny_dir, "furusato")
     truth = truth[(truth["donation_month"] == "2025-08") & (truth["month_offset"] == "0")]
     checked = 0
-    for municipality in sorted(set(truth["municipality_code"]))[:4]:
-        cohort = donor_cohort(
-            airline.members, airline.donations, municipality, ["2025-08"], months_after=1
-        )
-        got = _decrypted(session, cohort, "visited")
-        rows = truth[truth["municipality_code"] == municipality]
-        for row in rows.itertuples(index=False):
-            label = (row.cohort, "2025-08", "0")
-            assert got.get(label, {}).get(municipality, 0) == row.visited
+    for municipality in sorted(set(truth["municipality_code"]))[:3]:
+        spec = QuerySpec(kind="furusato", municipality=municipality, months_after=1, **WINDOW)
+        frame = session.release(spec).to_frame()
+        got = frame[frame["month_offset"] == "0"].set_index("cohort")["value"].astype(int)
+        for row in truth[truth["municipality_code"] == municipality].itertuples(index=False):
+            assert got[row.cohort] == row.visited
             checked += 1
-    assert checked >= 4
+    assert checked >= 3
 
 
 @pytest.mark.parametrize("origin", ["HND", "ITM"])
-def test_preboarding_classes_equal_truth(
-    session: SecureSession, airline: AirlineInputs, tiny_dir: Path, origin: str
+def test_preboarding_classes_equal_truth_exactly(
+    session: SecureSession, tiny_dir: Path, origin: str
 ) -> None:
     """Location class 24 h, 60, 40 and 20 minutes before departure equals the truth."""
-    cohort = departure_cohort(airline.members, airline.boardings, origin, START, END, max_trips=14)
-    got: dict[tuple[str, str, str], int] = {}
-    for (half, minutes, slot), slots in _decrypted(session, cohort, "class_at").items():
-        for label, value in slots.items():
-            slot_time, location_class = label.split("|")
-            if slot_time == slot:
-                key = (half, minutes, location_class)
-                got[key] = got.get(key, 0) + value
+    spec = QuerySpec(kind="preboarding", airport=origin, max_trips=10, **WINDOW)
+    frame = session.release(spec).to_frame()
+    keys = ["half", "minutes_before", "location_class"]
     truth = _truth(tiny_dir, "preboarding")
     truth = truth[(truth["origin"] == origin) & (truth["location_class"] != "none")]
-    truth = truth[truth["departure_date"] <= END.isoformat()]
-    expected = truth.groupby(["half", "minutes_before", "location_class"])["count"].sum()
-    assert got == {key: int(value) for key, value in expected.items()}
+    truth = truth[truth["departure_date"] <= WINDOW["end"]]
+    got = _nonzero(frame, keys)
+    assert got == _sums(truth, keys)
     assert got

@@ -6,7 +6,7 @@ import importlib
 
 import engine.crypto
 
-MODULES = ("blinding", "packing", "paillier", "residues")
+MODULES = ("blinding", "lanes", "paillier", "residues")
 
 
 def test_every_exported_name_exists_and_is_sorted() -> None:

@@ -6,7 +6,16 @@ import importlib
 
 import engine.dp
 
-MODULES = ("accounting", "bounds", "export", "intervals", "mechanisms", "postprocess", "release")
+MODULES = (
+    "accounting",
+    "bounds",
+    "export",
+    "intervals",
+    "mechanisms",
+    "postprocess",
+    "release",
+    "side_channels",
+)
 
 
 def test_every_exported_name_exists_and_is_sorted() -> None:

@@ -29,17 +29,19 @@ def ledger(tmp_path: Path) -> Iterator[Ledger]:
         yield opened
 
 
-def test_ledger_lives_in_the_workspace_ledger_folder(tmp_path: Path) -> None:
-    """Ledger.in_workspace creates WS/ledger/ledger.sqlite."""
+def test_each_party_has_its_ledger_in_its_own_folder(tmp_path: Path) -> None:
+    """Ledger.in_workspace creates WS/<party>/ledger.sqlite, one per party."""
     Ledger.in_workspace(tmp_path).close()
-    assert (tmp_path / "ledger" / "ledger.sqlite").is_file()
+    Ledger.in_workspace(tmp_path, "carrier").close()
+    assert (tmp_path / "airline" / "ledger.sqlite").is_file()
+    assert (tmp_path / "carrier" / "ledger.sqlite").is_file()
 
 
 def test_missing_ledger_without_create_is_a_config_error(tmp_path: Path) -> None:
     """Opening a ledger that does not exist, with create=False, says how to make one."""
     with pytest.raises(ConfigError, match="set-total"):
         Ledger.in_workspace(tmp_path, create=False)
-    assert not (tmp_path / "ledger").exists()
+    assert not (tmp_path / "airline").exists()
 
 
 def test_unset_scope_has_the_default_budget(ledger: Ledger) -> None:
@@ -193,7 +195,7 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     import sqlite3
 
     Ledger.in_workspace(tmp_path).close()
-    path = tmp_path / "ledger" / "ledger.sqlite"
+    path = tmp_path / "airline" / "ledger.sqlite"
     with sqlite3.connect(path) as raw:
         raw.execute("PRAGMA user_version = 99")
     raw.close()

@@ -34,11 +34,13 @@ PLACES = [
 @pytest.fixture
 def world(subscribers: Frames, observations: Frames) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Three subscribers (one opted out) seen in every region on two days, plus a stranger."""
-    subs = subscribers([
-        ("keep1", "20-29", "F", "13101", False),
-        ("gone", "40-49", "M", "01101", True),
-        ("keep2", "60-69", "M", "37201", False),
-    ])
+    subs = subscribers(
+        [
+            ("keep1", "20-29", "F", "13101", False),
+            ("gone", "40-49", "M", "01101", True),
+            ("keep2", "60-69", "M", "37201", False),
+        ]
+    )
     rows = [
         (sid, f"2025-08-0{day} {8 + i}:00", lat, lon)
         for sid in ("keep1", "gone", "keep2", "stranger")

@@ -49,9 +49,7 @@ def test_window_ends_are_included(
     subs = subscribers([("a", "30-39", "F", "01101", False)])
     obs = observations([("a", "2025-08-01 10:00:00", *SAPPORO_STREET)])
     classes = _classes(_build(subs, obs, area_map), 0)
-    assert sorted(classes) == [
-        "10:00", "10:20", "10:40", "11:00", "11:20", "11:40", "12:00"
-    ]
+    assert sorted(classes) == ["10:00", "10:20", "10:40", "11:00", "11:20", "11:40", "12:00"]
     assert set(classes.values()) == {"home"}  # a Sapporo resident at home, in a study region
     late = observations([("a", "2025-08-01 09:59:59", *SAPPORO_STREET)])
     assert "12:00" not in _classes(_build(subs, late, area_map), 0)
@@ -86,11 +84,13 @@ def test_class_codes_of_prepared_observations(
 ) -> None:
     """Home via the nationwide map, airport near HND, elsewhere in Sapporo."""
     subs = subscribers([("a", "30-39", "F", "13101", False)])
-    obs = observations([
-        ("a", "2025-08-01 06:00", *CHIYODA),
-        ("a", "2025-08-01 07:00", *HANEDA),
-        ("a", "2025-08-01 12:00", *SAPPORO_STREET),
-    ])
+    obs = observations(
+        [
+            ("a", "2025-08-01 06:00", *CHIYODA),
+            ("a", "2025-08-01 07:00", *HANEDA),
+            ("a", "2025-08-01 12:00", *SAPPORO_STREET),
+        ]
+    )
     prepared = prepare_observations(subs, obs, area_map)
     assert prepared.location_class.tolist() == [HOME, AIRPORT, ELSEWHERE]
 

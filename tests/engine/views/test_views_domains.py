@@ -61,7 +61,9 @@ def test_departure_family_layout() -> None:
     assert len(SLOT_TIMES) == 54 and SLOT_TIMES[0] == "05:00" and SLOT_TIMES[-1] == "22:40"
     assert family.size == 162 and family.max_nonzero == 54
     assert family.labels()[:3] == [
-        ("class_at", "05:00|home"), ("class_at", "05:00|airport"), ("class_at", "05:00|elsewhere")
+        ("class_at", "05:00|home"),
+        ("class_at", "05:00|airport"),
+        ("class_at", "05:00|elsewhere"),
     ]
     assert family.slot_index("class_at", "22:40|elsewhere") == 161
 

@@ -24,13 +24,15 @@ def _town(code: str) -> tuple[float, float]:
 def frames(subscribers: Frames, observations: Frames) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One subscriber seen in Sapporo (August), Takamatsu (September) and Tokyo (October)."""
     subs = subscribers([("a", "30-39", "F", "13101", False)])
-    obs = observations([
-        ("a", "2025-08-03 10:00", *_town("01101")),
-        ("a", "2025-08-20 10:00", *_town("01101")),
-        ("a", "2025-08-31 23:59:59", *_town("01102")),
-        ("a", "2025-09-01 00:00", *_town("37201")),
-        ("a", "2025-10-05 10:00", *_town("13101")),
-    ])
+    obs = observations(
+        [
+            ("a", "2025-08-03 10:00", *_town("01101")),
+            ("a", "2025-08-20 10:00", *_town("01101")),
+            ("a", "2025-08-31 23:59:59", *_town("01102")),
+            ("a", "2025-09-01 00:00", *_town("37201")),
+            ("a", "2025-10-05 10:00", *_town("13101")),
+        ]
+    )
     return subs, obs
 
 

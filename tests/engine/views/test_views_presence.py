@@ -86,12 +86,14 @@ def test_records_need_an_observation_in_the_domain(
 ) -> None:
     """A day seen only outside the region makes no record; hours count domain observations."""
     subs = subscribers([("a", "30-39", "F", "13101", False), ("b", "20-29", "M", "13101", False)])
-    obs = observations([
-        ("a", "2025-08-01 09:15", *_town("01101")),
-        ("a", "2025-08-01 15:00", *TOKYO),
-        ("a", "2025-08-02 09:00", *TOKYO),
-        ("b", "2025-08-01 09:00", *TOKYO),
-    ])
+    obs = observations(
+        [
+            ("a", "2025-08-01 09:15", *_town("01101")),
+            ("a", "2025-08-01 15:00", *TOKYO),
+            ("a", "2025-08-02 09:00", *TOKYO),
+            ("b", "2025-08-01 09:00", *TOKYO),
+        ]
+    )
     table = build_payloads(SAPPORO, subs, obs, area_map)
     assert table.subscriber_ids.tolist() == ["a"]
     assert table.periods.tolist() == ["2025-08-01"]
@@ -105,10 +107,12 @@ def test_demographic_is_exactly_one_slot_with_unknowns(
     subscribers: Frames, observations: Frames, area_map: ApproximateAreas
 ) -> None:
     """Unknown or unrecognised attributes fall into the unknown slots, one per record."""
-    subs = subscribers([
-        ("a", "unknown", "F", "13101", False),
-        ("b", "70+", "X", "13101", False),
-    ])
+    subs = subscribers(
+        [
+            ("a", "unknown", "F", "13101", False),
+            ("b", "70+", "X", "13101", False),
+        ]
+    )
     obs = observations([(sid, "2025-08-01 12:00", *_town("01101")) for sid in "ab"])
     table = build_payloads(SAPPORO, subs, obs, area_map)
     assert [_blocks(table, r)["demographic"] for r in range(2)] == [["unknown|F"], ["70+|unknown"]]

@@ -60,23 +60,27 @@ def _long(table: PayloadTable) -> pd.DataFrame:
     """One row per non-zero slot: subscriber_id, period, block, label."""
     rows = np.repeat(np.arange(len(table)), np.diff(table.indptr))
     labels = table.family.labels()
-    return pd.DataFrame({
-        "subscriber_id": table.subscriber_ids[rows].astype(str),
-        "period": table.periods[rows].astype(str),
-        "block": [labels[slot][0] for slot in table.indices],
-        "label": [labels[slot][1] for slot in table.indices],
-    })
+    return pd.DataFrame(
+        {
+            "subscriber_id": table.subscriber_ids[rows].astype(str),
+            "period": table.periods[rows].astype(str),
+            "block": [labels[slot][0] for slot in table.indices],
+            "label": [labels[slot][1] for slot in table.indices],
+        }
+    )
 
 
 def _arrivals(world: World) -> pd.DataFrame:
     """Distinct (subscriber, study airport, arrival date, region) of linked members."""
     boardings = world.airline.boardings.merge(world.links, on="member_id")
     landed = boardings[boardings["destination"].isin(STUDY_AIRPORTS)]
-    frame = pd.DataFrame({
-        "subscriber_id": landed["subscriber_id"].astype(str),
-        "airport": landed["destination"].astype(str),
-        "arrival_date": landed["arrival"].dt.strftime("%Y-%m-%d"),
-    }).drop_duplicates()
+    frame = pd.DataFrame(
+        {
+            "subscriber_id": landed["subscriber_id"].astype(str),
+            "airport": landed["destination"].astype(str),
+            "arrival_date": landed["arrival"].dt.strftime("%Y-%m-%d"),
+        }
+    ).drop_duplicates()
     return frame.assign(region=frame["airport"].map(lambda code: region_of_airport(code).id))
 
 
@@ -100,8 +104,11 @@ def _count(frame: pd.DataFrame, keys: list[str]) -> Counts:
 
 @pytest.mark.parametrize(
     ("name", "block", "column"),
-    [("visit_mesh", "mesh", "mesh_code"), ("visit_area", "area", "municipality_code"),
-     ("hour_profile", "hour", "hour")],
+    [
+        ("visit_mesh", "mesh", "mesh_code"),
+        ("visit_area", "area", "municipality_code"),
+        ("hour_profile", "hour", "hour"),
+    ],
 )
 def test_visit_tables_match(world: World, name: str, block: str, column: str) -> None:
     """Mesh, area and hour presence summed over arrival cohorts equal the truth exactly."""
@@ -119,8 +126,13 @@ def _recordless_arrivals(world: World) -> pd.DataFrame:
     missing = []
     for region, group in arrivals.groupby("region"):
         table = world.tables[f"region:{region}"]
-        records = pd.DataFrame({"subscriber_id": table.subscriber_ids.astype(str),
-                                "period": table.periods.astype(str), "found": True})
+        records = pd.DataFrame(
+            {
+                "subscriber_id": table.subscriber_ids.astype(str),
+                "period": table.periods.astype(str),
+                "found": True,
+            }
+        )
         merged = group.merge(records, on=["subscriber_id", "period"], how="left")
         missing.append(merged[merged["found"].isna()].drop(columns="found"))
     return pd.concat(missing, ignore_index=True).rename(columns={"period": "arrival_date"})
@@ -157,7 +169,8 @@ def test_repeat_matches(world: World) -> None:
     missing["prior_bucket"] = [
         _bucket_label(world, region, sid, day)
         for region, sid, day in missing[["region", "subscriber_id", "arrival_date"]].itertuples(
-            index=False)
+            index=False
+        )
     ]
     assert truth in (got, _added(got, _count(missing, keys)))
 
@@ -183,10 +196,10 @@ def test_furusato_matches(world: World) -> None:
     for (town, month), group in donations.groupby(["municipality_code", "month"]):
         cohorts = {
             "donor": set(group["subscriber_id"]) & linked,
-            "comparison": linked - set(donations.loc[donations["municipality_code"] == town,
-                                                     "subscriber_id"]),
+            "comparison": linked
+            - set(donations.loc[donations["municipality_code"] == town, "subscriber_id"]),
         }
-        for offset, seen_month in enumerate(months[months.index(month):]):
+        for offset, seen_month in enumerate(months[months.index(month) :]):
             for cohort, members in cohorts.items():
                 seen = sum((sid, seen_month, town) in visits for sid in members)
                 got[(str(town), str(month), cohort, str(offset))] = (seen, len(members))
@@ -200,8 +213,13 @@ def test_preboarding_matches(world: World) -> None:
     """Class at the 20-minute slot at or before departure − m equals preboarding.csv."""
     slots = _long(world.tables["depart"])
     split = slots["label"].str.split("|", expand=True)
-    classes = dict(zip(zip(slots["subscriber_id"], slots["period"], split[0], strict=True),
-                       split[1], strict=True))
+    classes = dict(
+        zip(
+            zip(slots["subscriber_id"], slots["period"], split[0], strict=True),
+            split[1],
+            strict=True,
+        )
+    )
     boardings = world.airline.boardings.merge(world.links, on="member_id")
     leaving = boardings[boardings["origin"].isin(ORIGIN_AIRPORTS)]
     seen = set()

@@ -1,0 +1,101 @@
+"""Noise subtraction: each party knows its own noise, and subtracting it must not give the truth.
+
+A curious airline drew ``N_A`` and decrypted exact + ``N_C``; a curious carrier drew ``N_C`` and
+sees the published value. Each strips its own noise from what it holds; what is left must still
+differ from the exact sums by the *other* party's noise, at the mechanism's full scale.
+
+Statistics (one visit-map release: 3 day offsets × 384 cells = 1,152 draws of each noise, σ ≈ 19;
+about half of the cells are clamped at 0, so the carrier's residual is compared with ``N_A`` on the
+unclamped ones and the spread is measured on all 1,152 draws): the sample standard deviation of n
+draws of a discrete Gaussian of scale σ ≥ 2 has a relative standard error ≈ 1/√(2n) = 2.1 %, so
+the ±12 % tolerance is 5.8 standard errors (false failure < 1e-8 per check). The fraction of
+non-zero residuals is compared with 1 − 2·P[Z = 0] (P[Z = 0] ≤ 1/(σ√(2π)) ≈ 2 %), more than 6
+standard errors below its mean; the correlation bound 5/√n fails with probability < 1e-6.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pytest
+
+from engine.dp import PrivacyCost, mechanism_for
+from engine.release_plans import shape_of
+
+TOLERANCE = 0.12
+
+
+@dataclass(frozen=True)
+class Observed:
+    """One release and everything each party held, plus the truth."""
+
+    exact: np.ndarray  # groups × slots, from the omniscient referee
+    decrypted: np.ndarray  # what the airline decrypted
+    carrier_noise: np.ndarray  # N_C, as the carrier drew it
+    airline_noise: np.ndarray  # N_A, as the airline drew it
+    published: np.ndarray  # the release's values (threshold 0: nothing suppressed)
+    scale: float  # σ of the mechanism each party calibrated
+
+
+@pytest.fixture(scope="module")
+def observed(
+    kit: ModuleType, spy: Any, tiny_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Observed:
+    """One visit-map release of SHM arrivals, Aug 1–12, ε = 1, no suppression."""
+    session = kit.open_world(tmp_path_factory.mktemp("noise"), tiny_dir)
+    spec = kit.visit_spec(threshold=0)
+    release = session.release(spec)
+    shape = shape_of(spec)
+    cost = PrivacyCost.from_epsilon(spec.epsilon, spec.delta, spec.mechanism)
+    scale = mechanism_for(cost, shape.bounds).scale
+    exact = kit.exact_sums(session, spec)
+    (decrypted,), (n_c,), (n_a,) = spy.decrypted, spy.noise["carrier"], spy.noise["airline"]
+    published = np.array([v if v is not None else -1 for v in release.values], dtype=np.int64)
+    session.close()
+    return Observed(
+        exact, decrypted, n_c.reshape(exact.shape), n_a.reshape(exact.shape), published, scale
+    )
+
+
+def _spread_ok(residual: np.ndarray, scale: float) -> bool:
+    return abs(float(np.std(residual)) / scale - 1) < TOLERANCE
+
+
+def _zero_mass(scale: float) -> float:
+    return 1 / (scale * np.sqrt(2 * np.pi)) + 1e-6
+
+
+def test_curious_airline_keeps_the_carriers_noise(observed: Observed) -> None:
+    """The airline's decrypted values (or published − N_A) differ from truth by N_C at full σ."""
+    held = observed.decrypted
+    residual = (held - observed.exact).ravel()
+    assert observed.published.min() >= 0, "threshold 0: nothing may be suppressed"
+    # What the airline holds is exact + the carrier's noise, nothing less.
+    assert np.array_equal(residual, observed.carrier_noise.ravel())
+    # Stripping its own noise from the published values gives it no more than that.
+    unclamped = observed.published.ravel() > 0
+    stripped = observed.published.ravel() - observed.airline_noise.ravel()
+    assert np.array_equal(stripped[unclamped], held.ravel()[unclamped])
+    # ...which misses the truth in most cells, with the spread of the mechanism.
+    assert (residual != 0).mean() > 1 - 2 * _zero_mass(observed.scale)
+    assert _spread_ok(residual, observed.scale), (np.std(residual), observed.scale)
+    assert abs(float(residual.mean())) < 5 * observed.scale / np.sqrt(residual.size)
+
+
+def test_curious_carrier_keeps_the_airlines_noise(observed: Observed) -> None:
+    """The carrier's published − N_C differs from truth by N_A (independent of N_C), at full σ."""
+    published = observed.published.ravel()
+    unclamped = published > 0
+    assert unclamped.sum() >= 400
+    estimate = published - observed.carrier_noise.ravel()
+    residual = (estimate - observed.exact.ravel())[unclamped]
+    assert np.array_equal(residual, observed.airline_noise.ravel()[unclamped])
+    assert (residual != 0).mean() > 1 - 2 * _zero_mass(observed.scale) - 0.02
+    assert _spread_ok(observed.airline_noise, observed.scale)
+    # Drawn independently of the carrier's noise: the carrier cannot predict it (|r| < 5/√n).
+    n_a, n_c = observed.airline_noise.ravel(), observed.carrier_noise.ravel()
+    assert abs(float(np.corrcoef(n_a, n_c)[0, 1])) < 5 / np.sqrt(n_a.size)
