@@ -1,204 +1,193 @@
-"""Benchmark of a release's latency beside the same table in plaintext: the price of privacy.
+"""Protocol v2 releases on the demo world: first run, release latency per kind, cost per record.
 
-The query is a one-month visit map: members who landed at an airport in a month, and the mesh
-cells of the region they were seen in on the arrival day and the two days after (DESIGN §4).
+Run (demo scale, ~5 minutes on two cores)::
 
-* **secure** — :meth:`CrossmeshService.release` over an ingested workspace: A2 (cohort,
-  blinding, padding) → C2 (re-blinding) → A3 (matching, sums, merge) → A4 (OpenDP noise, added
-  under encryption, re-randomised) → C3 (decryption, post-processing), ledger included.
-  *cold*: a new service in a new state (reads the airline's files, builds the match index);
-  *warm*: the same service again (the dashboard's case), with a new ε each time so the ledger's
-  cache does not answer.
-* **plaintext** — the same table with pandas, as if one party held both datasets: the same
-  cohort, the carrier's payload view of the cohort's days, a join on (phone, day) and a count per
-  (day offset, cell). *from inputs* includes reading both parties' files and building the view;
-  *join only* starts from the view and the cohort in memory.
+    .venv/bin/python -m bench.bench_release [--data DIR] [--quick]
 
-A second release at ε = 1000 without suppression checks that the plaintext table is the same
-table (every cell within ±2). Target (issue 5): a one-month visit map over demo data ≤ 5 s. Run::
+What it measures, in one JSON object:
 
-    .venv/bin/python -m bench.bench_release --workspace WS --data DATA [--airport CTS]
+* ``first_run`` — ``crossmesh generate`` and ``crossmesh prepare`` into fresh folders (the
+  embedded demo's first run after the virtual environment exists), and the workspace size;
+* ``releases`` — per query (SHM and CTS one-month visit maps, furusato, preboarding): *cold* is a
+  new session's first release (its dummy keys hashed, its calibrations made, no randomisers
+  ahead); *warm* is the product's case, a long-running session whose randomiser pool was filled
+  while it was idle. Every measured release asks a new ε, so no cache answers it;
+* per release, the time each party spent, the scope positions and, per position and side, the
+  online cost in µs beside the **floor**: one X25519 scalar multiplication per position on each
+  side, one encryption with a pooled residue on the airline's side (``g^m·ρ``), and one
+  multiplication mod n² per non-zero payload slot on the carrier's.
 """
 
 from __future__ import annotations
 
 import argparse
-import calendar
-import datetime as dt
 import json
 import secrets
-from functools import partial
+import shutil
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
+import gmpy2
+from nacl.bindings import crypto_scalarmult
 
-from bench.common import machine, timed
-from engine.dp import Release
-from engine.inputs import AirlineInputs, CarrierInputs, load_airline, load_carrier
+from bench.common import cache_dir, machine, timed
+from engine.crypto.paillier import PaillierKeys, _times_g_power
+from engine.crypto.residues import CrtResidues
 from engine.ledger.values import Scope
-from engine.protocol import SessionSettings
 from engine.queries import QuerySpec
-from engine.release_plans import ReleasePlan, plan_release
-from engine.service import CrossmeshService
-from engine.views import PayloadTable, build_payloads
-from geo.areas import DEFAULT_GEO_DIR, AreaMap, load_area_map
+from engine.session import PRODUCT_MASKS, PRODUCT_POOL, SecureSession, SessionSettings
+from sample_data import generate
 
-__all__ = ["month_spec", "plaintext_visit_map", "run"]
+__all__ = ["floors", "run"]
 
-TARGET_RELEASE_S = 5.0
-WARM_REPEATS = 3
+MONTH = {"start": "2025-08-01", "end": "2025-08-31"}
 
 
-def month_spec(airport: str, month: str, epsilon: float = 1.0, **extra: Any) -> QuerySpec:
-    """The visit map of arrivals at ``airport`` in ``month`` (``YYYY-MM``), 3 days each."""
-    year, number = (int(part) for part in month.split("-"))
-    start = dt.date(year, number, 1)
-    end = dt.date(year, number, calendar.monthrange(year, number)[1])
-    return QuerySpec(
-        kind="visit-map", airport=airport, days=3, start=start, end=end, epsilon=epsilon, **extra
-    )
+def _cases(data_dir: Path) -> dict[str, dict[str, Any]]:
+    import pandas as pd
 
-
-def _record_frame(table: PayloadTable, phones: pd.Series) -> pd.DataFrame:
-    """One row per (record, set slot): phone, period and slot index."""
-    per_record = np.diff(table.indptr)
-    return pd.DataFrame(
-        {
-            "phone": np.repeat(phones.reindex(list(table.subscriber_ids)).to_numpy(), per_record),
-            "period": np.repeat(table.periods.astype(str), per_record),
-            "slot": table.indices,
-        }
-    )
-
-
-def _join_counts(plan: ReleasePlan, table: PayloadTable, phones: pd.Series) -> pd.DataFrame:
-    """The visit map from a cohort and a payload table: counts per (day offset, mesh cell)."""
-    keys = pd.DataFrame(
-        [(g.label[-1], phone, period) for g in plan.cohort.groups for phone, period in g.keys],
-        columns=["day_offset", "phone", "period"],
-    )
-    joined = keys.merge(_record_frame(table, phones), on=["phone", "period"])
-    block = plan.family.block("mesh")
-    offset = plan.family.block_offset("mesh")
-    joined = joined[(joined["slot"] >= offset) & (joined["slot"] < offset + len(block.labels))]
-    labels = np.asarray(block.labels, dtype=object)
-    joined = joined.assign(mesh_code=labels[joined["slot"].to_numpy() - offset])
-    return joined.groupby(["day_offset", "mesh_code"]).size().rename("count").reset_index()
-
-
-def plaintext_visit_map(
-    airline: AirlineInputs, carrier: CarrierInputs, area_map: AreaMap, spec: QuerySpec
-) -> tuple[pd.DataFrame, dict[str, float]]:
-    """The visit map computed in the clear, and the seconds of its cohort, view and join steps."""
-    cohort_s, plan = timed(lambda: plan_release(spec, airline))
-    periods = sorted({period for group in plan.cohort.groups for _, period in group.keys})
-    view_s, table = timed(
-        lambda: build_payloads(
-            plan.family, carrier.subscribers, carrier.observations, area_map, periods
-        )
-    )
-    phones = carrier.subscribers.set_index("subscriber_id")["phone_e164"]
-    join_s, frame = timed(lambda: _join_counts(plan, table, phones))
-    return frame, {"cohort_s": cohort_s, "view_s": view_s, "join_s": join_s}
-
-
-def _open_service(workspace: Path, data_dir: Path, spec: QuerySpec) -> CrossmeshService:
-    service = CrossmeshService(workspace, data_dir, SessionSettings())
-    service.airline  # noqa: B018 - read the airline's files now (part of a cold release)
-    for month in spec.data_months:
-        service.ledger.set_budget(Scope(spec.dataset, month), 1e4, "benchmark")
-    return service
-
-
-def secure_latency(workspace: Path, data_dir: Path, spec: QuerySpec) -> dict[str, Any]:
-    """Seconds of a cold release (new service) and the best of a few warm ones."""
-    # An ε no earlier run has asked for: the ledger would serve a repeated question from its
-    # cache, at no cost and in no time.
-    base = spec.epsilon + secrets.randbelow(10**6) / 10**9
-    first, *variants = (_variant(spec, base + k / 100) for k in range(WARM_REPEATS + 1))
-    cold_s, service = timed(lambda: _open_service(workspace, data_dir, first))
-    first_s, _ = timed(lambda: _fresh_release(service, first))
-    warm = [timed(partial(_fresh_release, service, variant))[0] for variant in variants]
-    exact = _variant(spec, 1000.0, threshold=0)
-    check = service.release(exact).to_frame()
-    service.session.close()
+    furusato = pd.read_csv(data_dir / "truth" / "furusato.csv", dtype=str)
+    town = furusato.loc[furusato["cohort"] == "donor", "municipality_code"].value_counts().index[0]
     return {
-        "cold_s": round(cold_s + first_s, 2),
-        "cold_open_s": round(cold_s, 2),
-        "warm_s": round(min(warm), 2),
-        "cells": len(check),
-        "_check": check,
+        "visit-map SHM": {"kind": "visit-map", "airport": "SHM", **MONTH},
+        "visit-map CTS": {"kind": "visit-map", "airport": "CTS", **MONTH},
+        "furusato": {"kind": "furusato", "municipality": town, "months_after": 1, **MONTH},
+        "preboarding HND": {"kind": "preboarding", "airport": "HND", **MONTH},
     }
 
 
-def _fresh_release(service: CrossmeshService, spec: QuerySpec) -> Release:
-    """A release that really ran (not served from the ledger's cache)."""
-    steps: list[str] = []
-    release = service.release(spec, lambda step, _fraction: steps.append(step))
-    if "cached" in steps:
-        raise RuntimeError("the benchmark's release was served from the cache; use a new ε")
-    return release
-
-
-def _variant(spec: QuerySpec, epsilon: float, **extra: Any) -> QuerySpec:
-    """The same question at another ε (a new spec: the ledger's cache does not answer it)."""
-    return month_spec(str(spec.airport), spec.start.strftime("%Y-%m"), epsilon, **extra)
-
-
-def run(workspace: Path, data_dir: Path, airport: str, month: str) -> dict[str, Any]:
-    """Secure and plaintext timings, their ratios, and the check that both give one table."""
-    spec = month_spec(airport, month)
-    secure = secure_latency(workspace, data_dir, spec)
-    check = secure.pop("_check")
-    inputs_s, (airline, carrier, area_map) = timed(lambda: _inputs(data_dir))
-    table, steps = plaintext_visit_map(airline, carrier, area_map, spec)
-    plaintext_s = inputs_s + sum(steps.values())
-    join_only_s = steps["cohort_s"] + steps["join_s"]
-    difference = _largest_difference(check, table)
+def floors() -> dict[str, float]:
+    """The arithmetic a position cannot avoid, in µs, on this machine."""
+    point = crypto_scalarmult(secrets.token_bytes(32), bytes([9]) + bytes(31))
+    scalar = secrets.token_bytes(32)
+    count = 2000
+    x25519 = timed(lambda: [crypto_scalarmult(scalar, point) for _ in range(count)])[0]
+    keys = PaillierKeys.generate(2048)
+    n = gmpy2.mpz(keys.public.n)
+    nsquare = n * n
+    residues = CrtResidues(keys.private.p, keys.private.q).sample_many(count)
+    pooled = timed(lambda: [_times_g_power(r, 1 << 24, n, nsquare) for r in residues])[0]
+    product = timed(lambda: [r * residues[0] % nsquare for r in residues])[0]
     return {
-        "query": f"visit-map {airport} {month} (3 days after arrival, ε=1)",
-        "secure": secure,
-        "plaintext": {
-            "from_inputs_s": round(plaintext_s, 2),
-            "read_inputs_s": round(inputs_s, 2),
-            "cohort_s": round(steps["cohort_s"], 3),
-            "view_s": round(steps["view_s"], 2),
-            "join_s": round(steps["join_s"], 3),
-            "join_only_s": round(join_only_s, 3),
-        },
-        "price_of_privacy_vs_inputs": round(secure["warm_s"] / plaintext_s, 2),
-        "price_of_privacy_vs_join": round(secure["warm_s"] / join_only_s, 1),
-        "plaintext_equals_release_at_huge_epsilon": difference <= 2,
-        "largest_cell_difference_at_huge_epsilon": difference,
-        "target_met": secure["cold_s"] <= TARGET_RELEASE_S,
+        "x25519_scalar_mult_us": round(x25519 / count * 1e6, 1),
+        "pooled_encryption_us": round(pooled / count * 1e6, 1),
+        "multiplication_mod_n2_us": round(product / count * 1e6, 2),
     }
 
 
-def _inputs(data_dir: Path) -> tuple[AirlineInputs, CarrierInputs, AreaMap]:
-    area_map = load_area_map(DEFAULT_GEO_DIR)  # as the ingest did
-    return load_airline(data_dir / "airline"), load_carrier(data_dir / "carrier"), area_map
+class _Clock:
+    """Seconds spent in each party's methods during one release."""
+
+    def __init__(self, session: SecureSession) -> None:
+        self.spent = {"airline": 0.0, "carrier": 0.0}
+        self.positions = 0
+        for name, party in (("airline", session.airline), ("carrier", session.carrier)):
+            for method in _METHODS[name]:
+                setattr(party, method, self._timed(name, getattr(party, method)))
+        scope = session.carrier.scope
+
+        def counted(query_id: str) -> Any:
+            for partition in scope(query_id):
+                self.positions += partition.positions
+                yield partition
+
+        session.carrier.scope = counted  # type: ignore[method-assign]
+
+    def _timed(self, party: str, method: Callable[..., Any]) -> Callable[..., Any]:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                self.spent[party] += time.perf_counter() - start
+
+        return run
 
 
-def _largest_difference(release: pd.DataFrame, table: pd.DataFrame) -> int:
-    keys = ["day_offset", "mesh_code"]
-    got = release.set_index(keys)["value"].astype("int64")
-    want = table.set_index(keys)["count"]
-    joined = pd.concat([got.rename("got"), want.rename("want")], axis=1).fillna(0)
-    return int((joined["got"] - joined["want"]).abs().max())
+_METHODS = {
+    "airline": ("open_query", "blinded_cohort", "receive_reblinded", "indicators", "publish"),
+    "carrier": ("accept", "reblind", "receive_indicators", "noised_sums", "record"),
+}
+
+
+def _budgets(session: SecureSession) -> None:
+    for ledger in (session.airline.ledger, session.carrier.ledger):
+        for month in ("2025-07", "2025-08", "2025-09", "2025-10"):
+            ledger.set_budget(Scope("airline+carrier", month), 1e4, "benchmark")
+
+
+def _release(session: SecureSession, case: dict[str, Any]) -> dict[str, Any]:
+    spec = QuerySpec(**case, epsilon=round(1 + secrets.randbelow(10**6) / 10**7, 7))
+    clock = _Clock(session)
+    seconds, _ = timed(lambda: session.release(spec))
+    scope_time = clock.spent["carrier"]
+    return {
+        "seconds": round(seconds, 2),
+        "airline_s": round(clock.spent["airline"], 2),
+        "carrier_s": round(scope_time, 2),
+        "positions": clock.positions,
+        "airline_us_per_position": round(clock.spent["airline"] / clock.positions * 1e6, 1),
+        "carrier_us_per_position": round(scope_time / clock.positions * 1e6, 1),
+    }
+
+
+def _wait_for_pool(session: SecureSession, seconds: float) -> int:
+    residues = session.airline.encryptor.residues
+    masks = session.carrier._encryptor().residues
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and (
+        len(residues) < PRODUCT_POOL or len(masks) < PRODUCT_MASKS  # type: ignore[arg-type]
+    ):
+        time.sleep(0.5)
+    return len(residues)  # type: ignore[arg-type]
+
+
+def run(data_dir: Path | None, quick: bool) -> dict[str, Any]:
+    """Every figure of this benchmark (see the module docstring)."""
+    root = cache_dir() / "v2"
+    shutil.rmtree(root, ignore_errors=True)
+    scale = "tiny" if quick else "demo"
+    result: dict[str, Any] = {"benchmark": "release-v2", "scale": scale, "machine": machine()}
+    generate_s, _ = timed(lambda: generate(scale, 7, root / "data"))
+    data = data_dir or root / "data"
+    workspace = root / "ws"
+    prepare_s, summary = timed(lambda: SecureSession(workspace, data).prepare())
+    size = sum(p.stat().st_size for p in workspace.rglob("*") if p.is_file())
+    result["first_run"] = {
+        "generate_s": round(generate_s, 1),
+        "prepare_s": round(prepare_s, 1),
+        "total_s": round(generate_s + prepare_s, 1),
+        "months_prepared": summary.months_prepared,
+        "workspace_mb": round(size / 1e6, 1),
+    }
+    result["floor_us"] = floors()
+    cases = _cases(data)
+    releases: dict[str, Any] = {}
+    for name, case in cases.items():
+        with SecureSession(workspace, data) as cold:
+            _budgets(cold)
+            releases[name] = {"cold": _release(cold, case)}
+    settings = SessionSettings(randomiser_pool=PRODUCT_POOL, mask_pool=PRODUCT_MASKS)
+    with SecureSession(workspace, data, settings) as warm:
+        _budgets(warm)
+        warm.connect()
+        for name, case in cases.items():
+            warm.release(QuerySpec(**case, epsilon=3.0 + secrets.randbelow(1000) / 1e4))
+            releases[name]["pool_residues"] = _wait_for_pool(warm, 20 if quick else 600)
+            releases[name]["warm"] = _release(warm, case)
+    result["releases"] = releases
+    return result
 
 
 def main() -> None:
     """Parse the flags, run, print one JSON object."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workspace", type=Path, required=True, help="an ingested workspace")
-    parser.add_argument("--data", type=Path, required=True, help="the data it was ingested from")
-    parser.add_argument("--airport", default="CTS")
-    parser.add_argument("--month", default="2025-08")
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_release")
+    parser.add_argument("--data", type=Path, help="an existing data folder")
+    parser.add_argument("--quick", action="store_true", help="the tiny world")
     args = parser.parse_args()
-    result = {"machine": machine(), **run(args.workspace, args.data, args.airport, args.month)}
-    print(json.dumps(result, indent=2))
+    print(json.dumps(run(args.data, args.quick), indent=2))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,13 +24,14 @@ from engine.errors import ConfigError, IntegrityError
 from engine.ledger import Ledger
 from engine.ledger.values import AuditEntry, Scope
 from engine.queries import QuerySpec
-from engine.session import SecureSession, SessionSettings
+from engine.session import PRODUCT_MASKS, PRODUCT_POOL, SecureSession, SessionSettings
 from geo.areas import DEFAULT_GEO_DIR, AreaMap, load_area_map
 
 __all__ = ["BudgetRow", "CostEstimate", "CrossmeshService", "ReleaseSummary", "WorkspaceStatus"]
 
 Progress = Callable[[str, float], None]
 CARRIER_PREFIX = "c"
+POOL_ENV = "CROSSMESH_RANDOMISER_POOL"
 
 
 @dataclass(frozen=True)
@@ -122,8 +124,18 @@ class CrossmeshService:
 
     @classmethod
     def open(cls, workspace: Path, data_dir: Path) -> CrossmeshService:
-        """Open a prepared workspace with the product's default settings."""
-        return cls(workspace, data_dir)
+        """Open a prepared workspace with the product's default settings.
+
+        A long-running service precomputes the airline's randomisers while idle
+        (``CROSSMESH_RANDOMISER_POOL`` overrides the pool size; 0 turns it off).
+        """
+        pool = int(os.environ.get(POOL_ENV, PRODUCT_POOL))
+        masks = PRODUCT_MASKS if pool else 0
+        service = cls(workspace, data_dir, SessionSettings(randomiser_pool=pool, mask_pool=masks))
+        if pool:
+            service.session.connect()  # the carrier's masks start filling now, not at a release
+            service.session.airline.encryptor  # noqa: B018 - and the airline's randomisers
+        return service
 
     # -- what is loaded -----------------------------------------------------------------------
     def status(self) -> WorkspaceStatus:

@@ -33,17 +33,28 @@ from engine.wire.messages import QueryRequest
 from engine.workspace import Workspace
 from geo.areas import DEFAULT_GEO_DIR, AreaMap, load_area_map
 
-__all__ = ["SecureSession", "SessionSettings"]
+__all__ = ["PRODUCT_MASKS", "PRODUCT_POOL", "SecureSession", "SessionSettings"]
+
+PRODUCT_POOL = 60_000  # ≈ 30 MB of residues: two demo-scale releases without waiting
+PRODUCT_MASKS = 1_000  # ≈ 0.5 MB: the outputs of several releases (≈ 60 to 330 each)
 
 Progress = Callable[[str, float], None]
 
 
 @dataclass(frozen=True)
 class SessionSettings:
-    """Tunable parameters of a session (the defaults are the product's)."""
+    """Tunable parameters of a session.
+
+    ``randomiser_pool`` is how many of the airline's single-use Paillier randomisers, and
+    ``mask_pool`` how many of the carrier's uniform masks, are computed ahead while idle
+    (:mod:`engine.crypto.pool`); the product's long-running services use :data:`PRODUCT_POOL`
+    and :data:`PRODUCT_MASKS`, one-shot commands and tests none.
+    """
 
     key_bits: int = 2048
     policy: SideChannelPolicy = field(default_factory=SideChannelPolicy)
+    randomiser_pool: int = 0
+    mask_pool: int = 0
 
 
 class SecureSession:
@@ -64,10 +75,12 @@ class SecureSession:
         self.airline = AirlineParty(
             data_dir / "airline", self.workspace.airline,
             key_bits=settings.key_bits, policy=settings.policy,
+            randomiser_pool=settings.randomiser_pool,
         )  # fmt: skip
         self.carrier = CarrierParty(
-            data_dir / "carrier", self.workspace.carrier, policy=settings.policy
-        )
+            data_dir / "carrier", self.workspace.carrier, policy=settings.policy,
+            mask_pool=settings.mask_pool,
+        )  # fmt: skip
         self.channel = Channel(transcript)
         self._area_map = area_map
         self._key_sent = False
@@ -83,6 +96,14 @@ class SecureSession:
         """Both parties' offline steps: the carrier's views, the airline's key pair."""
         self.airline.prepare()
         return self.carrier.prepare(self.area_map, progress)
+
+    def connect(self) -> None:
+        """Hand the airline's public key to the carrier (once per session)."""
+        if not self._key_sent:
+            self.carrier.receive_key(
+                self.channel.deliver("airline", "carrier", self.airline.key_message())
+            )
+            self._key_sent = True
 
     def release(self, spec: QuerySpec, progress: Progress | None = None) -> Release:
         """Run one release (or serve it from the airline's ledger) and return it."""
@@ -104,9 +125,7 @@ class SecureSession:
 
     def _run(self, request: QueryRequest, tell: Progress) -> Release:
         a, c, send = self.airline, self.carrier, self.channel.deliver
-        if not self._key_sent:
-            c.receive_key(send("airline", "carrier", a.key_message()))
-            self._key_sent = True
+        self.connect()
         a.accepted(send("carrier", "airline", c.accept(send("airline", "carrier", request))))
         tell("join", 0.1)
         cohort = send("airline", "carrier", a.blinded_cohort(request.query_id))

@@ -11,6 +11,14 @@ import pytest
 from sample_data import generate
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_background_randomisers() -> Iterator[None]:
+    """Services opened by tests precompute no randomisers (no background CPU in the suite)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CROSSMESH_RANDOMISER_POOL", "0")
+        yield
+
+
 @pytest.fixture(scope="session")
 def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``crossmesh generate --scale tiny --seed 7`` into a session-wide folder (read-only use)."""

@@ -34,6 +34,7 @@ import gmpy2
 from phe import EncryptedNumber, PaillierPrivateKey, PaillierPublicKey, generate_paillier_keypair
 
 from engine.atomic import atomic_write_text
+from engine.crypto.pool import ResiduePool
 from engine.crypto.residues import DEFAULT_EXPONENT_BITS, CrtResidues, PublicResidues
 from engine.errors import ConfigError, CryptoError, IntegrityError, ProtocolError
 
@@ -222,7 +223,9 @@ class Encryptor(CiphertextSpace):
     precomputes the fixed-base tables (tens of milliseconds), so keep one per key and process.
     """
 
-    def __init__(self, public_key: PaillierPublicKey, residues: PublicResidues | CrtResidues):
+    def __init__(
+        self, public_key: PaillierPublicKey, residues: PublicResidues | CrtResidues | ResiduePool
+    ):
         super().__init__(public_key)
         if residues.nsquare != self.nsquare:
             raise ConfigError("the residue source was built for another Paillier key")
@@ -230,18 +233,40 @@ class Encryptor(CiphertextSpace):
 
     @classmethod
     def for_public_key(
-        cls, public_key: PaillierPublicKey, *, exponent_bits: int = DEFAULT_EXPONENT_BITS
+        cls,
+        public_key: PaillierPublicKey,
+        *,
+        exponent_bits: int = DEFAULT_EXPONENT_BITS,
+        uniform_pool: int = 0,
     ) -> Encryptor:
-        """An encryptor for a party that knows only the public key."""
-        return cls(public_key, PublicResidues(public_key.n, exponent_bits))
+        """An encryptor for a party that knows only the public key.
+
+        ``uniform_pool`` > 0 computes up to that many uniform residues (the masks of
+        :meth:`rerandomize`) ahead while idle; start it with ``encryptor.residues.start()``.
+        """
+        residues = PublicResidues(public_key.n, exponent_bits)
+        if uniform_pool:
+            return cls(public_key, ResiduePool(residues, uniform_pool, uniform=True))
+        return cls(public_key, residues)
 
     @classmethod
     def for_key_holder(
-        cls, keys: PaillierKeys, *, exponent_bits: int = DEFAULT_EXPONENT_BITS
+        cls, keys: PaillierKeys, *, exponent_bits: int = DEFAULT_EXPONENT_BITS, pool: int = 0
     ) -> Encryptor:
-        """An encryptor that uses the private primes to work mod ``p²`` and ``q²``."""
+        """An encryptor that uses the private primes to work mod ``p²`` and ``q²``.
+
+        ``pool`` > 0 precomputes up to that many single-use residues while idle
+        (:mod:`engine.crypto.pool`); start it with ``encryptor.residues.start()``.
+        """
         residues = CrtResidues(keys.private.p, keys.private.q, exponent_bits)
+        if pool:
+            return cls(keys.public, ResiduePool(residues, pool))
         return cls(keys.public, residues)
+
+    @property
+    def residues(self) -> PublicResidues | CrtResidues | ResiduePool:
+        """Where this encryptor's randomness comes from."""
+        return self._residues
 
     def encrypt_many(self, plaintexts: Sequence[int]) -> list[int]:
         """Ciphertexts of ``plaintexts``, each an integer in ``[0, n)``."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Literal, cast, get_args
 
 from engine.dp._opendp import INTEGER_TYPE, dp
@@ -78,6 +78,7 @@ def _unit_gaussian() -> Any:
     return dp.c.make_zCDP_to_approxDP(gaussian)
 
 
+@lru_cache(maxsize=1024)
 def zcdp_to_epsilon(rho: float, delta: float = DEFAULT_DELTA) -> float:
     """Return the ε for which ρ-zCDP implies (ε, δ)-DP, by OpenDP's (CKS20) conversion."""
     rho = check_positive(rho, "rho")
@@ -95,6 +96,7 @@ def bun_steinke_epsilon(rho: float, delta: float = DEFAULT_DELTA) -> float:
     return rho + 2 * math.sqrt(rho * math.log(1 / delta))
 
 
+@lru_cache(maxsize=1024)
 def epsilon_to_zcdp(epsilon: float, delta: float = DEFAULT_DELTA) -> float:
     """Return the largest ρ such that ρ-zCDP implies (ε, δ)-DP under :func:`zcdp_to_epsilon`."""
     epsilon = check_positive(epsilon, "epsilon")

@@ -21,6 +21,7 @@ Map of the module:
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -108,7 +109,16 @@ class NoiseMechanism:
 
 
 def calibrate(kind: MechanismKind, bounds: ContributionBounds, budget: float) -> NoiseMechanism:
-    """Return the mechanism of smallest scale whose cost (ρ or ε) is at most ``budget``."""
+    """Return the mechanism of smallest scale whose cost (ρ or ε) is at most ``budget``.
+
+    The search is deterministic in its inputs, so its result is kept: both parties calibrate
+    every query, and the search is the slow part (≈ 0.1 s).
+    """
+    return _calibrated(check_kind(kind), bounds, check_positive(budget, "budget"))
+
+
+@functools.lru_cache(maxsize=256)
+def _calibrated(kind: MechanismKind, bounds: ContributionBounds, budget: float) -> NoiseMechanism:
     kind = check_kind(kind)
     budget = check_positive(budget, "rho" if kind == "gaussian" else "epsilon")
     d_in = _sensitivity(kind, bounds)

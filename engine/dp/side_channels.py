@@ -57,6 +57,7 @@ cannot be seeded and the tests are statistical.
 
 from __future__ import annotations
 
+import functools
 import math
 import secrets
 from dataclasses import dataclass, field
@@ -317,6 +318,7 @@ def _gaussian(scale: float, length: int | None = None) -> Any:
     return dp.m.make_gaussian(domain, dp.l2_distance(T=float), scale=scale)
 
 
+@functools.lru_cache(maxsize=256)
 def _calibrated_scale(rho: float, sensitivity: float) -> float:
     """Smallest σ whose OpenDP privacy map at ``sensitivity`` stays within ``rho``."""
     closed_form = sensitivity / math.sqrt(2 * rho)

@@ -21,6 +21,7 @@ payload, and nothing it holds is protected only by noise it drew itself.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
@@ -36,6 +37,7 @@ from engine.cohorts import Cohort
 from engine.crypto.blinding import BlindingKey, JoinKey
 from engine.crypto.lanes import LaneLayout
 from engine.crypto.paillier import Encryptor, PaillierKeys, public_key_to_bytes
+from engine.crypto.pool import ResiduePool
 from engine.dp import NoiseMechanism, PrivacyCost, Release, build_release, mechanism_for
 from engine.errors import ProtocolError
 from engine.inputs import AirlineInputs, load_airline
@@ -100,10 +102,12 @@ class AirlineParty:
         *,
         key_bits: int = 2048,
         policy: SideChannelPolicy | None = None,
+        randomiser_pool: int = 0,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.folder = folder.ensure()
         self.key_bits = key_bits
+        self.randomiser_pool = randomiser_pool
         self.policy = policy or SideChannelPolicy()
         self.ledger = Ledger(self.folder.path(LEDGER_FILE))
         self._queries: dict[str, _Query] = {}
@@ -125,8 +129,14 @@ class AirlineParty:
 
     @cached_property
     def encryptor(self) -> Encryptor:
-        """Key-holder encryption (CRT, fixed-base short-exponent randomness) for indicators."""
-        return Encryptor.for_key_holder(self.keys)
+        """Key-holder encryption (CRT, fixed-base short-exponent randomness) for indicators.
+
+        With ``randomiser_pool`` > 0 the residues are computed ahead while the node is idle.
+        """
+        encryptor = Encryptor.for_key_holder(self.keys, pool=self.randomiser_pool)
+        if isinstance(encryptor.residues, ResiduePool):
+            encryptor.residues.start()
+        return encryptor
 
     def prepare(self) -> AirlineStatus:
         """Validate the inputs and make sure the key pair exists (the airline's offline step)."""
@@ -236,6 +246,10 @@ class AirlineParty:
             self.encryptor.to_bytes(ciphertexts),
         )
 
+    def _busy(self) -> contextlib.AbstractContextManager[None]:
+        residues = self.encryptor.residues
+        return residues.busy() if isinstance(residues, ResiduePool) else contextlib.nullcontext()
+
     def _lanes(self, query: _Query) -> LaneLayout:
         return LaneLayout.for_modulus(int(self.keys.public.n), query.shape.groups)
 
@@ -277,7 +291,10 @@ class AirlineParty:
             self.ledger.abandon(query.reservation, reason)
 
     def close(self) -> None:
-        """Close the ledger."""
+        """Stop the randomiser pool and close the ledger."""
+        residues = self.__dict__.get("encryptor")
+        if residues is not None and isinstance(residues.residues, ResiduePool):
+            residues.residues.stop()
         self.ledger.close()
 
 

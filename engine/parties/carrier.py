@@ -39,6 +39,7 @@ import pandas as pd
 from engine.crypto.blinding import BlindingKey, JoinKey, hash_many_to_group
 from engine.crypto.lanes import LaneLayout
 from engine.crypto.paillier import Encryptor, public_key_from_bytes
+from engine.crypto.pool import ResiduePool
 from engine.dp import ContributionBounds, PrivacyCost, Release, build_release, mechanism_for
 from engine.errors import ProtocolError
 from engine.inputs import CarrierInputs, load_carrier
@@ -104,7 +105,12 @@ class CarrierParty:
     """The carrier's node: its own inputs and workspace folder, nothing of the airline's."""
 
     def __init__(
-        self, data_dir: Path, folder: PartyFolder, *, policy: SideChannelPolicy | None = None
+        self,
+        data_dir: Path,
+        folder: PartyFolder,
+        *,
+        policy: SideChannelPolicy | None = None,
+        mask_pool: int = 0,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.folder = folder.ensure()
@@ -113,6 +119,7 @@ class CarrierParty:
         self.ledger = Ledger(self.folder.path(LEDGER_FILE))
         self._queries: dict[str, _Query] = {}
         self._airline: Encryptor | None = None
+        self.mask_pool = mask_pool
 
     @cached_property
     def inputs(self) -> CarrierInputs:
@@ -156,8 +163,17 @@ class CarrierParty:
 
     # -- the airline's key --------------------------------------------------------------------
     def receive_key(self, message: AirlineKey) -> None:
-        """Keep the airline's Paillier public key for this session."""
-        self._airline = Encryptor.for_public_key(public_key_from_bytes(message.modulus))
+        """Keep the airline's Paillier public key; start computing masks under it while idle."""
+        self._stop_masks()
+        self._airline = Encryptor.for_public_key(
+            public_key_from_bytes(message.modulus), uniform_pool=self.mask_pool
+        )
+        if isinstance(self._airline.residues, ResiduePool):
+            self._airline.residues.start()
+
+    def _stop_masks(self) -> None:
+        if self._airline is not None and isinstance(self._airline.residues, ResiduePool):
+            self._airline.residues.stop()
 
     def _encryptor(self) -> Encryptor:
         if self._airline is None:
@@ -421,7 +437,8 @@ class CarrierParty:
         return release
 
     def close(self) -> None:
-        """Close the ledger."""
+        """Stop the mask pool and close the ledger."""
+        self._stop_masks()
         self.ledger.close()
 
 

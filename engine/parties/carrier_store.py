@@ -150,9 +150,9 @@ class ViewStore:
             str(entry["file"]) for months in self.manifest().values() for entry in months.values()
         }
         for path in self.root.rglob("*"):
-            if path.is_file() and path != self._manifest_path:
-                if str(path.relative_to(self.root)) not in listed:
-                    path.unlink()
+            known = path == self._manifest_path or str(path.relative_to(self.root)) in listed
+            if path.is_file() and not known:
+                path.unlink()
 
     def read(self, family: str, month: str) -> StoredMonth:
         """One prepared month, checked against its manifest entry."""

@@ -10,12 +10,9 @@ fresh dummies. Hashing them is the same work on both sides, so it is done once p
 
 from __future__ import annotations
 
-import secrets
 from functools import lru_cache
 
-from nacl.bindings import crypto_core_ed25519_scalar_reduce, crypto_scalarmult_ed25519_base_noclamp
-
-from engine.crypto.blinding import JoinKey, hash_many_to_group
+from engine.crypto.blinding import JoinKey, hash_many_to_group, random_point
 
 __all__ = ["DUMMY_DOMAIN", "dummy_points", "random_points"]
 
@@ -35,13 +32,9 @@ def dummy_points(group: int, count: int) -> list[bytes]:
 
 
 def random_points(count: int) -> list[bytes]:
-    """Uniform points of the prime-order subgroup (``r·B`` for a uniform scalar ``r``).
+    """Points ``[r]B`` for fresh random scalars ``r``.
 
     Under DDH a blinded point ``H(k)^c`` is a uniform subgroup element too, so these pad lists
     and stand in for non-matching dummies without being told apart.
     """
-    points = []
-    for _ in range(count):
-        scalar = crypto_core_ed25519_scalar_reduce(secrets.token_bytes(64))
-        points.append(crypto_scalarmult_ed25519_base_noclamp(scalar))
-    return points
+    return [random_point() for _ in range(count)]

@@ -1,4 +1,4 @@
-"""Decryption oracles: the carrier cannot decrypt, and neither party accepts out-of-protocol replays.
+"""Decryption oracles: the carrier cannot decrypt; neither party accepts out-of-protocol replays.
 
 The carrier never holds the airline's private key (its folder, its memory and the wire are scanned
 for the primes). The airline decrypts only one NoisedSums per query, of the query's exact layout,
@@ -27,7 +27,7 @@ from engine.crypto.residues import PublicResidues
 from engine.errors import CryptoError, ProtocolError
 from engine.parties.carrier import CarrierParty
 from engine.session import SecureSession
-from engine.wire.messages import IndicatorPartition, NoisedSums, QueryRequest, ScopePartition
+from engine.wire.messages import NoisedSums, QueryRequest, ScopePartition
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Differencing: two overlapping cohorts must not tell the airline whether the extra travellers matched.
+"""Differencing: two overlapping cohorts must not tell the airline whether extra travellers matched.
 
 A curious airline asks for SHM arrivals Aug 1–12 and then Aug 1–13; the second cohort holds the
 first plus the Aug 13 arrivals. From what it sees — the scope points, the points that matched, the
@@ -95,10 +95,8 @@ def test_overlapping_cohorts_cannot_be_differenced(kit: ModuleType, runs: tuple[
             assert 0 <= noise <= m
             assert abs(noise - m / 2) <= 6 * sd, (noise, m)
         noises.append([c - r for c, r in zip(counts, run.real, strict=True)])
-    guessed = [
-        b - a
-        for a, b in zip(first.view.match_counts(groups), second.view.match_counts(groups), strict=True)
-    ]
+    seen = [run.view.match_counts(groups) for run in runs]
+    guessed = [b - a for a, b in zip(seen[0], seen[1], strict=True)]
     truth = [b - a for a, b in zip(first.real, second.real, strict=True)]
     errors = [g - t for g, t in zip(guessed, truth, strict=True)]
     assert errors == [b - a for a, b in zip(noises[0], noises[1], strict=True)]

@@ -39,6 +39,9 @@ class Observed:
     airline_noise: np.ndarray  # N_A, as the airline drew it
     published: np.ndarray  # the release's values (threshold 0: nothing suppressed)
     scale: float  # σ of the mechanism each party calibrated
+    rho: float  # ρ the release is charged
+    worst_l2_squared: int  # the largest squared L2 norm one real person adds to the sums
+    bound_l2_squared: int  # the squared L2 sensitivity the noise is calibrated to
 
 
 @pytest.fixture(scope="module")
@@ -53,12 +56,26 @@ def observed(
     cost = PrivacyCost.from_epsilon(spec.epsilon, spec.delta, spec.mechanism)
     scale = mechanism_for(cost, shape.bounds).scale
     exact = kit.exact_sums(session, spec)
+    worst = _worst_person(kit, session, spec)
     (decrypted,), (n_c,), (n_a,) = spy.decrypted, spy.noise["carrier"], spy.noise["airline"]
     published = np.array([v if v is not None else -1 for v in release.values], dtype=np.int64)
     session.close()
     return Observed(
-        exact, decrypted, n_c.reshape(exact.shape), n_a.reshape(exact.shape), published, scale
-    )
+        exact, decrypted, n_c.reshape(exact.shape), n_a.reshape(exact.shape), published, scale,
+        cost.rho, worst, shape.bounds.l2_squared,
+    )  # fmt: skip
+
+
+def _worst_person(kit: ModuleType, session: Any, spec: Any) -> int:
+    """max over people (phones) of ‖their contribution to the exact sums‖₂², by the referee."""
+    records = kit.scope_records(session, spec)
+    people: dict[str, dict[tuple[int, int], int]] = {}
+    for number, group in enumerate(kit.cohort_points(session, spec)):
+        for point, (phone, _period) in group.items():
+            cells = people.setdefault(phone, {})
+            for slot in records.get(point, ()):
+                cells[number, int(slot)] = cells.get((number, int(slot)), 0) + 1
+    return max(sum(v * v for v in cells.values()) for cells in people.values())
 
 
 def _spread_ok(residual: np.ndarray, scale: float) -> bool:
@@ -67,6 +84,12 @@ def _spread_ok(residual: np.ndarray, scale: float) -> bool:
 
 def _zero_mass(scale: float) -> float:
     return 1 / (scale * np.sqrt(2 * np.pi)) + 1e-6
+
+
+def test_noise_covers_the_worst_real_person(observed: Observed) -> None:
+    """Each party's σ meets ρ = Δ₂²/(2σ²) for a Δ₂ that bounds every real person's contribution."""
+    assert 0 < observed.worst_l2_squared <= observed.bound_l2_squared
+    assert observed.bound_l2_squared / (2 * observed.scale**2) <= observed.rho * (1 + 1e-9)
 
 
 def test_curious_airline_keeps_the_carriers_noise(observed: Observed) -> None:

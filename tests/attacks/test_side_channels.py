@@ -28,6 +28,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from engine.dp import PrivacyCost
+from engine.errors import CryptoError, ProtocolError
+from engine.parties.dummies import random_points
 from engine.parties.policy import SideChannelPolicy, plan_side_channels
 from engine.release_plans import shape_of
 
@@ -43,6 +46,8 @@ class Seen:
     real: list[int]
     records: int
     noisy_sizes: list[tuple[str, float, int]]  # (summary, ρ charged, Ñ) of every cached size
+    charges: dict[str, list[float]]  # per party ledger: ρ charged for each cross release
+    expected: dict[str, list[float]]  # per party: released cells + that party's side channels
     groups: int
     m: int
 
@@ -55,11 +60,24 @@ def seen(
     transcript = kit.Transcript()
     session = kit.open_world(tmp_path_factory.mktemp("side"), tiny_dir, transcript)
     views = []
+    policy = SideChannelPolicy()
+    expected: dict[str, list[float]] = {"airline": [], "carrier": []}
     for run in range(RUNS):
         spec = kit.visit_spec(epsilon=1.0 + run / 10)
         session.release(spec)
         views.append(spy.views[kit.last_query_id(transcript)])
+        rho = PrivacyCost.from_epsilon(spec.epsilon, spec.delta, spec.mechanism).rho
+        side = plan_side_channels(policy, shape_of(spec))
+        expected["airline"].append(rho + policy.group_rho)
+        expected["carrier"].append(rho + side.match_rho)
     shape = shape_of(spec)
+    charges = {
+        party: [r.rho for r in ledger.releases() if not r.summary.startswith("scope size")]
+        for party, ledger in (
+            ("airline", session.airline.ledger),
+            ("carrier", session.carrier.ledger),
+        )
+    }
     assert [block.key for block in shape.scope] == [MONTH]
     ledger = session.carrier.ledger
     sizes = [
@@ -72,6 +90,8 @@ def seen(
         kit.real_matches(session, spec),
         kit.scope_record_count(session, spec)[MONTH],
         sizes,
+        charges,
+        expected,
         shape.groups,
         plan_side_channels(SideChannelPolicy(), shape).dummies_per_group,
     )
@@ -110,3 +130,45 @@ def test_match_counts_carry_binomial_noise(seen: Seen) -> None:
     variance = draws.var(ddof=1)
     assert 0.1 * sd**2 <= variance <= 3.5 * sd**2, (variance, sd**2)
     assert len(set(draws.tolist())) > 1, "the dummy noise did not change between queries"
+
+
+def test_side_channels_are_charged(seen: Seen) -> None:
+    """Each ledger charges the cells plus its own side channels (C: match counts, A: sizes)."""
+    for party in ("airline", "carrier"):
+        assert seen.charges[party] == pytest.approx(seen.expected[party], rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "LEAK (deviating airline): nothing checks that the airline's dummies are the dummy "
+        "domain's keys. An airline that sends m fresh random points per group instead of "
+        "H(d(g, j))^a is not noticed by the carrier (only point counts, duplicates and the "
+        "minimum group size are checked) and its match counts are then the exact real counts — "
+        "the intersection-size leak DESIGN §3 says canaries (dummy indicators opened at positions "
+        "the carrier names) limit; no canary check exists in engine/parties."
+    ),
+)
+def test_airline_stripping_its_dummies_is_caught(
+    kit: ModuleType,
+    spy: Any,
+    tiny_dir: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An airline that replaces its dummies by random points must be refused, not told counts."""
+    transcript = kit.Transcript()
+    session = kit.open_world(tmp_path_factory.mktemp("strip"), tiny_dir, transcript)
+    monkeypatch.setattr(
+        "engine.parties.airline.dummy_points", lambda _group, count: random_points(count)
+    )
+    spec = kit.visit_spec()
+    try:
+        session.release(spec)
+    except (ProtocolError, CryptoError):
+        return  # the carrier noticed
+    finally:
+        session.close()
+    view = spy.views[kit.last_query_id(transcript)]
+    real = kit.real_matches(session, spec)
+    assert view.match_counts(len(real)) != real, f"the airline learnt the exact counts {real}"
