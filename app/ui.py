@@ -28,7 +28,7 @@ from app import basemap, charts, maps
 from app.i18n import has_text
 from app.names import municipality_names
 from app.state import area_map, language, remember, remembered, service, tr
-from engine.errors import BudgetExceeded, ConfigError, CrossmeshError, InputError
+from foundation.errors import BudgetExceeded, ConfigError, CrossmeshError, InputError
 
 if TYPE_CHECKING:
     from engine.dp import Release

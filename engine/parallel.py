@@ -18,7 +18,7 @@ an address       :class:`DaskRunner` on an existing Dask cluster (``tcp://host:8
 
 A Dask runner starts (or connects) only when the first job worth shipping arrives, and both the
 start and the connection are bounded in time: a cluster that does not come up is a
-:class:`~engine.errors.ConfigError` that says what to do, not a hang. A job whose estimated
+:class:`~foundation.errors.ConfigError` that says what to do, not a hang. A job whose estimated
 ``work`` is below :data:`SMALL_WORK` runs in-process on every runner, because pickling it to a
 worker would cost more than the work (a release's matching at demo scale, for instance).
 """
@@ -35,7 +35,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
-from engine.errors import ConfigError
+from foundation.errors import ConfigError
 
 if TYPE_CHECKING:
     from distributed import Client, LocalCluster

@@ -20,11 +20,11 @@ from pathlib import Path
 
 from engine.dp import PrivacyCost, Release
 from engine.dp.accounting import DEFAULT_DELTA, zcdp_to_epsilon
-from engine.errors import ConfigError, IntegrityError
 from engine.ledger import Ledger
 from engine.ledger.values import AuditEntry, Scope
 from engine.queries import QuerySpec
 from engine.session import PRODUCT_MASKS, PRODUCT_POOL, SecureSession, SessionSettings
+from foundation.errors import ConfigError, IntegrityError
 from geo.areas import DEFAULT_GEO_DIR, AreaMap, load_area_map
 
 __all__ = ["BudgetRow", "CostEstimate", "CrossmeshService", "ReleaseSummary", "WorkspaceStatus"]

@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.errors import ConfigError
+from foundation.errors import ConfigError
 
 __all__ = ["PartyFolder", "Workspace"]
 

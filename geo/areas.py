@@ -37,8 +37,8 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
-from engine.atomic import atomic_writer
-from engine.errors import InputError, IntegrityError
+from foundation.atomic import atomic_writer
+from foundation.errors import InputError, IntegrityError
 from geo.mesh import code_center
 from geo.places import MUNICIPALITIES, REGIONS, Municipality, Region
 

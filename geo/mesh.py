@@ -42,7 +42,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
-from engine.errors import InputError
+from foundation.errors import InputError
 
 __all__ = [
     "CELL_SIZE_M",

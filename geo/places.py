@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from engine.errors import InputError
+from foundation.errors import InputError
 from geo.mesh import codes_in_bbox, parse_level
 
 __all__ = [

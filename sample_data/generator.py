@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from engine.errors import InputError
+from foundation.errors import InputError
 from sample_data import mess, party_tables
 from sample_data.donations import Donations, plan_donations
 from sample_data.furusato_truth import furusato_groups

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from engine.errors import InputError
+from foundation.errors import InputError
 
 __all__ = ["SCALES", "Scale", "scale_named"]
 

@@ -1,6 +1,7 @@
 """Writing the world to disk, byte for byte the same for the same seed.
 
-Every file is written atomically (``engine.atomic``): a crash leaves the old file or the new one.
+Every file is written atomically (``foundation.atomic``): a crash leaves the old file or the new
+one.
 CSV is UTF-8 with a header and ``\\n`` line ends, all values pre-formatted as text (so no float or
 date formatting is left to chance). Parquet is written by pyarrow with fixed settings — zstd
 compression, fixed row-group size, no pandas metadata — and pyarrow stores no timestamps, so the
@@ -20,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from engine.atomic import atomic_write_text, atomic_writer
+from foundation.atomic import atomic_write_text, atomic_writer
 
 __all__ = ["csv_text", "observation_writer", "write_csv", "write_manifest"]
 

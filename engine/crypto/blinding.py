@@ -52,7 +52,7 @@ from nacl.bindings import (
     crypto_sign_ed25519_pk_to_curve25519,
 )
 
-from engine.errors import ConfigError, CryptoError, InputError
+from foundation.errors import ConfigError, CryptoError, InputError
 
 __all__ = [
     "POINT_BYTES",

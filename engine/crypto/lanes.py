@@ -40,7 +40,7 @@ import gmpy2
 import numpy as np
 import numpy.typing as npt
 
-from engine.errors import ConfigError, CryptoError
+from foundation.errors import ConfigError, CryptoError
 
 __all__ = ["LANE_BITS", "LaneLayout", "Piece"]
 

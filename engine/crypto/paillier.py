@@ -33,10 +33,10 @@ from pathlib import Path
 import gmpy2
 from phe import EncryptedNumber, PaillierPrivateKey, PaillierPublicKey, generate_paillier_keypair
 
-from engine.atomic import atomic_write_text
 from engine.crypto.pool import ResiduePool
 from engine.crypto.residues import DEFAULT_EXPONENT_BITS, CrtResidues, PublicResidues
-from engine.errors import ConfigError, CryptoError, IntegrityError, ProtocolError
+from foundation.atomic import atomic_write_text
+from foundation.errors import ConfigError, CryptoError, IntegrityError, ProtocolError
 
 __all__ = [
     "PRIVATE_KEY_FILE",

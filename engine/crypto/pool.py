@@ -31,7 +31,7 @@ from collections.abc import Iterator
 import gmpy2
 
 from engine.crypto.residues import CrtResidues, PublicResidues
-from engine.errors import ConfigError
+from foundation.errors import ConfigError
 
 __all__ = ["ResiduePool"]
 

@@ -49,7 +49,7 @@ import secrets
 
 import gmpy2
 
-from engine.errors import ConfigError, CryptoError
+from foundation.errors import ConfigError, CryptoError
 
 __all__ = [
     "DEFAULT_EXPONENT_BITS",

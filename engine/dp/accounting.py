@@ -27,7 +27,7 @@ from typing import Any, Literal, cast, get_args
 
 from engine.dp._opendp import INTEGER_TYPE, dp
 from engine.dp.bounds import sqrt_rounded_up
-from engine.errors import InputError
+from foundation.errors import InputError
 
 __all__ = [
     "DEFAULT_DELTA",

@@ -28,7 +28,7 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-from engine.errors import InputError
+from foundation.errors import InputError
 
 __all__ = ["ContributionBounds", "sqrt_rounded_up"]
 

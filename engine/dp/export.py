@@ -13,7 +13,8 @@ The format follows the extension:
 Beside a CSV, Parquet or GeoJSON file ``FILE`` goes ``FILE.json``: the release's metadata (DP
 parameters, threshold, query spec, time and ID — everything but the per-value columns), so a
 file passed on alone still says how it was made. Every file is written atomically
-(:mod:`engine.atomic`). A suppressed value has no number in the release, so none can reach a file.
+(:mod:`foundation.atomic`). A suppressed value has no number in the release, so none can reach a
+file.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 import shapely
 import shapely.geometry
 
-from engine.atomic import atomic_write_text, atomic_writer
-from engine.errors import InputError
+from foundation.atomic import atomic_write_text, atomic_writer
+from foundation.errors import InputError
 from geo.mesh import code_polygon
 from geo.places import MUNICIPALITIES
 

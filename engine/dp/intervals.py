@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.dp.accounting import MechanismKind, check_kind, check_positive
-from engine.errors import InputError
+from foundation.errors import InputError
 
 __all__ = [
     "CI_LEVEL",

@@ -41,7 +41,7 @@ from engine.dp.accounting import (
 )
 from engine.dp.bounds import ContributionBounds
 from engine.dp.intervals import CI_LEVEL, half_width
-from engine.errors import ConfigError, InputError
+from foundation.errors import ConfigError, InputError
 
 __all__ = ["NoiseMechanism", "calibrate", "mechanism_for"]
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.errors import InputError
+from foundation.errors import InputError
 
 __all__ = ["DEFAULT_THRESHOLD", "PostProcessed", "check_threshold", "postprocess"]
 

@@ -33,7 +33,7 @@ import shapely
 from engine.dp.accounting import MechanismKind, PrivacyCost
 from engine.dp.mechanisms import NoiseMechanism
 from engine.dp.postprocess import DEFAULT_THRESHOLD, check_threshold, postprocess
-from engine.errors import ConfigError, InputError, IntegrityError
+from foundation.errors import ConfigError, InputError, IntegrityError
 
 __all__ = ["RELEASE_FORMAT", "RESERVED_COLUMNS", "Label", "Release", "build_release"]
 

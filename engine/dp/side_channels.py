@@ -70,7 +70,7 @@ import numpy.typing as npt
 
 from engine.dp._opendp import INTEGER_TYPE, dp
 from engine.dp.accounting import DEFAULT_DELTA, check_positive, zcdp_to_epsilon
-from engine.errors import ConfigError, InputError
+from foundation.errors import ConfigError, InputError
 
 __all__ = ["DummyCoins", "PaddingNoise", "dummy_count"]
 

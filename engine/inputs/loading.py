@@ -1,7 +1,7 @@
 """Loading one table: read, check columns, parse, apply row rules, keep the good rows, report.
 
 Only a problem that makes the whole file unusable stops the load: an unreadable file, or a
-*required* column that is absent (one :class:`~engine.errors.InputError` lists every such
+*required* column that is absent (one :class:`~foundation.errors.InputError` lists every such
 column). Everything else is per row: a bad value rejects its row, which is reported with file,
 spreadsheet row number, field and reason, and the other rows are kept. An absent *optional*
 column is one file-level warning; its values are unknown.
@@ -24,11 +24,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine.errors import InputError
 from engine.inputs.fields import as_text
 from engine.inputs.reading import RawTable, read_raw
 from engine.inputs.report import FileWarning, Rejection, ValidationReport
 from engine.inputs.schemas import Column, TableSchema
+from foundation.errors import InputError
 
 __all__ = ["LoadedTable", "empty_frame", "load_table"]
 

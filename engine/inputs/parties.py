@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine.errors import InputError
 from engine.inputs.loading import empty_frame, load_table
 from engine.inputs.report import ValidationReport
 from engine.inputs.schemas import (
@@ -28,6 +27,7 @@ from engine.inputs.schemas import (
     SUBSCRIBERS,
     TableSchema,
 )
+from foundation.errors import InputError
 
 __all__ = ["AirlineInputs", "CarrierInputs", "find_table", "load_airline", "load_carrier"]
 

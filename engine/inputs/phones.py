@@ -15,7 +15,7 @@ metadata, so it agrees with the library by construction; everything else goes th
 
 Map of the module:
 
-* :func:`normalize_phone` — one number, raises :class:`~engine.errors.InputError`;
+* :func:`normalize_phone` — one number, raises :class:`~foundation.errors.InputError`;
 * :func:`normalize_phone_series` — a pandas Series to ``(normalised, reason)`` Series;
 * :data:`NOT_MOBILE` and friends — the reasons, which never contain the number itself.
 """
@@ -29,7 +29,7 @@ import unicodedata
 import pandas as pd
 import phonenumbers
 
-from engine.errors import InputError
+from foundation.errors import InputError
 
 __all__ = [
     "EMPTY",

@@ -23,9 +23,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from engine.errors import InputError
 from engine.inputs.fields import as_text
 from engine.inputs.report import FIRST_DATA_ROW, Rejection
+from foundation.errors import InputError
 
 __all__ = ["RawTable", "read_raw"]
 

@@ -20,13 +20,13 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from engine.errors import BudgetExceeded
 from engine.ledger import records
 from engine.ledger.audit import append_audit, join_scopes
 from engine.ledger.epsilon import describe_rho
 from engine.ledger.holders import ProcessHolder, current_holder, holder_is_alive
 from engine.ledger.records import ChargeRequest, ScopeUnits
 from engine.ledger.values import AuditAction, CachedRelease, Reservation
+from foundation.errors import BudgetExceeded
 
 __all__ = ["InProgress", "charge", "in_progress_error", "serve_or_charge"]
 

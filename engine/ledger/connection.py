@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from engine.errors import ConfigError, IntegrityError
+from foundation.errors import ConfigError, IntegrityError
 
 __all__ = ["BUSY_TIMEOUT_SECONDS", "LedgerConnection"]
 

@@ -27,7 +27,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 
-from engine.errors import BudgetExceeded, ConfigError, InputError
 from engine.ledger import authorise, records
 from engine.ledger.audit import append_audit, join_scopes, read_audit
 from engine.ledger.connection import LedgerConnection
@@ -47,6 +46,7 @@ from engine.ledger.values import (
     rho_to_units,
 )
 from engine.workspace import Workspace
+from foundation.errors import BudgetExceeded, ConfigError, InputError
 
 __all__ = ["DEFAULT_TOTAL_RHO", "DEFAULT_WAIT_SECONDS", "LEDGER_FILE", "Ledger"]
 

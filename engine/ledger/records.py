@@ -11,7 +11,6 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from engine.errors import InputError, ProtocolError
 from engine.ledger.audit import utc_now
 from engine.ledger.holders import ProcessHolder
 from engine.ledger.values import (
@@ -24,6 +23,7 @@ from engine.ledger.values import (
     rho_from_units,
     rho_to_units,
 )
+from foundation.errors import InputError, ProtocolError
 
 __all__ = [
     "ChargeRequest",

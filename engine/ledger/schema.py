@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from engine.errors import ConfigError
+from foundation.errors import ConfigError
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate"]
 

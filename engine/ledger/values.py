@@ -22,7 +22,7 @@ from datetime import date
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from enum import StrEnum
 
-from engine.errors import InputError
+from foundation.errors import InputError
 
 __all__ = [
     "RHO_UNITS_PER_RHO",

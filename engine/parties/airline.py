@@ -33,20 +33,19 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.cohorts import Cohort
 from engine.crypto.blinding import BlindingKey, JoinKey
 from engine.crypto.lanes import LaneLayout
 from engine.crypto.paillier import Encryptor, PaillierKeys, public_key_to_bytes
 from engine.crypto.pool import ResiduePool
 from engine.dp import NoiseMechanism, PrivacyCost, Release, build_release, mechanism_for
-from engine.errors import ProtocolError
 from engine.inputs import AirlineInputs, load_airline
 from engine.ledger import Ledger
 from engine.ledger.values import CachedRelease, Reservation, Scope
+from engine.parties.cohorts import Cohort, build_cohort
 from engine.parties.dummies import dummy_points, random_points
 from engine.parties.policy import SideChannelPlan, SideChannelPolicy, plan_side_channels
 from engine.queries import QuerySpec
-from engine.release_plans import ProjectedRows, QueryShape, build_cohort, shape_of
+from engine.queries.shapes import ProjectedRows, QueryShape, shape_of
 from engine.wire.messages import (
     POINT_BYTES,
     AirlineKey,
@@ -60,6 +59,7 @@ from engine.wire.messages import (
     ScopePartition,
 )
 from engine.workspace import PartyFolder
+from foundation.errors import ProtocolError
 
 __all__ = ["ACTOR", "AirlineParty", "AirlineStatus"]
 

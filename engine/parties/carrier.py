@@ -41,16 +41,15 @@ from engine.crypto.lanes import LaneLayout
 from engine.crypto.paillier import Encryptor, public_key_from_bytes
 from engine.crypto.pool import ResiduePool
 from engine.dp import ContributionBounds, PrivacyCost, Release, build_release, mechanism_for
-from engine.errors import ProtocolError
 from engine.inputs import CarrierInputs, load_carrier
 from engine.ledger import Ledger
 from engine.ledger.values import CachedRelease, Reservation, Scope
 from engine.parties.carrier_store import StoredMonth, ViewStore
 from engine.parties.dummies import dummy_points, random_points
 from engine.parties.policy import SideChannelPlan, SideChannelPolicy, plan_side_channels
-from engine.population import population_counts
+from engine.parties.population import population_counts
 from engine.queries import QuerySpec
-from engine.release_plans import QueryShape, ScopeBlock, shape_of
+from engine.queries.shapes import QueryShape, ScopeBlock, shape_of
 from engine.views import K_MESH, PayloadTable, build_all_payloads, view_families
 from engine.wire.messages import (
     POINT_BYTES,
@@ -65,6 +64,7 @@ from engine.wire.messages import (
     ScopePartition,
 )
 from engine.workspace import PartyFolder
+from foundation.errors import ProtocolError
 from geo.areas import AreaMap
 
 __all__ = ["ACTOR", "CarrierParty", "PrepareSummary"]

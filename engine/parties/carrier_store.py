@@ -27,10 +27,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from engine.atomic import atomic_write_bytes, atomic_write_text
-from engine.errors import IntegrityError
 from engine.wire.messages import POINT_BYTES
 from engine.workspace import PartyFolder
+from foundation.atomic import atomic_write_bytes, atomic_write_text
+from foundation.errors import IntegrityError
 
 __all__ = ["StoredMonth", "ViewStore"]
 

@@ -25,8 +25,8 @@ from dataclasses import asdict, dataclass
 
 from engine.dp.bounds import sqrt_rounded_up
 from engine.dp.side_channels import DummyCoins, PaddingNoise, dummy_count
-from engine.errors import ConfigError, ProtocolError
-from engine.release_plans import QueryShape, ScopeBlock
+from engine.queries.shapes import QueryShape, ScopeBlock
+from foundation.errors import ConfigError, ProtocolError
 
 __all__ = ["SideChannelPlan", "SideChannelPolicy", "plan_side_channels"]
 

@@ -19,7 +19,6 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from engine.errors import InputError
 from engine.views.departure import departure_pairs
 from engine.views.domains import ViewFamily
 from engine.views.monthly import month_label, month_pairs
@@ -30,6 +29,7 @@ from engine.views.prepare import (
 )
 from engine.views.presence import ViewPairs, region_pairs
 from engine.views.table import PayloadTable, table_from_pairs
+from foundation.errors import InputError
 from geo.areas import AreaMap
 
 __all__ = ["build_all_payloads", "build_payloads", "parse_periods", "payloads_from_prepared"]

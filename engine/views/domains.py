@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from engine.errors import InputError
+from foundation.errors import InputError
 from geo.places import REGIONS, region_domain
 
 __all__ = [

@@ -29,8 +29,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from engine.errors import InputError
 from engine.views.domains import AGE_BANDS, GENDERS, UNKNOWN, demographic_labels
+from foundation.errors import InputError
 from geo.areas import ApproximateAreas, AreaMap
 from geo.mesh import points_to_codes
 from geo.places import AIRPORTS, MUNICIPALITIES, REGIONS, Region, region_domain

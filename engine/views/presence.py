@@ -21,11 +21,11 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from engine.errors import InputError
 from engine.views.domains import ViewFamily
 from engine.views.history import prior_visit_buckets
 from engine.views.prepare import KEY_SPAN, PreparedObservations, in_periods, label_positions
 from engine.views.table import distinct, distinct_counts
+from foundation.errors import InputError
 
 __all__ = ["ViewPairs", "region_pairs", "top_k_pairs"]
 

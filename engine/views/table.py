@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from engine.errors import InputError
 from engine.views.domains import ViewFamily
+from foundation.errors import InputError
 
 __all__ = ["PayloadTable", "distinct", "distinct_counts", "table_from_pairs"]
 

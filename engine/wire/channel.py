@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from engine.errors import ProtocolError
 from engine.wire.messages import Message, decode_message, encode_message
+from foundation.errors import ProtocolError
 
 __all__ = ["Channel", "Transcript", "TranscriptEntry"]
 

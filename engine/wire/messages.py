@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 
 import msgpack
 
-from engine.errors import ProtocolError
+from foundation.errors import ProtocolError
 
 __all__ = [
     "POINT_BYTES",

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 import app.state
 from app.i18n import text
-from engine.errors import BudgetExceeded
+from foundation.errors import BudgetExceeded
 
 OpenPage = Callable[..., AppTest]
 REFUSAL = "the airline+carrier@2025-08 budget has too little left; lower epsilon or wait a month"

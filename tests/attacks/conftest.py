@@ -39,7 +39,7 @@ from engine.dp.mechanisms import NoiseMechanism
 from engine.ledger.values import Scope
 from engine.parties.airline import AirlineParty
 from engine.queries import QuerySpec
-from engine.release_plans import QueryShape, ScopeBlock, build_cohort, shape_of
+from engine.queries.shapes import QueryShape, ScopeBlock, build_cohort, shape_of
 from engine.session import SecureSession, SessionSettings
 from engine.wire.channel import Transcript, TranscriptEntry
 from engine.wire.messages import POINT_BYTES, Message, decode_message

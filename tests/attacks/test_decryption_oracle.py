@@ -24,10 +24,10 @@ import numpy as np
 import pytest
 
 from engine.crypto.residues import PublicResidues
-from engine.errors import CryptoError, ProtocolError
 from engine.parties.carrier import CarrierParty
 from engine.session import SecureSession
 from engine.wire.messages import NoisedSums, QueryRequest, ScopePartition
+from foundation.errors import CryptoError, ProtocolError
 
 
 @dataclass

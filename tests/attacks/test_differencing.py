@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from engine.parties.policy import SideChannelPolicy, plan_side_channels
-from engine.release_plans import shape_of
+from engine.queries.shapes import shape_of
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 from engine.dp import PrivacyCost, mechanism_for
-from engine.release_plans import shape_of
+from engine.queries.shapes import shape_of
 
 TOLERANCE = 0.12
 

@@ -22,7 +22,7 @@ import pytest
 
 from engine.parties.dummies import dummy_points
 from engine.parties.policy import SideChannelPlan, SideChannelPolicy, plan_side_channels
-from engine.release_plans import shape_of
+from engine.queries.shapes import shape_of
 
 
 @dataclass(frozen=True)

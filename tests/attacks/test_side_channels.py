@@ -29,10 +29,10 @@ import numpy as np
 import pytest
 
 from engine.dp import PrivacyCost
-from engine.errors import CryptoError, ProtocolError
 from engine.parties.dummies import random_points
 from engine.parties.policy import SideChannelPolicy, plan_side_channels
-from engine.release_plans import shape_of
+from engine.queries.shapes import shape_of
+from foundation.errors import CryptoError, ProtocolError
 
 RUNS = 5
 MONTH = "2025-08"

@@ -18,9 +18,9 @@ import pytest
 from app.i18n import text
 from app.inputs import DEFAULT_DAYS
 from app.maps import view_for_bbox
-from engine.atomic import atomic_write_bytes
 from engine.queries import QuerySpec
 from engine.service import CrossmeshService
+from foundation.atomic import atomic_write_bytes
 from geo.mesh import code_center
 from geo.places import region_of_airport
 

@@ -12,8 +12,8 @@ import pytest
 from distributed import LocalCluster
 
 import engine.parallel as parallel
-from engine.errors import ConfigError, InputError
 from engine.parallel import DaskRunner, Runner, ThreadRunner, local_cluster, make_runner
+from foundation.errors import ConfigError, InputError
 
 ITEMS = list(range(12))
 

@@ -10,7 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 
-from engine.errors import InputError, IntegrityError
+from foundation.errors import InputError, IntegrityError
 from geo import areas
 from geo.areas import (
     IMPORT_FILE_NAME,

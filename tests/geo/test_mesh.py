@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import shapely
 
-from engine.errors import InputError
+from foundation.errors import InputError
 from geo import mesh
 
 LEVELS = range(1, 7)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import InputError
+from foundation.errors import InputError
 from geo.areas import N03Areas
 from geo.mesh import CODE_DIGITS, code_center
 from geo.places import (

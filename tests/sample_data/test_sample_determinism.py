@@ -46,7 +46,7 @@ def test_no_temporary_files_left(tiny_world: Path) -> None:
 @pytest.mark.parametrize("seed", [-1, 2**63])
 def test_seed_out_of_range_is_refused(seed: int, tmp_path: Path) -> None:
     """A negative or too large seed is an InputError before anything is written."""
-    from engine.errors import InputError
+    from foundation.errors import InputError
 
     with pytest.raises(InputError, match="seed"):
         generate("tiny", seed, tmp_path / "never")

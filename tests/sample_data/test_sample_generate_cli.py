@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import engine.cli.generate  # noqa: F401  (registers the command)
-from engine.cli import _register, app
+import cli.generate  # noqa: F401  (registers the command)
+from cli import _register, app
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import numpy as np
 import phonenumbers
 import pytest
 
-from engine.errors import InputError
+from foundation.errors import InputError
 from geo.places import ORIGIN_AIRPORTS, STUDY_AIRPORTS
 from sample_data import SCALES, scale_named
 from sample_data.flights import timetable

@@ -14,13 +14,13 @@ import pandas as pd
 import pytest
 
 from engine.crypto.blinding import JoinKey, hash_to_group
-from engine.errors import IntegrityError
 from engine.inputs import load_carrier, normalize_phone
 from engine.ledger.values import Scope
 from engine.parties.policy import SideChannelPolicy
 from engine.queries import QuerySpec
 from engine.session import SecureSession, SessionSettings
 from engine.views import view_families
+from foundation.errors import IntegrityError
 
 SETTINGS = SessionSettings(policy=SideChannelPolicy(match_rho=0.5, max_dummies_per_query=2000))
 START, END = dt.date(2025, 8, 1), dt.date(2025, 8, 14)
@@ -172,7 +172,7 @@ def test_killed_prepare_leaves_the_store_as_it_was(tiny_dir: Path, tmp_path: Pat
     raw["opt_out"] = "0"  # changes many months at once
     raw.loc[::3, "opt_out"] = "1"
     raw.to_csv(data / "carrier" / "subscribers.csv", index=False)
-    command = [sys.executable, "-m", "engine.cli", "prepare", "--data", str(data)]
+    command = [sys.executable, "-m", "cli", "prepare", "--data", str(data)]
     command += ["--workspace", str(workspace)]
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     views = workspace / "carrier" / "views"

@@ -14,7 +14,7 @@ from engine.crypto.blinding import (
     hash_to_group,
     random_point,
 )
-from engine.errors import CryptoError, InputError
+from foundation.errors import CryptoError, InputError
 
 PHONE = "+819012345678"
 # Montgomery u-coordinates of small order: 0 (order 4 / identity image), 1 (order... 2-torsion).

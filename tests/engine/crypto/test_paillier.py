@@ -21,7 +21,7 @@ from engine.crypto.paillier import (
     public_key_from_bytes,
     public_key_to_bytes,
 )
-from engine.errors import ConfigError, CryptoError, IntegrityError, ProtocolError
+from foundation.errors import ConfigError, CryptoError, IntegrityError, ProtocolError
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 from engine.crypto.paillier import Encryptor, PaillierKeys
 from engine.crypto.pool import ResiduePool
 from engine.crypto.residues import CrtResidues
-from engine.errors import ConfigError
+from foundation.errors import ConfigError
 
 
 @pytest.fixture(scope="module")

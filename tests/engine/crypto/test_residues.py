@@ -8,7 +8,7 @@ import pytest
 
 from engine.crypto.paillier import PaillierKeys
 from engine.crypto.residues import CrtResidues, FixedBaseTable, PublicResidues
-from engine.errors import ConfigError, CryptoError
+from foundation.errors import ConfigError, CryptoError
 
 
 @pytest.fixture(scope="module")

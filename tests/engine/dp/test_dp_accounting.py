@@ -17,7 +17,7 @@ from engine.dp.accounting import (
 )
 from engine.dp.bounds import ContributionBounds
 from engine.dp.mechanisms import NoiseMechanism
-from engine.errors import InputError
+from foundation.errors import InputError
 
 
 def test_default_delta_is_one_in_a_million() -> None:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engine.dp.bounds import ContributionBounds, sqrt_rounded_up
-from engine.errors import InputError
+from foundation.errors import InputError
 
 RNG_SEED = 20250802
 

@@ -16,7 +16,7 @@ from engine.dp.bounds import ContributionBounds
 from engine.dp.export import metadata_path, release_geojson
 from engine.dp.mechanisms import mechanism_for
 from engine.dp.release import Release, build_release
-from engine.errors import InputError
+from foundation.errors import InputError
 from geo.mesh import code_polygon
 from geo.places import MUNICIPALITIES
 

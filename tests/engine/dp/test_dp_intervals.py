@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from engine.dp.intervals import MAX_SUMMED_SCALE, coverage_probability, half_width
-from engine.errors import InputError
+from foundation.errors import InputError
 
 
 def brute_force_half_width(pmf: np.ndarray, level: float = 0.95) -> int:

@@ -19,7 +19,7 @@ from engine.dp.accounting import PrivacyCost
 from engine.dp.bounds import ContributionBounds
 from engine.dp.intervals import coverage_probability
 from engine.dp.mechanisms import NoiseMechanism, calibrate, mechanism_for
-from engine.errors import InputError
+from foundation.errors import InputError
 
 DRAWS = 200_000
 GAUSSIAN_SCALE = 3.0

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from engine.dp.postprocess import DEFAULT_THRESHOLD, PostProcessed, postprocess
-from engine.errors import InputError
+from foundation.errors import InputError
 
 
 def test_default_threshold_is_ten() -> None:

@@ -13,7 +13,7 @@ from engine.dp.accounting import PrivacyCost
 from engine.dp.bounds import ContributionBounds
 from engine.dp.mechanisms import NoiseMechanism, mechanism_for
 from engine.dp.release import RELEASE_FORMAT, Release, build_release
-from engine.errors import ConfigError, InputError, IntegrityError
+from foundation.errors import ConfigError, InputError, IntegrityError
 
 BOUNDS = ContributionBounds(max_groups=3, max_records_per_group=1, max_nonzero_per_record=2)
 COST = PrivacyCost.from_epsilon(1.0)

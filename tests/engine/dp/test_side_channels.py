@@ -20,7 +20,7 @@ from engine.dp.accounting import zcdp_to_epsilon
 from engine.dp.bounds import ContributionBounds
 from engine.dp.mechanisms import NoiseMechanism
 from engine.dp.side_channels import DummyCoins, PaddingNoise, dummy_count
-from engine.errors import ConfigError, InputError
+from foundation.errors import ConfigError, InputError
 
 COINS = 200_000
 # Hoeffding: P(|heads − n/2| ≥ t) ≤ 2·exp(−2t²/n) = 9e-8 for t = 1 300, n = 200 000.

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.errors import InputError
 from engine.inputs import (
     BOARDINGS,
     DONATIONS,
@@ -21,6 +20,7 @@ from engine.inputs import (
     empty_frame,
     load_table,
 )
+from foundation.errors import InputError
 
 MEMBERS_HEADER = "member_id,phone,age_band,gender,home_prefecture"
 BOARDINGS_HEADER = "member_id,flight,origin,destination,departure,arrival"

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 import engine.inputs
-from engine.errors import InputError
 from engine.inputs import AirlineInputs, CarrierInputs, load_airline, load_carrier
+from foundation.errors import InputError
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "data-formats.md"
 

@@ -9,7 +9,6 @@ import pandas as pd
 import phonenumbers
 import pytest
 
-from engine.errors import InputError
 from engine.inputs.phones import (
     EMPTY,
     NOT_JAPANESE,
@@ -19,6 +18,7 @@ from engine.inputs.phones import (
     normalize_phone,
     normalize_phone_series,
 )
+from foundation.errors import InputError
 
 SAME_NUMBER = [
     "090-1234-5678",

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from engine.dp.accounting import DEFAULT_DELTA, zcdp_to_epsilon
-from engine.errors import BudgetExceeded, InputError
 from engine.ledger import AuditAction, Ledger, Scope
+from foundation.errors import BudgetExceeded, InputError
 
 JULY = Scope("airline-carrier", "2024-07")
 AUGUST = Scope("airline-carrier", "2024-08")

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from engine.dp.accounting import DEFAULT_DELTA, zcdp_to_epsilon
-from engine.errors import BudgetExceeded, ConfigError, InputError, ProtocolError
 from engine.ledger import DEFAULT_TOTAL_RHO, CachedRelease, Ledger, Reservation, Scope
+from foundation.errors import BudgetExceeded, ConfigError, InputError, ProtocolError
 
 JULY = Scope("airline-carrier", "2024-07")
 AUGUST = Scope("airline-carrier", "2024-08")

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import BudgetExceeded
 from engine.ledger import AuditAction, CachedRelease, Ledger, Reservation, Scope
+from foundation.errors import BudgetExceeded
 
 SCOPE = Scope("airline-carrier", "2024-07")
 COST = 0.1

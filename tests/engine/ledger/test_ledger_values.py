@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 import engine.ledger
-from engine.errors import InputError
 from engine.ledger.values import Reservation, Scope, rho_from_units, rho_to_units
+from foundation.errors import InputError
 
 
 def test_scope_parses_and_prints_pair_at_month() -> None:

@@ -9,7 +9,6 @@ import numpy.typing as npt
 import pandas as pd
 import pytest
 
-from engine.errors import InputError
 from engine.views import (
     build_all_payloads,
     build_payloads,
@@ -17,6 +16,7 @@ from engine.views import (
     view_families,
     view_family,
 )
+from foundation.errors import InputError
 from geo.areas import ApproximateAreas
 from geo.places import AIRPORTS, MUNICIPALITIES
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 import engine.views as views
-from engine.errors import InputError
 from engine.views import (
     K_AREA,
     K_MESH,
@@ -16,6 +15,7 @@ from engine.views import (
     view_families,
     view_family,
 )
+from foundation.errors import InputError
 from geo.places import REGIONS, region_domain
 
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pandas as pd
 import pytest
 
-from engine.errors import InputError
 from engine.views import build_payloads, view_family
+from foundation.errors import InputError
 from geo.areas import ApproximateAreas
 from geo.places import MUNICIPALITIES
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.errors import InputError
 from engine.views import PayloadTable, view_family
 from engine.views.table import table_from_pairs
+from foundation.errors import InputError
 
 DEPART = view_family("depart")
 

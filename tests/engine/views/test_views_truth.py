@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.cohorts import DEPARTURE_MINUTES, slot_floor
 from engine.inputs import AirlineInputs, CarrierInputs, load_airline, load_carrier
+from engine.parties.cohorts import DEPARTURE_MINUTES, slot_floor
 from engine.views import PRIOR_BUCKETS, PayloadTable, build_all_payloads, view_families
 from engine.views.history import bucket_of
 from geo.areas import ApproximateAreas

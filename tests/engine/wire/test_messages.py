@@ -5,7 +5,6 @@ from __future__ import annotations
 import msgpack
 import pytest
 
-from engine.errors import ProtocolError
 from engine.wire.channel import Channel, Transcript
 from engine.wire.messages import (
     PROTOCOL_VERSION,
@@ -18,6 +17,7 @@ from engine.wire.messages import (
     decode_message,
     encode_message,
 )
+from foundation.errors import ProtocolError
 
 QUERY = "a" * 24
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from engine.cli import app
+from cli import app
 from engine.dp import write_release
 from engine.queries import KINDS, QuerySpec
 from engine.service import CrossmeshService

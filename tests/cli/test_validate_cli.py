@@ -10,8 +10,8 @@ import typer
 from typer.core import TyperGroup
 from typer.testing import CliRunner, Result
 
-import engine.cli.validate  # noqa: F401  (registers the validate command on the main app)
-from engine.cli import app
+import cli.validate  # noqa: F401  (registers the validate command on the main app)
+from cli import app
 
 MEMBERS = ["member_id,phone,age_band,gender,home_prefecture", "M1,090-1234-5678,30-39,F,13"]
 GOOD_FLIGHT = "M1,JL0513,HND,CTS,2025-08-01T09:30:00,2025-08-01T11:05:00"

@@ -5,7 +5,7 @@
 * ``regions`` — the study regions with airports, mesh level, domain size and municipality count;
 * ``airports`` — the known airports, marking study and origin airports.
 
-Bad input raises :class:`~engine.errors.InputError`, which :func:`engine.cli.main` shows as one
+Bad input raises :class:`~foundation.errors.InputError`, which :func:`cli.main` shows as one
 line with exit status 2.
 """
 
@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from engine.cli import app
+from cli import app
 from geo import areas, places
 from geo.mesh import LEVELS
 

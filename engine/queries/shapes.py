@@ -9,9 +9,9 @@ spec. In particular the groups are *enumerated* from the spec (every day offset,
 slot, every donation month), never taken from the data: the number of groups and their order say
 nothing about who travelled.
 
-The airline fills the groups from its own data with :func:`build_cohort` (its module,
-:mod:`engine.cohorts`, applies the per-person bounds). Projecting the decrypted vectors onto rows
-— dropping or summing slots — is post-processing and costs no privacy.
+The airline fills the groups from its own data (:func:`engine.parties.cohorts.build_cohort`,
+which applies the per-person bounds). Projecting the decrypted vectors onto rows — dropping or
+summing slots — is post-processing and costs no privacy.
 """
 
 from __future__ import annotations
@@ -24,18 +24,25 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from engine.cohorts import Cohort, CohortGroup, arrival_cohort, departure_cohort, donor_cohort
 from engine.dp import ContributionBounds
-from engine.errors import InputError
-from engine.inputs import AirlineInputs
-from engine.queries import EAST_HOKKAIDO_AIRPORTS, QuerySpec
+from engine.queries.spec import EAST_HOKKAIDO_AIRPORTS, QuerySpec
 from engine.views import SLOT_TIMES, ViewFamily, view_family
+from foundation.errors import InputError
 from geo.places import region_of_airport
 
-__all__ = ["ProjectedRows", "QueryShape", "ScopeBlock", "Segment", "build_cohort", "shape_of"]
+__all__ = [
+    "DEPARTURE_MINUTES",
+    "ProjectedRows",
+    "QueryShape",
+    "ScopeBlock",
+    "Segment",
+    "donation_months",
+    "shape_of",
+]
 
 IntArray = npt.NDArray[np.int64]
 Label = tuple[str, ...]
+DEPARTURE_MINUTES = (1440, 60, 40, 20)  # the pre-boarding times read: 24 h and 60/40/20 min
 
 
 @dataclass(frozen=True)
@@ -267,7 +274,8 @@ def _month_plus(month: str, offset: int) -> str:
     return f"{total // 12:04d}-{total % 12 + 1:02d}"
 
 
-def _donation_months(spec: QuerySpec) -> list[str]:
+def donation_months(spec: QuerySpec) -> list[str]:
+    """The calendar months of a furusato query's donation window."""
     return _months_between(spec.start, spec.end)
 
 
@@ -278,7 +286,7 @@ def _furusato_shape(spec: QuerySpec) -> QueryShape:
         raise InputError(
             f"municipality {municipality} is not in a study region", field="municipality"
         )
-    months = _donation_months(spec)
+    months = donation_months(spec)
     offsets = range(spec.months_after + 1)
     labels = tuple(
         (cohort, month, str(offset))
@@ -320,8 +328,6 @@ def _preboarding_shape(spec: QuerySpec) -> QueryShape:
     A passenger's key for the day before is read at the departure slot's clock time (24 hours
     before); the key for the departure day at the slots 60, 40 and 20 minutes before.
     """
-    from engine.cohorts import DEPARTURE_MINUTES
-
     family = view_family("depart")
     trips = spec.max_trips
     bounds = ContributionBounds(2 * trips, trips, _nonzero(family, ("class_at",)))
@@ -363,48 +369,3 @@ def _preboarding_shape(spec: QuerySpec) -> QueryShape:
         spec, family, ("class_at",), labels, ("day", "departure_slot"), bounds, tuple(scope),
         project,
     )  # fmt: skip
-
-
-# -- the airline's cohort for a shape ---------------------------------------------------------
-def build_cohort(shape: QueryShape, airline: AirlineInputs) -> Cohort:
-    """The airline's cohort for ``shape``: one group per public label, in order (A only)."""
-    spec = shape.spec
-    if spec.kind == "furusato":
-        cohort = donor_cohort(
-            airline.members, airline.donations, str(spec.municipality),
-            _donation_months(spec), months_after=spec.months_after,
-        )  # fmt: skip
-    elif spec.kind == "preboarding":
-        cohort = departure_cohort(
-            airline.members, airline.boardings, str(spec.airport), spec.start, spec.end,
-            max_trips=spec.max_trips,
-        )  # fmt: skip
-    else:
-        airports = EAST_HOKKAIDO_AIRPORTS if spec.kind == "hokkaido" else (str(spec.airport),)
-        cohort = _arrivals(spec, airline, airports, shape.family.name)
-    return _aligned(cohort, shape)
-
-
-def _arrivals(
-    spec: QuerySpec, airline: AirlineInputs, airports: Sequence[str], family: str
-) -> Cohort:
-    days = 1 if spec.kind == "repeat" else spec.days
-    groups = []
-    for airport in airports:
-        cohort = arrival_cohort(
-            airline.members, airline.boardings, airport, spec.start, spec.end,
-            days=days, repeat_flyer_min=spec.repeat_flyer_min, max_trips=spec.max_trips,
-        )  # fmt: skip
-        prefix = (airport,) if len(airports) > 1 else ()
-        groups += [CohortGroup((*prefix, *group.label), group.keys) for group in cohort.groups]
-    return Cohort(family, tuple(groups), ())
-
-
-def _aligned(cohort: Cohort, shape: QueryShape) -> Cohort:
-    """The cohort's groups in the shape's public order, empty ones included."""
-    keys = {group.label: group.keys for group in cohort.groups}
-    unknown = set(keys) - set(shape.group_labels)
-    if unknown:
-        raise InputError(f"the cohort has {len(unknown)} group(s) outside the query's shape")
-    groups = tuple(CohortGroup(label, keys.get(label, frozenset())) for label in shape.group_labels)
-    return Cohort(shape.family.name, groups, shape.label_names)

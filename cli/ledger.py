@@ -7,7 +7,7 @@
 
 Both read one party's ``WS/<party>/ledger.sqlite`` (``--party``, the airline's by default)
 through :class:`engine.ledger.Ledger`; errors of the Crossmesh family become one line and exit
-status 2 in :func:`engine.cli.main`.
+status 2 in :func:`cli.main`.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from typing import Annotated
 
 import typer
 
-from engine.cli import app
-from engine.errors import InputError
+from cli import app
 from engine.ledger import AuditEntry, BudgetStatus, Ledger, Scope, epsilon_at_default_delta
+from foundation.errors import InputError
 
 WorkspaceOption = Annotated[
     Path, typer.Option("--workspace", help="Workspace folder holding <party>/ledger.sqlite.")

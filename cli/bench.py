@@ -15,15 +15,15 @@ from typing import Annotated
 
 import typer
 
-from engine.cli import app
-from engine.errors import ConfigError
+from cli import app
+from foundation.errors import ConfigError
 
 __all__ = ["bench_command", "checkout_root"]
 
 
 def checkout_root() -> Path:
     """The source checkout holding ``bench/``, or :class:`ConfigError` for an installed copy."""
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[1]
     if not (root / "bench" / "__main__.py").is_file():
         raise ConfigError(
             "the benchmarks ship with the source tree, not the installed package; run "
@@ -34,21 +34,13 @@ def checkout_root() -> Path:
 
 @app.command("bench")
 def bench_command(
-    quick: Annotated[
-        bool, typer.Option("--quick", help="Tiny world and small counts: under a minute.")
-    ] = False,
+    quick: Annotated[bool, typer.Option("--quick", help="The tiny world: about a minute.")] = False,
     data: Annotated[
         Path | None, typer.Option("--data", help="An existing data folder (default: generated).")
     ] = None,
-    scale: Annotated[str, typer.Option(help="World to generate for a full run: demo or large.")] = (
-        "demo"
-    ),
-    airport: Annotated[str, typer.Option(help="Arrival airport of the visit-map release.")] = (
-        "CTS"
-    ),
 ) -> None:
-    """Measure encryption, blinding, ingest, release latency and utility; print one JSON object."""
-    command = [sys.executable, "-m", "bench", "--scale", scale, "--airport", airport]
+    """Measure the first run, v2 release latency and cost per record, utility; print JSON."""
+    command = [sys.executable, "-m", "bench"]
     if quick:
         command.append("--quick")
     if data is not None:

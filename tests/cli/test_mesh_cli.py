@@ -7,9 +7,9 @@ from fractions import Fraction
 import pytest
 from typer.testing import CliRunner
 
-import engine.cli.mesh  # noqa: F401  (registers the mesh sub-app on the main app)
-from engine.cli import app
-from engine.errors import InputError
+import cli.mesh  # noqa: F401  (registers the mesh sub-app on the main app)
+from cli import app
+from foundation.errors import InputError
 from geo import mesh
 
 runner = CliRunner()

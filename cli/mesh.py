@@ -1,8 +1,9 @@
 """``crossmesh mesh …``: JIS X 0410 mesh codes from the command line.
 
 Thin wrappers over :mod:`geo.mesh`: ``code`` (point to code), ``bounds`` (code to edges),
-``parent``, ``children`` and ``neighbours``. Bad input raises :class:`~engine.errors.InputError`,
-which :func:`engine.cli.main` shows as one line with exit status 2.
+``parent``, ``children`` and ``neighbours``. Bad input raises
+:class:`~foundation.errors.InputError`, which :func:`cli.main` shows as one line with exit
+status 2.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from engine.cli import app
+from cli import app
 from geo import mesh
 
 mesh_app = typer.Typer(

@@ -7,8 +7,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from engine.cohorts import arrival_cohort, departure_cohort, donor_cohort, slot_floor
-from engine.errors import InputError
+from engine.parties.cohorts import arrival_cohort, departure_cohort, donor_cohort, slot_floor
+from foundation.errors import InputError
 
 
 def _members() -> pd.DataFrame:

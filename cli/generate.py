@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from engine.cli import app
+from cli import app
 from sample_data import generate
 
 __all__ = ["ScaleName", "generate_command"]

@@ -19,9 +19,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from engine.atomic import atomic_write_text
-from engine.cli import app
-from engine.errors import InputError
+from cli import app
 from engine.inputs import (
     MEMBERS,
     SUBSCRIBERS,
@@ -31,6 +29,8 @@ from engine.inputs import (
     load_carrier,
 )
 from engine.inputs.report import REPORT_COLUMNS
+from foundation.atomic import atomic_write_text
+from foundation.errors import InputError
 
 __all__ = ["validate_command"]
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import engine.cli.geo  # noqa: F401  (registers the geo sub-app on the top-level app)
-from engine.cli import app
-from engine.errors import InputError
+import cli.geo  # noqa: F401  (registers the geo sub-app on the top-level app)
+from cli import app
+from foundation.errors import InputError
 from geo.areas import IMPORT_FILE_NAME
 from geo.places import AIRPORTS, REGIONS, region_domain
 

@@ -28,10 +28,10 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from engine.errors import InputError
+from foundation.errors import InputError
 from geo.places import AIRPORTS, MUNICIPALITIES, ORIGIN_AIRPORTS, REGIONS, STUDY_AIRPORTS
 
-__all__ = ["DEFAULT_THRESHOLD", "KINDS", "MECHANISMS", "QuerySpec"]
+__all__ = ["DEFAULT_THRESHOLD", "EAST_HOKKAIDO_AIRPORTS", "KINDS", "MECHANISMS", "QuerySpec"]
 
 KINDS = (
     "visit-map",

@@ -27,7 +27,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from engine.errors import InputError
+from engine.inputs import AirlineInputs
+from engine.queries.shapes import DEPARTURE_MINUTES, QueryShape, donation_months
+from engine.queries.spec import EAST_HOKKAIDO_AIRPORTS, QuerySpec
+from foundation.errors import InputError
 from geo.places import region_of_airport
 
 __all__ = [
@@ -35,12 +38,12 @@ __all__ = [
     "Cohort",
     "CohortGroup",
     "arrival_cohort",
+    "build_cohort",
     "departure_cohort",
     "donor_cohort",
     "slot_floor",
 ]
 
-DEPARTURE_MINUTES = (1440, 60, 40, 20)
 SLOT_MINUTES = 20
 FIRST_SLOT = dt.time(5, 0)
 LAST_SLOT = dt.time(22, 40)
@@ -148,7 +151,7 @@ def departure_cohort(
     in group ``("-1", slot)``, ``slot`` being the carrier slot time at or before departure. The
     carrier's view of those days holds the location class at every slot time, so "24 hours
     before" is the day before at ``slot`` and "60, 40, 20 minutes before" are earlier slots of
-    the departure day (:mod:`engine.release_plans` reads them).
+    the departure day (:mod:`engine.queries.shapes` reads them).
     """
     _check_range(start, end)
     departures = boardings[boardings["origin"] == airport]
@@ -201,3 +204,48 @@ def donor_cohort(
                 rows.extend((label, phones[member_id], period) for member_id in ids)
     bounds = {"max_trips": 1, "keys_per_trip": months_after + 1}
     return Cohort("month", _group(rows), ("cohort", "donation_month", "month_offset"), bounds)
+
+
+# -- the airline's cohort for a shape ---------------------------------------------------------
+def build_cohort(shape: QueryShape, airline: AirlineInputs) -> Cohort:
+    """The airline's cohort for ``shape``: one group per public label, in order (A only)."""
+    spec = shape.spec
+    if spec.kind == "furusato":
+        cohort = donor_cohort(
+            airline.members, airline.donations, str(spec.municipality),
+            donation_months(spec), months_after=spec.months_after,
+        )  # fmt: skip
+    elif spec.kind == "preboarding":
+        cohort = departure_cohort(
+            airline.members, airline.boardings, str(spec.airport), spec.start, spec.end,
+            max_trips=spec.max_trips,
+        )  # fmt: skip
+    else:
+        airports = EAST_HOKKAIDO_AIRPORTS if spec.kind == "hokkaido" else (str(spec.airport),)
+        cohort = _arrivals(spec, airline, airports, shape.family.name)
+    return _aligned(cohort, shape)
+
+
+def _arrivals(
+    spec: QuerySpec, airline: AirlineInputs, airports: Sequence[str], family: str
+) -> Cohort:
+    days = 1 if spec.kind == "repeat" else spec.days
+    groups = []
+    for airport in airports:
+        cohort = arrival_cohort(
+            airline.members, airline.boardings, airport, spec.start, spec.end,
+            days=days, repeat_flyer_min=spec.repeat_flyer_min, max_trips=spec.max_trips,
+        )  # fmt: skip
+        prefix = (airport,) if len(airports) > 1 else ()
+        groups += [CohortGroup((*prefix, *group.label), group.keys) for group in cohort.groups]
+    return Cohort(family, tuple(groups), ())
+
+
+def _aligned(cohort: Cohort, shape: QueryShape) -> Cohort:
+    """The cohort's groups in the shape's public order, empty ones included."""
+    keys = {group.label: group.keys for group in cohort.groups}
+    unknown = set(keys) - set(shape.group_labels)
+    if unknown:
+        raise InputError(f"the cohort has {len(unknown)} group(s) outside the query's shape")
+    groups = tuple(CohortGroup(label, keys.get(label, frozenset())) for label in shape.group_labels)
+    return Cohort(shape.family.name, groups, shape.label_names)

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import engine.cli.ledger  # noqa: F401  (registers budget and audit on the top-level app)
-from engine.cli import app, main
+import cli.ledger  # noqa: F401  (registers budget and audit on the top-level app)
+from cli import app, main
 from engine.dp.accounting import zcdp_to_epsilon
-from engine.errors import ConfigError, InputError
 from engine.ledger import Ledger, Scope
+from foundation.errors import ConfigError, InputError
 
 runner = CliRunner()
 JULY = Scope("airline-carrier", "2024-07")

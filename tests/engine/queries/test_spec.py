@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.errors import InputError
 from engine.queries import QuerySpec
+from foundation.errors import InputError
 
 
 def test_equal_specs_hash_equal_and_differ_otherwise() -> None:

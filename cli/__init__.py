@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from engine.errors import CrossmeshError
+from foundation.errors import CrossmeshError
 
 app = typer.Typer(
     name="crossmesh",
@@ -24,7 +24,7 @@ app = typer.Typer(
 
 def _register() -> None:
     """Import the command modules so that they attach themselves to :data:`app`."""
-    from engine.cli import (  # noqa: F401
+    from cli import (  # noqa: F401
         bench,
         generate,
         geo,

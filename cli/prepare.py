@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from engine.cli import app
+from cli import app
 from engine.session import SecureSession, SessionSettings
 from geo.areas import DEFAULT_GEO_DIR, load_area_map
 

@@ -1,5 +1,0 @@
-"""``python -m engine.cli`` runs the ``crossmesh`` command."""
-
-from engine.cli import main
-
-main()
