@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.dp import Release
+from engine.parallel import make_runner
 from engine.parties.airline import AirlineParty
 from engine.parties.carrier import CarrierParty, PrepareSummary
 from engine.parties.policy import SideChannelPolicy
@@ -48,13 +49,18 @@ class SessionSettings:
     ``randomiser_pool`` is how many of the airline's single-use Paillier randomisers, and
     ``mask_pool`` how many of the carrier's uniform masks, are computed ahead while idle
     (:mod:`engine.crypto.pool`); the product's long-running services use :data:`PRODUCT_POOL`
-    and :data:`PRODUCT_MASKS`, one-shot commands and tests none.
+    and :data:`PRODUCT_MASKS`, one-shot commands and tests none. ``carrier_scheduler`` is where
+    the carrier's per-partition products run (:func:`engine.parallel.make_runner`: in this
+    process by default, ``threads``, ``local`` for its own Dask cluster, or a scheduler address);
+    those tasks carry the public modulus, slot numbers and ciphertexts only.
     """
 
     key_bits: int = 2048
     policy: SideChannelPolicy = field(default_factory=SideChannelPolicy)
     randomiser_pool: int = 0
     mask_pool: int = 0
+    carrier_scheduler: str = "synchronous"
+    carrier_workers: int | None = None
 
 
 class SecureSession:
@@ -80,6 +86,7 @@ class SecureSession:
         self.carrier = CarrierParty(
             data_dir / "carrier", self.workspace.carrier, policy=settings.policy,
             mask_pool=settings.mask_pool,
+            runner=make_runner(settings.carrier_scheduler, settings.carrier_workers),
         )  # fmt: skip
         self.channel = Channel(transcript)
         self._area_map = area_map
@@ -141,9 +148,10 @@ class SecureSession:
         return release
 
     def close(self) -> None:
-        """Close both ledgers."""
+        """Close both ledgers, the pools and the carrier's runner."""
         self.airline.close()
         self.carrier.close()
+        self.carrier.runner.close()
 
     def __enter__(self) -> SecureSession:
         return self

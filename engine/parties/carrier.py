@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-import gmpy2
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -40,10 +39,12 @@ from engine.crypto.blinding import BlindingKey, JoinKey, hash_many_to_group
 from engine.crypto.lanes import LaneLayout
 from engine.crypto.paillier import Encryptor, public_key_from_bytes
 from engine.crypto.pool import ResiduePool
+from engine.crypto.slot_sums import PartitionRecords, SlotSums, partial_products
 from engine.dp import ContributionBounds, PrivacyCost, Release, build_release, mechanism_for
 from engine.inputs import CarrierInputs, load_carrier
 from engine.ledger import Ledger
 from engine.ledger.values import CachedRelease, Reservation, Scope
+from engine.parallel import Runner
 from engine.parties.carrier_store import StoredMonth, ViewStore
 from engine.parties.dummies import dummy_points, random_points
 from engine.parties.policy import SideChannelPlan, SideChannelPolicy, plan_side_channels
@@ -97,7 +98,8 @@ class _Query:
     record_at: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
     partitions: int = 0
     received: set[int] = field(default_factory=set)
-    sums: list[list[gmpy2.mpz]] = field(default_factory=list)  # per piece, per slot
+    seen: set[bytes] = field(default_factory=set)  # indicator prefixes: no ciphertext twice
+    work: list[PartitionRecords] = field(default_factory=list)  # per partition, its records
     reblinded: bool = False
 
 
@@ -111,6 +113,7 @@ class CarrierParty:
         *,
         policy: SideChannelPolicy | None = None,
         mask_pool: int = 0,
+        runner: Runner | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.folder = folder.ensure()
@@ -120,6 +123,7 @@ class CarrierParty:
         self._queries: dict[str, _Query] = {}
         self._airline: Encryptor | None = None
         self.mask_pool = mask_pool
+        self.runner = runner or Runner()
 
     @cached_property
     def inputs(self) -> CarrierInputs:
@@ -312,9 +316,6 @@ class CarrierParty:
         secrets.SystemRandom().shuffle(order)
         query.record_at = record_at[order]
         query.record_slots = slots
-        lanes = LaneLayout.for_modulus(int(self._encryptor().n), query.shape.groups)
-        length = query.shape.vector_length()
-        query.sums = [[gmpy2.mpz(1)] * length for _ in lanes.pieces]
         size = self.policy.partition_points
         query.partitions = max(1, -(-len(entries) // size))
         for index in range(query.partitions):
@@ -340,12 +341,12 @@ class CarrierParty:
 
     # -- step 6 -----------------------------------------------------------------------------
     def receive_indicators(self, message: IndicatorPartition) -> None:
-        """Multiply each record's indicators into the sums of the slots its payload sets."""
+        """Check one partition's indicators and queue its records' products (a task each)."""
         query = self._query(message.query_id)
         encryptor = self._encryptor()
         if message.index in query.received or not 0 <= message.index < query.partitions:
             raise ProtocolError("an indicator partition was sent twice or out of range")
-        pieces = len(query.sums)
+        pieces = len(LaneLayout.for_modulus(int(encryptor.n), query.shape.groups).pieces)
         if message.pieces != pieces or message.ciphertext_bytes != encryptor.ciphertext_bytes:
             raise ProtocolError("the indicators do not have the query's layout")
         start = message.index * self.policy.partition_points
@@ -353,44 +354,40 @@ class CarrierParty:
         if message.positions != expected:
             raise ProtocolError("the indicators do not answer every position of the partition")
         values = encryptor.from_bytes(message.ciphertexts)
-        if len(set(values)) != len(values):
+        width = encryptor.ciphertext_bytes
+        seen = {message.ciphertexts[i : i + 16] for i in range(0, len(message.ciphertexts), width)}
+        if len(seen) != len(values) or seen & query.seen:
             raise ProtocolError("two indicators are the same ciphertext (reused randomness)")
-        nsquare = encryptor.nsquare
+        query.seen |= seen
+        records: PartitionRecords = []
         for offset in range(expected):
             record = int(query.record_at[start + offset])
-            if record < 0:
-                continue
-            for piece in range(pieces):
-                ciphertext = gmpy2.mpz(values[offset * pieces + piece])
-                sums = query.sums[piece]
-                for slot in query.record_slots[record]:
-                    sums[slot] = sums[slot] * ciphertext % nsquare
+            if record >= 0 and len(query.record_slots[record]):
+                own = values[offset * pieces : (offset + 1) * pieces]
+                records.append((query.record_slots[record], own))
+        query.work.append(records)
         query.received.add(message.index)
 
     def noised_sums(self, query_id: str) -> NoisedSums:
-        """Horner-pack every slot sum and add ``Enc_A(N_C)`` with uniform randomness."""
+        """Per-slot products on the carrier's runner, merged, Horner-packed, noised, masked."""
         query = self._query(query_id)
         if len(query.received) != query.partitions:
             raise ProtocolError("noised sums are sent after every indicator partition arrived")
         encryptor = self._encryptor()
         lanes = LaneLayout.for_modulus(int(encryptor.n), query.shape.groups)
+        length = query.shape.vector_length()
+        sums = SlotSums(int(encryptor.nsquare), len(lanes.pieces), length)
+        products = sum(len(slots) for records in query.work for slots, _ in records)
+        for partial in self.runner.map(
+            partial_products, query.work, shared=(int(encryptor.nsquare),), work=products
+        ):
+            sums.merge(partial)
+        query.work = []
         cost = PrivacyCost.from_epsilon(query.spec.epsilon, query.spec.delta, query.spec.mechanism)  # type: ignore[arg-type]
         mechanism = mechanism_for(cost, query.shape.bounds)
-        length = query.shape.vector_length()
         noise = mechanism.sample(query.shape.groups * length).reshape(query.shape.groups, length)
-        outputs, counts = [], []
-        n = int(encryptor.n)
-        for piece, sums in zip(lanes.pieces, query.sums, strict=True):
-            packed = LaneLayout.horner(sums, piece, int(encryptor.nsquare))
-            masks = lanes.noise_plaintexts(piece, noise[piece.start : piece.stop, :].T)
-            for ciphertext, mask in zip(packed, masks, strict=True):
-                noised = ciphertext * (1 + mask * n) % int(encryptor.nsquare)
-                outputs.append(encryptor.rerandomize(noised))
-            counts.append(len(packed))
-        query.sums = []
-        return NoisedSums(
-            query_id, encryptor.ciphertext_bytes, tuple(counts), encryptor.to_bytes(outputs)
-        )
+        outputs, counts = sums.noised_outputs(lanes, noise, encryptor)
+        return NoisedSums(query_id, encryptor.ciphertext_bytes, counts, encryptor.to_bytes(outputs))
 
     # -- step 7 -----------------------------------------------------------------------------
     def record(self, message: ReleasePublished) -> Release:

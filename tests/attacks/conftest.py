@@ -39,7 +39,8 @@ from engine.dp.mechanisms import NoiseMechanism
 from engine.ledger.values import Scope
 from engine.parties.airline import AirlineParty
 from engine.queries import QuerySpec
-from engine.queries.shapes import QueryShape, ScopeBlock, build_cohort, shape_of
+from engine.parties.cohorts import build_cohort
+from engine.queries.shapes import QueryShape, ScopeBlock, shape_of
 from engine.session import SecureSession, SessionSettings
 from engine.wire.channel import Transcript, TranscriptEntry
 from engine.wire.messages import POINT_BYTES, Message, decode_message
