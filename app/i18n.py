@@ -277,19 +277,23 @@ _JA: dict[str, str] = {
     ),
     "method.deidentify.title": "非識別化",
     "method.deidentify.body": (
-        "各社は自社の環境の中で、電話番号を正規化し、日付と組み合わせて元に戻せない形に変換し、"
-        "さらに自社だけの秘密の鍵で暗号化します。利用停止を申し出た契約者はこの段階で除きます。"
+        "各社は自社の環境の中で、電話番号を正規化し、日付と組み合わせて元に戻せない形に変換します。"
+        "集計のたびに各社が新しい秘密の鍵を作って暗号化するので、集計どうしを結び付けることはできません。"
+        "利用停止を申し出た契約者はこの段階で除きます。"
     ),
     "method.aggregate.title": "集計",
     "method.aggregate.body": (
-        "暗号化したままのIDを突き合わせ（秘匿共通集合）、一致した人の位置情報を"
-        "**暗号化したまま**足し合わせます（準同型暗号）。分割した部分の合計も暗号のまま重ね合わせます。"
+        "暗号化したままのIDを突き合わせ（秘匿共通集合）、航空会社は携帯電話会社の各レコードに"
+        "自社の鍵で暗号化した「どのグループか」の印だけを返します。携帯電話会社は位置情報を見せずに、"
+        "その印を**暗号化したまま**足し合わせます（準同型暗号）。分割した部分の合計も暗号のまま重ね合わせます。"
     ),
     "method.disclose.title": "秘匿処理",
     "method.disclose.body": (
-        "合計が暗号化されたまま差分プライバシーのノイズを一度だけ加え、その後で初めて復号します。"
-        "整数への丸め、負の値の0への切り上げ、しきい値未満の秘匿を行い、誤差幅を付けて公開します。"
-        "公開はすべて予算台帳に記録されます。"
+        "差分プライバシーのノイズは両社が加えます。携帯電話会社は合計が暗号化されたままのうちに、"
+        "航空会社は復号した後に、それぞれ自社のノイズを加えるので、どちらの会社も自分で加えたノイズだけで"
+        "守られた値を持つことはありません。一致件数やリストの長さにもノイズを加えています。"
+        "負の値の0への切り上げ、しきい値未満の秘匿を行い、誤差幅を付けて公開します。"
+        "公開は両社の予算台帳に記録されます。"
     ),
     "method.who_title": "誰が何を見るか",
     "method.who_table": (
@@ -297,8 +301,8 @@ _JA: dict[str, str] = {
         "|---|---|---|---|\n"
         "| 相手の会員・契約者 | 見ない | 見ない | 見ない |\n"
         "| 位置情報 | 見ない | 自社分のみ | 見ない |\n"
-        "| 突合で一致した件数（グループごと） | 自社環境内のみ（外へ出さない） |"
-        " 見ない | 見ない |\n"
+        "| 突合で一致した件数（グループごと） | ノイズを含む値のみ | 見ない | 見ない |\n"
+        "| 復号した合計 | 携帯電話会社のノイズを含む値のみ | 見ない | 見ない |\n"
         "| 正確なクロス集計の人数 | 見ない | 見ない | 見ない |\n"
         "| ノイズを加えた公開値と誤差幅 | 見る | 見る | 見る |"
     ),
@@ -571,22 +575,26 @@ _EN: dict[str, str] = {
     ),
     "method.deidentify.title": "De-identification",
     "method.deidentify.body": (
-        "Inside its own environment, each party normalises phone numbers, combines them with the "
-        "date into an irreversible form and encrypts that with a secret key of its own. "
-        "Subscribers who opted out are dropped here."
+        "Inside its own environment, each party normalises phone numbers and combines them with "
+        "the date into an irreversible form. For every release each party draws a fresh secret "
+        "key to encrypt them with, so no two releases can be linked. Subscribers who opted out "
+        "are dropped here."
     ),
     "method.aggregate.title": "Aggregation",
     "method.aggregate.body": (
-        "The encrypted IDs are matched (a private set intersection), and the location data of "
-        "the matches is added up **while still encrypted** (homomorphic encryption); partial "
-        "sums are merged while encrypted too."
+        "The encrypted IDs are matched (a private set intersection). The airline answers each "
+        "of the carrier's records with an indicator of its group, encrypted under the airline's "
+        "key; the carrier adds those indicators up per location **while still encrypted** "
+        "(homomorphic encryption) without showing any location. Partial sums are merged while "
+        "encrypted too."
     ),
     "method.disclose.title": "Disclosure control",
     "method.disclose.body": (
-        "Differential-privacy noise is added once, while the sums are still encrypted; only then "
-        "is anything decrypted. Values are rounded, clamped at zero, suppressed below a "
-        "threshold and published with their error bounds. Every release is recorded in the "
-        "budget ledger."
+        "Both parties add differential-privacy noise: the carrier while the sums are still "
+        "encrypted, the airline after it decrypts, so neither ever holds a value protected only "
+        "by noise it drew itself. Match counts and list sizes carry noise too. Values are "
+        "clamped at zero, suppressed below a threshold and published with their error bounds. "
+        "Every release is recorded in both parties' budget ledgers."
     ),
     "method.who_title": "Who sees what",
     "method.who_table": (
@@ -594,7 +602,8 @@ _EN: dict[str, str] = {
         "|---|---|---|---|\n"
         "| The other party's members or subscribers | no | no | no |\n"
         "| Locations | no | its own only | no |\n"
-        "| Matches per group in the join | inside its own environment only | no | no |\n"
+        "| Matches per group in the join | noisy counts only | no | no |\n"
+        "| Decrypted sums | only with the carrier's noise | no | no |\n"
         "| Exact cross counts | no | no | no |\n"
         "| Noisy published values and intervals | yes | yes | yes |"
     ),

@@ -212,7 +212,8 @@ class Ledger:
                 scope=join_scopes(reservation.scopes),
                 spec_hash=reservation.spec_hash,
                 rho=reservation.rho,
-                detail=f"reservation {reservation.id} → release {release_id}",
+                detail=f"reservation {reservation.id} → release {release_id}"
+                + (f"; {summary}" if summary else ""),
             )
         return release_id
 

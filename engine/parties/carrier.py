@@ -101,6 +101,7 @@ class _Query:
     seen: set[bytes] = field(default_factory=set)  # indicator prefixes: no ciphertext twice
     work: list[PartitionRecords] = field(default_factory=list)  # per partition, its records
     reblinded: bool = False
+    volumes: dict[str, int] = field(default_factory=dict)  # padded counts, for the audit log
 
 
 class CarrierParty:
@@ -290,6 +291,7 @@ class CarrierParty:
             shuffler.shuffle(blinded)
             groups.append(b"".join(blinded))
         query.reblinded = True
+        query.volumes["cohort points re-blinded"] = points
         return ReblindedCohort(message.query_id, tuple(groups))
 
     # -- step 4 -----------------------------------------------------------------------------
@@ -315,6 +317,7 @@ class CarrierParty:
         order = list(range(len(entries)))
         secrets.SystemRandom().shuffle(order)
         query.record_at = record_at[order]
+        query.volumes["scope positions sent"] = len(entries)
         query.record_slots = slots
         size = self.policy.partition_points
         query.partitions = max(1, -(-len(entries) // size))
@@ -396,7 +399,8 @@ class CarrierParty:
         release = Release.from_json(message.release)
         if release.query_spec != query.spec.canonical():
             raise ProtocolError("the published release answers another question")
-        summary = f"{release.query_spec.get('kind')} cohort points and scope charged"
+        volumes = ", ".join(f"{name} {count}" for name, count in query.volumes.items())
+        summary = f"{release.query_spec.get('kind')}: {volumes} (padded, not counts of people)"
         self.ledger.commit(query.reservation, message.release, summary=summary)
         del self._queries[message.query_id]
         return release

@@ -38,8 +38,8 @@ from engine.crypto.blinding import JoinKey, hash_many_to_group
 from engine.dp.mechanisms import NoiseMechanism
 from engine.ledger.values import Scope
 from engine.parties.airline import AirlineParty
-from engine.queries import QuerySpec
 from engine.parties.cohorts import build_cohort
+from engine.queries import QuerySpec
 from engine.queries.shapes import QueryShape, ScopeBlock, shape_of
 from engine.session import SecureSession, SessionSettings
 from engine.wire.channel import Transcript, TranscriptEntry

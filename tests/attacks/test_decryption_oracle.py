@@ -7,8 +7,8 @@ carrier re-blinds a cohort once, takes each indicator partition once, and refuse
 repeat a ciphertext (reused randomness).
 
 One more check is a *deviating* carrier (outside the semi-honest model, but DESIGN §3 promises
-"range checks on the sums before publishing" against "an amplifying carrier"): it raises its slot
-sums to a power before adding its noise, and the airline publishes them — see the xfail below.
+"range checks on the sums before publishing" against "an amplifying carrier"): it raises the
+airline's indicators to a power before summing, and the airline publishes the sums (xfail below).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import pytest
 from engine.crypto.residues import PublicResidues
 from engine.parties.carrier import CarrierParty
 from engine.session import SecureSession
-from engine.wire.messages import NoisedSums, QueryRequest, ScopePartition
+from engine.wire.messages import IndicatorPartition, NoisedSums, QueryRequest, ScopePartition
 from foundation.errors import CryptoError, ProtocolError
 
 
@@ -191,7 +191,7 @@ AMPLIFIER = 1 << 12
     raises=AssertionError,
     reason=(
         "LEAK (deviating carrier): the airline publishes sums with no range check. A carrier that "
-        "raises every slot sum to the power K = 4096 before adding Enc(N_C) gets "
+        "raises every indicator ciphertext to the power K = 4096 before summing gets "
         "K·exact + N_C + N_A published; K·Σ lanes = K·checksum still balances, so the checksum "
         "does not notice, and (published − N_C)/K rounds to the exact count in every unclamped "
         "cell. DESIGN §3 promises range checks on the sums against an amplifying carrier "
@@ -201,15 +201,17 @@ AMPLIFIER = 1 << 12
 def test_amplifying_carrier_is_refused(
     kit: ModuleType, session: SecureSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A carrier that amplifies its encrypted sums must be refused, not handed exact counts."""
+    """A carrier amplifying the airline's indicators must be refused, not handed exact counts."""
     noises: list[np.ndarray] = []
-    original_sums = CarrierParty.noised_sums
+    original_receive = CarrierParty.receive_indicators
 
-    def amplified(self: CarrierParty, query_id: str) -> NoisedSums:
-        query = self._query(query_id)
-        nsquare = gmpy2.mpz(self._encryptor().nsquare)
-        query.sums = [[gmpy2.powmod(s, AMPLIFIER, nsquare) for s in piece] for piece in query.sums]
-        return original_sums(self, query_id)
+    def amplified(self: CarrierParty, message: IndicatorPartition) -> None:
+        encryptor = self._encryptor()
+        nsquare = gmpy2.mpz(encryptor.nsquare)
+        values = [
+            gmpy2.powmod(c, AMPLIFIER, nsquare) for c in encryptor.from_bytes(message.ciphertexts)
+        ]
+        original_receive(self, replace(message, ciphertexts=encryptor.to_bytes(values)))
 
     original_mechanism = kit.NoiseMechanism.sample
 
@@ -219,7 +221,7 @@ def test_amplifying_carrier_is_refused(
             noises.append(drawn.copy())
         return drawn
 
-    monkeypatch.setattr(CarrierParty, "noised_sums", amplified)
+    monkeypatch.setattr(CarrierParty, "receive_indicators", amplified)
     monkeypatch.setattr(kit.NoiseMechanism, "sample", recorded)
     spec = kit.visit_spec(kind="flows", threshold=0, epsilon=0.5)
     try:
