@@ -66,7 +66,7 @@ def budget_command(
     ] = None,
     scope: Annotated[
         str | None,
-        typer.Option("--scope", help="Scope PAIR@YYYY-MM, e.g. airline-carrier@2024-07."),
+        typer.Option("--scope", help="Scope PAIR@YYYY-MM, e.g. airline+carrier@2025-08."),
     ] = None,
     actor: Annotated[str, typer.Option("--actor", help="Who sets the total (audit log).")] = "",
 ) -> None:

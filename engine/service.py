@@ -32,6 +32,7 @@ __all__ = ["BudgetRow", "CostEstimate", "CrossmeshService", "ReleaseSummary", "W
 Progress = Callable[[str, float], None]
 CARRIER_PREFIX = "c"
 POOL_ENV = "CROSSMESH_RANDOMISER_POOL"
+CARRIER_SCHEDULER_ENV = "CROSSMESH_CARRIER_SCHEDULER"
 
 
 @dataclass(frozen=True)
@@ -126,8 +127,11 @@ class CrossmeshService:
     def open(cls, workspace: Path, data_dir: Path) -> CrossmeshService:
         """Open a prepared workspace with the product's default settings.
 
-        A long-running service precomputes the airline's randomisers while idle
-        (``CROSSMESH_RANDOMISER_POOL`` overrides the pool size; 0 turns it off).
+        A long-running service precomputes the airline's randomisers and the carrier's masks
+        while idle (``CROSSMESH_RANDOMISER_POOL`` overrides the pool size; 0 turns both off), and
+        runs the carrier's large per-slot products on the carrier's own two-worker cluster,
+        started on the first job big enough to need it (``CROSSMESH_CARRIER_SCHEDULER``:
+        ``synchronous``, ``threads``, ``local`` or a scheduler address).
         """
         pool = int(os.environ.get(POOL_ENV, PRODUCT_POOL))
         masks = PRODUCT_MASKS if pool else 0

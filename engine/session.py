@@ -61,6 +61,7 @@ class SessionSettings:
     mask_pool: int = 0
     carrier_scheduler: str = "synchronous"
     carrier_workers: int | None = None
+    min_peer_key_bits: int = 2048
 
 
 class SecureSession:
@@ -87,6 +88,7 @@ class SecureSession:
             data_dir / "carrier", self.workspace.carrier, policy=settings.policy,
             mask_pool=settings.mask_pool,
             runner=make_runner(settings.carrier_scheduler, settings.carrier_workers),
+            min_key_bits=settings.min_peer_key_bits,
         )  # fmt: skip
         self.channel = Channel(transcript)
         self._area_map = area_map
@@ -122,7 +124,9 @@ class SecureSession:
             tell("cached", 1.0)
             return opened
         try:
-            release = self._run(opened, tell)
+            self.connect()
+            with self.airline.busy(), self.carrier.busy():
+                release = self._run(opened, tell)
         except BaseException as err:
             self.airline.abandon(opened.query_id, type(err).__name__)
             self.carrier.abandon(opened.query_id, type(err).__name__)
@@ -132,7 +136,6 @@ class SecureSession:
 
     def _run(self, request: QueryRequest, tell: Progress) -> Release:
         a, c, send = self.airline, self.carrier, self.channel.deliver
-        self.connect()
         a.accepted(send("carrier", "airline", c.accept(send("airline", "carrier", request))))
         tell("join", 0.1)
         cohort = send("airline", "carrier", a.blinded_cohort(request.query_id))

@@ -57,7 +57,7 @@ class Workspace:
         root = Path(root)
         if not create and not (root / "carrier").is_dir():
             raise ConfigError(
-                f"{root} is not a Crossmesh workspace; run 'crossmesh ingest --workspace {root}'"
+                f"{root} is not a Crossmesh workspace; run 'crossmesh prepare --workspace {root}'"
             )
         workspace = cls(root)
         if create:

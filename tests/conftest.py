@@ -13,9 +13,10 @@ from sample_data import generate
 
 @pytest.fixture(scope="session", autouse=True)
 def _no_background_randomisers() -> Iterator[None]:
-    """Services opened by tests precompute no randomisers (no background CPU in the suite)."""
+    """Services opened by tests precompute nothing and start no cluster (no background CPU)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CROSSMESH_RANDOMISER_POOL", "0")
+        patch.setenv("CROSSMESH_CARRIER_SCHEDULER", "synchronous")
         yield
 
 

@@ -134,8 +134,8 @@ class LaneLayout:
         if noise >= self.offset or (
             max_records * min(max_groups_per_record, widest) + widest * noise >= capacity
         ):
-            raise CryptoError(
-                f"{LANE_BITS}-bit lanes cannot hold sums over {max_records} records; "
+            raise CryptoError(  # the record count is the carrier's: never in the message
+                f"{LANE_BITS}-bit lanes cannot hold this query's sums; "
                 "split the query into shorter periods"
             )
 

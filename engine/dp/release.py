@@ -1,7 +1,7 @@
 """The Release: one published set of DP values with everything needed to read them honestly.
 
-A :class:`Release` is what the carrier publishes after decrypting and post-processing (DESIGN §3,
-step C3) and what the ledger stores and the dashboard reads. It is frozen and validated when built,
+A :class:`Release` is what the airline publishes after decrypting and post-processing (DESIGN §3,
+step 7) and what the ledger stores and the dashboard reads. It is frozen and validated when built,
 so a malformed release cannot exist: a suppressed value has no number (``None``) and no interval,
 every published value is at least the threshold, and the privacy parameters are consistent
 (checked by building their :class:`~engine.dp.accounting.PrivacyCost`).

@@ -1,5 +1,5 @@
 """The privacy-budget ledger: budgets per (dataset pair, month), atomic reservations, the release
-cache and the append-only audit log, in one SQLite file per workspace (``WS/ledger/ledger.sqlite``).
+cache and the append-only audit log, in one SQLite file per party (``WS/<party>/ledger.sqlite``).
 
 Modules: :mod:`~engine.ledger.ledger` (the :class:`Ledger`), :mod:`~engine.ledger.values` (scopes,
 statuses, reservations, fixed-point ρ), :mod:`~engine.ledger.records` (the SQL),

@@ -12,8 +12,8 @@ How a release goes through it (DESIGN §5, step A4)::
 
 Each step is one ``BEGIN IMMEDIATE`` transaction (:mod:`engine.ledger.connection`), so concurrent
 releases, in threads or processes, can never overspend, and two identical requests never both
-spend. The file is ``WS/ledger/ledger.sqlite``; the tables and their guards are in
-:mod:`engine.ledger.schema`, the log in :mod:`engine.ledger.audit`, ρ → ε for display in
+spend. Each party keeps its own file, ``WS/<party>/ledger.sqlite``; the tables and their guards
+are in :mod:`engine.ledger.schema`, the log in :mod:`engine.ledger.audit`, ρ → ε for display in
 :mod:`engine.ledger.epsilon`, the liveness of reservation holders in :mod:`engine.ledger.holders`,
 and the decisions inside one transaction in :mod:`engine.ledger.authorise`.
 """
@@ -233,8 +233,8 @@ class Ledger:
     def is_pending(self, reservation_id: int, spec_hash: str) -> bool:
         """Whether ``reservation_id`` is a live (pending) reservation for ``spec_hash``.
 
-        The carrier asks this before it decrypts anything: noise is drawn only for a reservation,
-        so a sum without one was never authorised.
+        A node can ask this before a step that reveals something: only a live reservation
+        authorises it.
         """
         with self._db.read() as connection:
             row = connection.execute(

@@ -114,11 +114,11 @@ class Scope:
 
     @classmethod
     def parse(cls, text: str) -> Scope:
-        """Read ``PAIR@YYYY-MM`` (e.g. ``airline-carrier@2024-07``)."""
+        """Read ``PAIR@YYYY-MM`` (e.g. ``airline+carrier@2025-08``)."""
         pair, at, period = str(text).partition("@")
         if not at:
             raise InputError(
-                f"scope must look like PAIR@YYYY-MM (e.g. airline-carrier@2024-07), not {text!r}",
+                f"scope must look like PAIR@YYYY-MM (e.g. airline+carrier@2025-08), not {text!r}",
                 field="scope",
             )
         return cls(pair, period)

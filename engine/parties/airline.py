@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.crypto.blinding import BlindingKey, JoinKey
+from engine.crypto.blinding import BlindingKey, JoinKey, hash_many_to_group
 from engine.crypto.lanes import LaneLayout
 from engine.crypto.paillier import Encryptor, PaillierKeys, public_key_to_bytes
 from engine.crypto.pool import ResiduePool
@@ -66,6 +66,7 @@ __all__ = ["ACTOR", "AirlineParty", "AirlineStatus"]
 ACTOR = "airline"
 LEDGER_FILE = "ledger.sqlite"
 BLINDING_THREADS = 2
+HASH_CACHE_KEYS = 500_000  # ≈ 60 MB of hashed cohort keys kept between queries
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ class AirlineParty:
         self.policy = policy or SideChannelPolicy()
         self.ledger = Ledger(self.folder.path(LEDGER_FILE))
         self._queries: dict[str, _Query] = {}
+        self._hash_cache: dict[JoinKey, bytes] = {}
 
     # -- own data and keys --------------------------------------------------------------------
     @cached_property
@@ -199,7 +201,7 @@ class AirlineParty:
         blobs, sizes = [], []
         for number, (group, extra) in enumerate(zip(cohort.groups, padding, strict=True)):
             keys = [JoinKey(cohort.family, phone, period) for phone, period in sorted(group.keys)]
-            points = query.scalar.blind_keys(keys, workers=BLINDING_THREADS)
+            points = query.scalar.blind(self._hashed(keys), workers=BLINDING_THREADS)
             points += query.scalar.blind(dummy_points(number, m), workers=BLINDING_THREADS)
             points += random_points(int(extra))
             shuffler.shuffle(points)
@@ -207,6 +209,17 @@ class AirlineParty:
             sizes.append(max(0, len(group.keys) + int(extra) - query.side.group_padding.shift))
         query.cohort, query.padded_sizes = cohort, tuple(sizes)
         return BlindedCohort(query_id, tuple(blobs))
+
+    def _hashed(self, keys: list[JoinKey]) -> list[bytes]:
+        """``H(k)`` of cohort keys, remembered in this process (the same members recur)."""
+        missing = [key for key in keys if key not in self._hash_cache]
+        for key, point in zip(
+            missing, hash_many_to_group(missing, workers=BLINDING_THREADS), strict=True
+        ):
+            self._hash_cache[key] = point
+        if len(self._hash_cache) > HASH_CACHE_KEYS:
+            self._hash_cache = {key: self._hash_cache[key] for key in keys}
+        return [self._hash_cache[key] for key in keys]
 
     def receive_reblinded(self, message: ReblindedCohort) -> None:
         """Index the re-blinded cohort: point → the groups it is in."""
@@ -246,7 +259,8 @@ class AirlineParty:
             self.encryptor.to_bytes(ciphertexts),
         )
 
-    def _busy(self) -> contextlib.AbstractContextManager[None]:
+    def busy(self) -> contextlib.AbstractContextManager[None]:
+        """Pause the randomiser pool's filler while a query runs (it would compete for the CPU)."""
         residues = self.encryptor.residues
         return residues.busy() if isinstance(residues, ResiduePool) else contextlib.nullcontext()
 
@@ -261,12 +275,32 @@ class AirlineParty:
             raise ProtocolError("noised sums before every scope partition was answered")
         values = self._decrypt(query, message)  # groups × slots, exact + N_C
         mechanism = mechanism_for(self.cost_of(query.spec), query.shape.bounds)
+        self._check_range(query, values, mechanism)
         noisy = values + mechanism.sample(values.size).reshape(values.shape)
         rows = query.shape.project(query.shape.group_labels, list(noisy), query.padded_sizes)
         release = _assemble(rows, mechanism, self.cost_of(query.spec), query.spec)
         self.ledger.commit(query.reservation, release.to_json(), summary=_summary(query.spec))
         del self._queries[message.query_id]
         return release, ReleasePublished(message.query_id, release.to_json())
+
+    @staticmethod
+    def _check_range(query: _Query, values: np.ndarray, mechanism: NoiseMechanism) -> None:
+        """Refuse sums no honest carrier could send: below −noise or above a group's size + noise.
+
+        A slot's sum counts records of one group, so it cannot exceed the group's keys; the
+        carrier's noise stays within 12 σ (40 b for the Laplace) but with negligible probability.
+        An amplified sum (indicators raised to a power) fails this check unless the cell is tiny.
+        """
+        spread = mechanism.scale * (12 if mechanism.kind == "gaussian" else 40) + 1
+        cohort = query.cohort
+        sizes = np.asarray([len(group.keys) for group in cohort.groups] if cohort else [])
+        if len(sizes) != values.shape[0]:
+            raise ProtocolError("noised sums arrived before the cohort was sent")
+        if (values < -spread).any() or (values > sizes[:, None] + spread).any():
+            raise ProtocolError(
+                "the carrier's sums are outside what its records and noise allow; refusing to "
+                "publish (a deviating carrier, or data changed during the query)"
+            )
 
     def _decrypt(self, query: _Query, message: NoisedSums) -> np.ndarray:
         lanes = self._lanes(query)

@@ -22,6 +22,7 @@ carries no airline noise: the sums it builds are encrypted under the airline's k
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -115,6 +116,7 @@ class CarrierParty:
         policy: SideChannelPolicy | None = None,
         mask_pool: int = 0,
         runner: Runner | None = None,
+        min_key_bits: int = 2048,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.folder = folder.ensure()
@@ -125,6 +127,7 @@ class CarrierParty:
         self._airline: Encryptor | None = None
         self.mask_pool = mask_pool
         self.runner = runner or Runner()
+        self.min_key_bits = min_key_bits
 
     @cached_property
     def inputs(self) -> CarrierInputs:
@@ -169,12 +172,23 @@ class CarrierParty:
     # -- the airline's key --------------------------------------------------------------------
     def receive_key(self, message: AirlineKey) -> None:
         """Keep the airline's Paillier public key; start computing masks under it while idle."""
+        bits = int.from_bytes(message.modulus, "big").bit_length()
+        if bits < self.min_key_bits:
+            raise ProtocolError(
+                f"the airline's Paillier key has {bits} bits; this carrier accepts "
+                f"{self.min_key_bits} or more"
+            )
         self._stop_masks()
         self._airline = Encryptor.for_public_key(
             public_key_from_bytes(message.modulus), uniform_pool=self.mask_pool
         )
         if isinstance(self._airline.residues, ResiduePool):
             self._airline.residues.start()
+
+    def busy(self) -> contextlib.AbstractContextManager[None]:
+        """Pause the mask pool's filler while a query runs."""
+        masks = None if self._airline is None else self._airline.residues
+        return masks.busy() if isinstance(masks, ResiduePool) else contextlib.nullcontext()
 
     def _stop_masks(self) -> None:
         if self._airline is not None and isinstance(self._airline.residues, ResiduePool):
@@ -221,7 +235,7 @@ class CarrierParty:
         """
         records = sum(len(self._records(shape, block)) for block in shape.scope)
         noise = int(12 * mechanism_for(cost, shape.bounds).scale) + 1
-        lanes = LaneLayout(2048, shape.groups)
+        lanes = LaneLayout.for_modulus(int(self._encryptor().n), shape.groups)
         lanes.ensure_headroom(records, min(shape.groups, shape.bounds.max_groups), noise)
 
     def _size_key(self, shape: QueryShape, block: ScopeBlock) -> str:

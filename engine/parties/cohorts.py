@@ -187,22 +187,32 @@ def donor_cohort(
     *,
     months_after: int = 2,
 ) -> Cohort:
-    """Donors to ``municipality`` per donation month, and members who never donated to it."""
+    """Donors to ``municipality`` by donation month, and members who never donated to it.
+
+    A donor counts in the first window month they gave in (one donation month per person per
+    release: the contribution bound), with keys for that month and the ``months_after`` after it,
+    grouped ``(donor, donation month, offset)``. The comparison members' visits do not depend on
+    a donation month, so they are grouped by calendar month, ``(comparison, month, *)``: a
+    comparison key sits in exactly one group (the release reads month ``m + o`` for every
+    ``(m, o)``), never in several.
+    """
     if not 1 <= months_after <= 12:
         raise InputError(f"months after donation must be 1–12, not {months_after}")
     to_town = donations[donations["municipality_code"] == municipality].copy()
     to_town["month"] = to_town["donation_date"].dt.strftime("%Y-%m")
     phones = members.set_index("member_id")["phone_e164"]
     never = sorted(set(members["member_id"]) - set(to_town["member_id"]))
+    in_window = to_town[to_town["month"].isin(list(months))].sort_values("month", kind="stable")
+    first_month = in_window.groupby("member_id", sort=True)["month"].first()
     rows: list[tuple[tuple[str, ...], str, str]] = []
-    for month in months:
-        donors = sorted(set(to_town.loc[to_town["month"] == month, "member_id"]))
-        for cohort_name, ids in (("donor", donors), ("comparison", never)):
-            for offset in range(months_after + 1):
-                period = _month_plus(month, offset)
-                label = (cohort_name, month, str(offset))
-                rows.extend((label, phones[member_id], period) for member_id in ids)
-    bounds = {"max_trips": 1, "keys_per_trip": months_after + 1}
+    for member_id, month in zip(first_month.index, first_month.to_numpy(), strict=True):
+        for offset in range(months_after + 1):
+            label = ("donor", str(month), str(offset))
+            rows.append((label, str(phones[member_id]), _month_plus(str(month), offset)))
+    calendar_months = sorted({_month_plus(m, o) for m in months for o in range(months_after + 1)})
+    for month in calendar_months:
+        rows.extend((("comparison", month, "*"), phones[member_id], month) for member_id in never)
+    bounds = {"max_trips": 1, "keys_per_trip": max(months_after + 1, len(calendar_months))}
     return Cohort("month", _group(rows), ("cohort", "donation_month", "month_offset"), bounds)
 
 
@@ -242,10 +252,23 @@ def _arrivals(
 
 
 def _aligned(cohort: Cohort, shape: QueryShape) -> Cohort:
-    """The cohort's groups in the shape's public order, empty ones included."""
+    """The cohort's groups in the shape's public order, empty ones included, keys disjoint.
+
+    A join key sits in at most one group (the first, in public order): sent twice, the same
+    blinded point in two groups would tell the carrier how many keys are shared, and the
+    airline how many matched positions belong to several groups — counts no dummy noise covers.
+    Keys are only ever shared by overlapping trips of one person (``max_trips`` > 1, or
+    arrivals at two East Hokkaido airports within the day window); dropping the repeat is part
+    of the contribution bound.
+    """
     keys = {group.label: group.keys for group in cohort.groups}
     unknown = set(keys) - set(shape.group_labels)
     if unknown:
         raise InputError(f"the cohort has {len(unknown)} group(s) outside the query's shape")
-    groups = tuple(CohortGroup(label, keys.get(label, frozenset())) for label in shape.group_labels)
-    return Cohort(shape.family.name, groups, shape.label_names)
+    taken: set[tuple[str, str]] = set()
+    groups = []
+    for label in shape.group_labels:
+        own = keys.get(label, frozenset()) - taken
+        taken |= own
+        groups.append(CohortGroup(label, frozenset(own)))
+    return Cohort(shape.family.name, tuple(groups), shape.label_names)

@@ -7,7 +7,7 @@ Protocol v2 reveals three counts besides the release itself, each DP-noised (DES
   ledger: ``match_rho``, or more when ``match_rho`` would need more than
   ``max_dummies_per_query`` dummy positions (every dummy costs both parties a scalar
   multiplication and the airline an encryption, so a query with many groups buys fewer dummies
-  per group and pays for it in ρ — shown in the estimate before anything runs);
+  per group and pays for it in ρ, in the carrier's ledger);
 * the scope size the airline sees — padded once per (family, month block) to a cached noisy size
   (:class:`~engine.dp.side_channels.PaddingNoise`), charged ``scope_rho`` to the carrier's ledger;
 * the group sizes the carrier sees — padded with random points, charged ``group_rho`` to the

@@ -280,6 +280,12 @@ def donation_months(spec: QuerySpec) -> list[str]:
 
 
 def _furusato_shape(spec: QuerySpec) -> QueryShape:
+    """Groups (donor, donation month, offset) and (comparison, calendar month, *).
+
+    Comparison members are grouped by calendar month so that none of their keys is in two
+    groups; the release still has a comparison row per (donation month, offset), read from the
+    calendar month they reach.
+    """
     family = view_family("month")
     municipality = str(spec.municipality)
     if municipality not in family.block("visited").labels:
@@ -288,17 +294,12 @@ def _furusato_shape(spec: QuerySpec) -> QueryShape:
         )
     months = donation_months(spec)
     offsets = range(spec.months_after + 1)
-    labels = tuple(
-        (cohort, month, str(offset))
-        for cohort in ("donor", "comparison")
-        for month in months
-        for offset in offsets
-    )
+    scope_months = sorted({_month_plus(m, o) for m in months for o in offsets})
+    donors = tuple(("donor", month, str(offset)) for month in months for offset in offsets)
+    comparison = tuple(("comparison", month, "*") for month in scope_months)
     bounds = ContributionBounds(
-        len(months) * (spec.months_after + 1), 1, _nonzero(family, ("visited",))
+        max(len(offsets), len(scope_months)), 1, _nonzero(family, ("visited",))
     )
-    last = _month_plus(months[-1], spec.months_after)
-    scope_months = sorted({_month_plus(m, o) for m in months for o in offsets} | {last})
     segments = _segments(family, ("visited",))
     slot = family.block("visited").labels.index(municipality)
 
@@ -306,13 +307,25 @@ def _furusato_shape(spec: QuerySpec) -> QueryShape:
         group_labels: Sequence[Label], vectors: Sequence[IntArray], sizes: Sequence[int]
     ) -> ProjectedRows:
         read = _block_reader(family, segments, "visited")
-        rows = tuple((*label, str(size)) for label, size in zip(group_labels, sizes, strict=True))
-        values = tuple(int(read(vector)[slot]) for vector in vectors)
+        value = {label: int(read(v)[slot]) for label, v in zip(group_labels, vectors, strict=True)}
+        size = dict(zip(group_labels, sizes, strict=True))
+        rows, values = [], []
+        for cohort in ("donor", "comparison"):
+            for month in months:
+                for offset in offsets:
+                    source = (
+                        (cohort, month, str(offset))
+                        if cohort == "donor"
+                        else (cohort, _month_plus(month, offset), "*")
+                    )
+                    rows.append((cohort, month, str(offset), str(size[source])))
+                    values.append(value[source])
         names = ("cohort", "donation_month", "month_offset", "cohort_keys")
-        return ProjectedRows(names, rows, values, tuple(1 for _ in values))
+        return ProjectedRows(names, tuple(rows), tuple(values), tuple(1 for _ in values))
 
     return QueryShape(
-        spec, family, ("visited",), labels, ("cohort", "donation_month", "month_offset"), bounds,
+        spec, family, ("visited",), donors + comparison,
+        ("cohort", "donation_month", "month_offset"), bounds,
         tuple(ScopeBlock(month) for month in scope_months), project,
     )  # fmt: skip
 

@@ -155,7 +155,8 @@ class QuerySpec:
         Prior-visit buckets look back 365 days, so a ``repeat`` release reads, and charges, the
         year before its first arrival too.
         """
-        last = self.end + dt.timedelta(days=self.days)
+        reach = 1 if self.kind in ("repeat", "population") else self.days  # days read per event
+        last = self.end + dt.timedelta(days=reach - 1)
         if self.kind == "furusato":
             year, month = self.end.year, self.end.month + self.months_after
             last = dt.date(year + (month - 1) // 12, (month - 1) % 12 + 1, 1)

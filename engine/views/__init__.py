@@ -1,6 +1,7 @@
 """The carrier's payload views: per (subscriber, period) 0/1 vectors over fixed domains.
 
-Protocol step C1 (DESIGN §3–4) encrypts one vector per carrier record; this package builds those
+The carrier keeps one plaintext vector per record in its own environment (DESIGN §3–4, protocol
+v2: nothing is encrypted ahead); this package builds those
 vectors in plaintext. Modules, in the order data flows through them:
 
 * :mod:`~engine.views.domains` — the families and their slot layouts, declared before any data;

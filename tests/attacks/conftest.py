@@ -16,7 +16,8 @@ Spies (:class:`Spy`) patch the parties' methods while a module's queries run:
 * ``views[query_id]`` — per query, what a curious airline computes from the scope it receives:
   the scope points, the points raised to ``a_q`` and the cohort groups each position matched.
 
-Keys are 1024-bit (the smallest the wire accepts) so that the whole folder runs in about a minute
+Keys are 1024-bit (the carrier is told to accept them here; the product refuses below 2048)
+so that the whole folder runs in about a minute
 on two cores; nothing tested here depends on the modulus size.
 """
 
@@ -55,7 +56,10 @@ EPOCH = dt.date(1970, 1, 1)
 def open_world(root: Path, tiny_dir: Path, transcript: Transcript | None = None) -> SecureSession:
     """A prepared session on the tiny world with large budgets on both ledgers (tests only)."""
     session = SecureSession(
-        root, tiny_dir, SessionSettings(key_bits=KEY_BITS), transcript=transcript
+        root,
+        tiny_dir,
+        SessionSettings(key_bits=KEY_BITS, min_peer_key_bits=KEY_BITS),
+        transcript=transcript,
     )
     session.prepare()
     for ledger in (session.airline.ledger, session.carrier.ledger):

@@ -8,7 +8,7 @@ repeat a ciphertext (reused randomness).
 
 One more check is a *deviating* carrier (outside the semi-honest model, but DESIGN §3 promises
 "range checks on the sums before publishing" against "an amplifying carrier"): it raises the
-airline's indicators to a power before summing, and the airline publishes the sums (xfail below).
+airline's indicators to a power before summing, and the airline's range check refuses the sums.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import gmpy2
 import numpy as np
 import pytest
 
+from engine.crypto.pool import ResiduePool
 from engine.crypto.residues import PublicResidues
 from engine.parties.carrier import CarrierParty
 from engine.session import SecureSession
@@ -50,9 +51,7 @@ def _send(session: SecureSession, sender: str, message: Any) -> Any:
 def _drive_to_scope(session: SecureSession, spec: Any) -> Driven:
     """Steps 1–4 of protocol v2, exactly as :class:`SecureSession` orders them."""
     a, c = session.airline, session.carrier
-    if not session._key_sent:
-        c.receive_key(_send(session, "airline", a.key_message()))
-        session._key_sent = True
+    session.connect()  # the airline's public key, once per session
     request = a.open_query(spec)
     assert isinstance(request, QueryRequest)
     a.accepted(_send(session, "carrier", c.accept(_send(session, "airline", request))))
@@ -87,6 +86,10 @@ def _prime_spellings(p: int) -> list[bytes]:
     ]
 
 
+def _integers(values: list[Any]) -> list[int]:
+    return [int(v) for v in values if isinstance(v, int | gmpy2.mpz) and not isinstance(v, bool)]
+
+
 def test_carrier_never_holds_the_private_key(kit: ModuleType, session: SecureSession) -> None:
     """No prime of the airline's key is in the carrier's folder, memory or on the wire."""
     session.release(kit.visit_spec(kind="flows"))
@@ -102,12 +105,12 @@ def test_carrier_never_holds_the_private_key(kit: ModuleType, session: SecureSes
     assert not any(s in wire for s in spellings)
     # The carrier's encryptor works from the public modulus alone (no CRT with the primes).
     encryptor = session.carrier._encryptor()
-    assert isinstance(encryptor._residues, PublicResidues)
+    residues = encryptor.residues
+    residues = residues.source if isinstance(residues, ResiduePool) else residues
+    assert isinstance(residues, PublicResidues)
     assert int(encryptor.n) == int(session.airline.keys.public.n)
-    assert not any(
-        isinstance(value, int) and value in (int(private.p), int(private.q))
-        for value in vars(encryptor._residues).values()
-    )
+    held = [*vars(encryptor).values(), *vars(residues).values()]
+    assert not any(int(value) in (int(private.p), int(private.q)) for value in _integers(held))
 
 
 def test_airline_refuses_sums_out_of_protocol(kit: ModuleType, session: SecureSession) -> None:
@@ -186,22 +189,15 @@ def test_carrier_refuses_replayed_steps(kit: ModuleType, session: SecureSession)
 AMPLIFIER = 1 << 12
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "LEAK (deviating carrier): the airline publishes sums with no range check. A carrier that "
-        "raises every indicator ciphertext to the power K = 4096 before summing gets "
-        "K·exact + N_C + N_A published; K·Σ lanes = K·checksum still balances, so the checksum "
-        "does not notice, and (published − N_C)/K rounds to the exact count in every unclamped "
-        "cell. DESIGN §3 promises range checks on the sums against an amplifying carrier "
-        "(a lane can never exceed the group's key count); AirlineParty._decrypt has none."
-    ),
-)
 def test_amplifying_carrier_is_refused(
     kit: ModuleType, session: SecureSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A carrier amplifying the airline's indicators must be refused, not handed exact counts."""
+    """A carrier amplifying the airline's indicators is refused by the airline's range check.
+
+    Raised to K = 4096 before summing, every lane holds K·exact + N_C and the checksum still
+    balances; a lane can never exceed its group's key count plus the noise, so the airline
+    refuses to publish instead of handing the carrier (published − N_C)/K = exact.
+    """
     noises: list[np.ndarray] = []
     original_receive = CarrierParty.receive_indicators
 

@@ -10,6 +10,10 @@ the true record count and the true matches from the carrier's store and the airl
   to it.
 * Each match count is real + Binomial(m, ½). Over the 15 (query, group) draws the test checks the
   range of every draw, the mean and the variance.
+* Each ledger charges the released cells plus its own side channels (the carrier the match counts
+  at the plan's ρ, the airline the group sizes).
+* A deviating airline that replaces its dummies by random points reads exact counts: nothing
+  detects it (xfail, see its reason).
 
 Tolerances (m = 1,200, sd √m/2 ≈ 17.3, n = 15 draws): each draw within m/2 ± 6 sd (< 2e-9 each);
 the mean within m/2 ± 4.5 sd/√n (< 7e-6); the sample variance within [0.1, 3.5]·m/4 (χ²₁₄ below

@@ -247,3 +247,17 @@ def test_scanner_finds_planted_tokens(
         blob = noise[:1000] + planted + noise[1000:2000]
         found = scanner.leaked(blob)
         assert token in found or any(token in f for f in found), planted
+
+
+def test_no_indicator_randomiser_repeats_across_kinds(wire: dict[str, Any]) -> None:
+    """Over every query of the session, no two indicators share ``c mod n`` (their randomiser)."""
+    n = wire["n"]
+    seen = [
+        value % n
+        for kind in KINDS
+        for entry in wire[kind]
+        if entry.kind == "indicator_partition"
+        for value in _ciphertexts(decode_message(entry.payload))
+    ]
+    assert len(seen) > 10_000
+    assert len(set(seen)) == len(seen)

@@ -125,6 +125,28 @@ def test_furusato_donors_and_comparison_equal_truth_exactly(
     assert checked >= 3
 
 
+def test_furusato_over_two_donation_months_equals_truth_exactly(
+    session: SecureSession, tiny_dir: Path
+) -> None:
+    """Two donation months, one month after: every donor and comparison row equals the truth."""
+    truth = _truth(tiny_dir, "furusato")
+    municipality = truth.loc[truth["cohort"] == "donor", "municipality_code"].iloc[0]
+    spec = QuerySpec(
+        kind="furusato", municipality=municipality, months_after=1,
+        **{**WINDOW, "start": "2025-07-01", "end": "2025-08-31"},
+    )  # fmt: skip
+    frame = session.release(spec).to_frame()
+    keys = ["cohort", "donation_month", "month_offset"]
+    got = frame.set_index(keys)["value"].astype(int)
+    rows = truth[truth["municipality_code"] == municipality]
+    rows = rows[rows["donation_month"].isin(["2025-07", "2025-08"])]
+    assert len(rows) >= 2
+    for row in rows.itertuples(index=False):
+        assert got[(row.cohort, row.donation_month, row.month_offset)] == row.visited
+    # The comparison members of July, one month after, are August's: one group, read twice.
+    assert got[("comparison", "2025-07", "1")] == got[("comparison", "2025-08", "0")] > 0
+
+
 @pytest.mark.parametrize("origin", ["HND", "ITM"])
 def test_preboarding_classes_equal_truth_exactly(
     session: SecureSession, tiny_dir: Path, origin: str

@@ -24,7 +24,9 @@ def test_months_charged_cover_days_after_arrival_and_history() -> None:
     repeat = QuerySpec(
         kind="repeat", airport="SHM", start="2025-08-01", end="2025-08-31", epsilon=1
     )
-    assert repeat.data_months[0] == "2024-08" and repeat.data_months[-1] == "2025-09"
+    assert repeat.data_months[0] == "2024-08" and repeat.data_months[-1] == "2025-08"
+    early = QuerySpec(kind="flows", airport="CTS", start="2025-08-01", end="2025-08-29", epsilon=1)
+    assert early.data_months == ("2025-08",)  # three days from Aug 29 end on Aug 31
     assert QuerySpec(kind="population", region="fukuoka", start="2025-08-01", end="2025-08-02",
                      epsilon=1).dataset == "carrier"  # fmt: skip
 
