@@ -8,7 +8,8 @@ blinding scalar ``c_q``. Per query it
 1. checks the question (and the airline's side-channel policy) and reserves its side of the
    budget — the released cells, the match counts and any scope size not yet drawn;
 3. raises the airline's cohort points to ``c_q`` and shuffles each group, refusing more points
-   than its cap and groups below the minimum padded size;
+   than its caps (per query, and per month of data in :mod:`engine.parties.volumes`) and groups
+   below the minimum padded size;
 4. lists its scope — every record of the scope's months, padding records up to the cached noisy
    size, and every dummy position (blinded or random by a secret coin) — blinded with ``c_q``,
    shuffled, in fixed-size partitions;
@@ -50,6 +51,7 @@ from engine.parties.carrier_store import StoredMonth, ViewStore
 from engine.parties.dummies import dummy_points, random_points
 from engine.parties.policy import SideChannelPlan, SideChannelPolicy, plan_side_channels
 from engine.parties.population import population_counts
+from engine.parties.volumes import VolumeLog
 from engine.queries import QuerySpec
 from engine.queries.shapes import QueryShape, ScopeBlock, shape_of
 from engine.views import K_MESH, PayloadTable, build_all_payloads, view_families
@@ -73,6 +75,7 @@ __all__ = ["ACTOR", "CarrierParty", "PrepareSummary"]
 
 ACTOR = "carrier"
 LEDGER_FILE = "ledger.sqlite"
+VOLUMES_FILE = "volumes.sqlite"
 BLINDING_THREADS = 2
 IntArray = npt.NDArray[np.int64]
 Progress = Callable[[str, int, int], None]
@@ -123,6 +126,7 @@ class CarrierParty:
         self.policy = policy or SideChannelPolicy()
         self.store = ViewStore(self.folder)
         self.ledger = Ledger(self.folder.path(LEDGER_FILE))
+        self.volumes = VolumeLog(self.folder.path(VOLUMES_FILE), self.policy.max_points_per_month)
         self._queries: dict[str, _Query] = {}
         self._airline: Encryptor | None = None
         self.mask_pool = mask_pool
@@ -295,6 +299,7 @@ class CarrierParty:
         smallest = min(len(blob) for blob in message.groups) // POINT_BYTES
         if smallest < max(self.policy.min_group_points, query.side.dummies_per_group):
             raise ProtocolError("a cohort group is smaller than its dummies and minimum padding")
+        self.volumes.charge(query.spec.data_months, points)
         shuffler = secrets.SystemRandom()
         groups = []
         for blob in message.groups:

@@ -41,6 +41,7 @@ class SideChannelPolicy:
     delta_tail: float = 1e-9
     max_dummies_per_query: int = 20_000
     max_points_per_query: int = 2_000_000
+    max_points_per_month: int = 50_000_000
     min_group_points: int = 16
     partition_points: int = 4096
 

@@ -161,6 +161,19 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
+SLOW_PREPARE = """
+import sys, time
+import engine.parties.carrier_store as store
+write = store.atomic_write_bytes
+def slow(*args, **kwargs):
+    write(*args, **kwargs)
+    time.sleep(0.5)
+store.atomic_write_bytes = slow
+from cli import main
+main(["prepare", "--data", sys.argv[1], "--workspace", sys.argv[2]])
+"""
+
+
 def test_killed_prepare_leaves_the_store_as_it_was(tiny_dir: Path, tmp_path: Path) -> None:
     """SIGKILL during a preparation of changed data: every stored file stays as it was."""
     data = _copy_data(tiny_dir, tmp_path)
@@ -172,13 +185,17 @@ def test_killed_prepare_leaves_the_store_as_it_was(tiny_dir: Path, tmp_path: Pat
     raw["opt_out"] = "0"  # changes many months at once
     raw.loc[::3, "opt_out"] = "1"
     raw.to_csv(data / "carrier" / "subscribers.csv", index=False)
-    command = [sys.executable, "-m", "cli", "prepare", "--data", str(data)]
-    command += ["--workspace", str(workspace)]
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # The child is `crossmesh prepare` whose file writes are slowed down (test only), so that the
+    # kill lands between two month files, after some were replaced and before the manifest.
+    child = subprocess.Popen(
+        [sys.executable, "-c", SLOW_PREPARE, str(data), str(workspace)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     views = workspace / "carrier" / "views"
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not any(views.rglob(".*.tmp")):
-        time.sleep(0.005)
+    while time.monotonic() < deadline and not set(_snapshot(views)) - set(before):
+        time.sleep(0.01)
     child.send_signal(signal.SIGKILL)
     child.wait()
     assert child.returncode == -signal.SIGKILL
