@@ -36,7 +36,7 @@ from geo.areas import DEFAULT_GEO_DIR, AreaMap, load_area_map
 
 __all__ = ["PRODUCT_MASKS", "PRODUCT_POOL", "SecureSession", "SessionSettings"]
 
-PRODUCT_POOL = 60_000  # ≈ 30 MB of residues: two demo-scale releases without waiting
+PRODUCT_POOL = 100_000  # ≈ 55 MB of residues: the largest demo release without waiting
 PRODUCT_MASKS = 1_000  # ≈ 0.5 MB: the outputs of several releases (≈ 60 to 330 each)
 
 Progress = Callable[[str, float], None]

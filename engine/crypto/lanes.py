@@ -25,9 +25,13 @@ bits: the first slot ends in the highest block. Each output ciphertext then gets
 noise in the same layout, every lane offset by ``B = 2^22`` so that negative noise fits;
 the decoder subtracts ``B`` from every lane and from the checksum.
 
-**Headroom.** A lane decodes exactly while ``count + noise + B < 2^24`` and the checksum while
-``Σ counts + Σ noise + B < 2^24``; :meth:`LaneLayout.ensure_headroom` checks the bound the scope
-size gives before a query spends anything.
+**Headroom and lane width.** A lane of ``w`` bits decodes exactly while
+``count + noise + B < 2^w`` (``B = 2^(w−2)``) and the checksum while ``Σ counts + Σ noise + B <
+2^w``. Lanes are 16 to 24 bits wide: :meth:`LaneLayout.fitting` picks the narrowest that the
+query's public bounds allow — the padded scope's size, which bounds every count because a record
+is in one group at most, and the noise's tail bound — so that more groups share a piece and more
+slots share an output ciphertext; :meth:`LaneLayout.ensure_headroom` refuses a query no width can
+hold before it spends anything.
 """
 
 from __future__ import annotations
@@ -42,9 +46,10 @@ import numpy.typing as npt
 
 from foundation.errors import ConfigError, CryptoError
 
-__all__ = ["LANE_BITS", "LaneLayout", "Piece"]
+__all__ = ["LANE_BITS", "MIN_LANE_BITS", "LaneLayout", "Piece"]
 
-LANE_BITS = 24
+LANE_BITS = 24  # the widest lanes (and the default)
+MIN_LANE_BITS = 16
 MARGIN_BITS = 16
 IntArray = npt.NDArray[np.int64]
 
@@ -56,6 +61,7 @@ class Piece:
     start: int
     stop: int
     fields_per_plaintext: int
+    lane_bits: int = LANE_BITS
 
     @property
     def lanes(self) -> int:
@@ -70,7 +76,7 @@ class Piece:
     @property
     def block_bits(self) -> int:
         """Bits of one block, the Horner shift."""
-        return self.block_fields * LANE_BITS
+        return self.block_fields * self.lane_bits
 
     @property
     def slots_per_output(self) -> int:
@@ -84,31 +90,53 @@ class Piece:
 
 @dataclass(frozen=True)
 class LaneLayout:
-    """How ``groups`` lanes are laid out under a modulus of ``modulus_bits`` bits."""
+    """How ``groups`` lanes of ``lane_bits`` bits are laid out under a ``modulus_bits`` modulus."""
 
     modulus_bits: int
     groups: int
+    lane_bits: int = LANE_BITS
 
     def __post_init__(self) -> None:
         if self.groups < 1:
             raise ConfigError(f"a query needs at least one group, not {self.groups}")
+        if not MIN_LANE_BITS <= self.lane_bits <= LANE_BITS:
+            raise ConfigError(f"lanes are {MIN_LANE_BITS}–{LANE_BITS} bits, not {self.lane_bits}")
         if self.fields_per_plaintext < 2:
-            raise ConfigError(f"a {self.modulus_bits}-bit modulus holds no {LANE_BITS}-bit lanes")
+            raise ConfigError(
+                f"a {self.modulus_bits}-bit modulus holds no {self.lane_bits}-bit lanes"
+            )
 
     @classmethod
-    def for_modulus(cls, n: int, groups: int) -> LaneLayout:
+    def for_modulus(cls, n: int, groups: int, lane_bits: int = LANE_BITS) -> LaneLayout:
         """The layout of ``groups`` lanes under the Paillier modulus ``n``."""
-        return cls(n.bit_length(), groups)
+        return cls(n.bit_length(), groups, lane_bits)
+
+    @classmethod
+    def fitting(cls, n: int, groups: int, max_records: int, noise: int) -> LaneLayout:
+        """The narrowest lanes whose sums over ``max_records`` records and ``noise`` still fit.
+
+        Both parties call this with public numbers only (the padded scope's size bound and the
+        noise's tail bound), so they agree on the layout without a message. Narrower lanes put
+        more groups in a piece and more slots in an output ciphertext: fewer encryptions,
+        multiplications and decryptions.
+        """
+        for bits in range(MIN_LANE_BITS, LANE_BITS + 1):
+            layout = cls.for_modulus(n, groups, bits)
+            if layout.fits(max_records, noise):
+                return layout
+        widest = cls.for_modulus(n, groups)
+        widest.ensure_headroom(max_records, 1, noise)
+        return widest
 
     @property
     def fields_per_plaintext(self) -> int:
-        """24-bit fields below the top margin of a plaintext."""
-        return (self.modulus_bits - 1 - MARGIN_BITS) // LANE_BITS
+        """Lane-wide fields below the top margin of a plaintext."""
+        return (self.modulus_bits - 1 - MARGIN_BITS) // self.lane_bits
 
     @property
     def offset(self) -> int:
         """``B``: added to every lane (and the checksum) of a noise block."""
-        return 1 << (LANE_BITS - 2)
+        return 1 << (self.lane_bits - 2)
 
     @property
     def pieces(self) -> tuple[Piece, ...]:
@@ -116,7 +144,7 @@ class LaneLayout:
         count = math.ceil(self.groups / (self.fields_per_plaintext - 1))
         size = math.ceil(self.groups / count)
         return tuple(
-            Piece(start, min(start + size, self.groups), self.fields_per_plaintext)
+            Piece(start, min(start + size, self.groups), self.fields_per_plaintext, self.lane_bits)
             for start in range(0, self.groups, size)
         )
 
@@ -124,18 +152,28 @@ class LaneLayout:
         """Output ciphertexts of ``slots`` slot sums, over every piece."""
         return sum(piece.outputs_for(slots) for piece in self.pieces)
 
-    def ensure_headroom(self, max_records: int, max_groups_per_record: int, noise: int) -> None:
-        """Refuse (CryptoError) sums that could overflow a lane or a checksum.
+    def fits(self, max_records: int, noise: int, max_groups_per_record: int = 1) -> bool:
+        """Whether sums over ``max_records`` records, each in at most ``max_groups_per_record``
+        lanes, with lane noise bounded by ``noise``, decode exactly in every lane and checksum.
 
-        ``noise`` bounds one lane's noise; a checksum holds the sum of its piece's lanes.
+        A checksum carries the sum of its piece's lane noises, independent draws, whose bound
+        grows with the square root of the lanes (a sub-Gaussian sum; the tail bound ``noise`` is
+        far out, 12 σ or more).
         """
-        capacity = (1 << LANE_BITS) - self.offset
+        capacity = (1 << self.lane_bits) - self.offset
         widest = max(piece.lanes for piece in self.pieces)
-        if noise >= self.offset or (
-            max_records * min(max_groups_per_record, widest) + widest * noise >= capacity
-        ):
+        summed_noise = noise * math.isqrt(widest - 1) + noise if widest > 1 else noise
+        records = max_records * min(max_groups_per_record, widest)
+        return (
+            summed_noise < self.offset and max_records + noise < capacity
+            and records + summed_noise < capacity
+        )  # fmt: skip
+
+    def ensure_headroom(self, max_records: int, max_groups_per_record: int, noise: int) -> None:
+        """Refuse (CryptoError) sums that could overflow a lane or a checksum."""
+        if not self.fits(max_records, noise, max_groups_per_record):
             raise CryptoError(  # the record count is the carrier's: never in the message
-                f"{LANE_BITS}-bit lanes cannot hold this query's sums; "
+                f"{self.lane_bits}-bit lanes cannot hold this query's sums; "
                 "split the query into shorter periods"
             )
 
@@ -147,9 +185,9 @@ class LaneLayout:
             value, count = 0, 0
             for group in groups:
                 if piece.start <= group < piece.stop:
-                    value |= 1 << (LANE_BITS * (group - piece.start))
+                    value |= 1 << (self.lane_bits * (group - piece.start))
                     count += 1
-            plaintexts.append(value | count << (LANE_BITS * piece.lanes))
+            plaintexts.append(value | count << (self.lane_bits * piece.lanes))
         return plaintexts
 
     # -- the carrier's packing and noise ------------------------------------------------------
@@ -173,10 +211,13 @@ class LaneLayout:
         if noise.ndim != 2 or noise.shape[1] != piece.lanes:
             raise ConfigError(f"noise for this piece must be slots × {piece.lanes} lanes")
         blocks = np.concatenate([noise, noise.sum(axis=1, keepdims=True)], axis=1) + self.offset
-        if blocks.size and (blocks.min() < 0 or blocks.max() >= 1 << LANE_BITS):
-            raise CryptoError(f"noise does not fit a {LANE_BITS}-bit lane after its offset")
+        if blocks.size and (blocks.min() < 0 or blocks.max() >= 1 << self.lane_bits):
+            raise CryptoError(f"noise does not fit a {self.lane_bits}-bit lane after its offset")
         step = piece.slots_per_output
-        return [_pack_blocks(blocks[start : start + step]) for start in range(0, len(blocks), step)]
+        return [
+            _pack_blocks(blocks[start : start + step], self.lane_bits)
+            for start in range(0, len(blocks), step)
+        ]
 
     # -- the airline's decoding ---------------------------------------------------------------
     def unpack(self, piece: Piece, plaintexts: Sequence[int], slots: int) -> IntArray:
@@ -185,7 +226,9 @@ class LaneLayout:
         rows = []
         for number, plaintext in enumerate(plaintexts):
             in_output = min(step, slots - number * step)
-            rows.append(_unpack_blocks(int(plaintext), in_output, piece.block_fields))
+            rows.append(
+                _unpack_blocks(int(plaintext), in_output, piece.block_fields, self.lane_bits)
+            )
         blocks = np.concatenate(rows, axis=0) - self.offset if rows else np.zeros((0, 1))
         lanes, checksum = blocks[:, :-1], blocks[:, -1]
         if (lanes.sum(axis=1) != checksum).any():
@@ -196,22 +239,22 @@ class LaneLayout:
         return lanes.astype(np.int64)
 
 
-def _pack_blocks(blocks: IntArray) -> int:
-    """Blocks (first one highest) as one integer of 24-bit fields."""
+def _pack_blocks(blocks: IntArray, lane_bits: int) -> int:
+    """Blocks (first one highest) as one integer of lane-wide fields."""
     value = 0
     for block in blocks:
         for field in reversed(block.tolist()):  # checksum first: it is the block's top field
-            value = value << LANE_BITS | int(field)
+            value = value << lane_bits | int(field)
     return value
 
 
-def _unpack_blocks(plaintext: int, count: int, block_fields: int) -> IntArray:
+def _unpack_blocks(plaintext: int, count: int, block_fields: int, lane_bits: int) -> IntArray:
     """``count`` blocks of ``block_fields`` fields from a plaintext, first block first."""
-    mask = (1 << LANE_BITS) - 1
+    mask = (1 << lane_bits) - 1
     fields = []
     for _ in range(count * block_fields):
         fields.append(plaintext & mask)
-        plaintext >>= LANE_BITS
+        plaintext >>= lane_bits
     if plaintext:
         raise CryptoError("a decrypted sum has bits above its blocks: wrong key or layout")
     lowest_first = np.asarray(fields, dtype=np.int64).reshape(count, block_fields)

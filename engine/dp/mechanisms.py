@@ -87,6 +87,15 @@ class NoiseMechanism:
         object.__setattr__(self, "cost", float(cost))
 
     @property
+    def tail_bound(self) -> int:
+        """A bound |noise| exceeds with negligible probability: 12 σ (< 1e-32), 40 b (< 1e-17).
+
+        Used where a value must fit a fixed width (packed lanes) or be checked for plausibility
+        (an amplified sum); never to clip the noise itself.
+        """
+        return int(self.scale * (12 if self.kind == "gaussian" else 40)) + 1
+
+    @property
     def ci95(self) -> int:
         """Half-width k of the exact 95 % interval of one noise value: P(|noise| ≤ k) ≥ 0.95."""
         return half_width(self.kind, self.scale, CI_LEVEL)

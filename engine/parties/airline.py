@@ -91,6 +91,7 @@ class _Query:
     matches: dict[bytes, tuple[int, ...]] = field(default_factory=dict)
     answered: set[int] = field(default_factory=set)
     partitions: int | None = None
+    lanes: LaneLayout | None = None
 
 
 class AirlineParty:
@@ -241,6 +242,8 @@ class AirlineParty:
         ):
             raise ProtocolError("a scope partition was sent twice or does not fit the others")
         query.answered.add(message.index)
+        if query.partitions is None:  # the lane width follows from public bounds, as at C
+            query.lanes = self._lanes_for(query, message.count * self.policy.partition_points)
         query.partitions = message.count
         points = [
             message.points[i : i + POINT_BYTES] for i in range(0, len(message.points), POINT_BYTES)
@@ -264,8 +267,14 @@ class AirlineParty:
         residues = self.encryptor.residues
         return residues.busy() if isinstance(residues, ResiduePool) else contextlib.nullcontext()
 
+    def _lanes_for(self, query: _Query, positions: int) -> LaneLayout:
+        tail = mechanism_for(self.cost_of(query.spec), query.shape.bounds).tail_bound
+        return LaneLayout.fitting(int(self.keys.public.n), query.shape.groups, positions, tail)
+
     def _lanes(self, query: _Query) -> LaneLayout:
-        return LaneLayout.for_modulus(int(self.keys.public.n), query.shape.groups)
+        if query.lanes is None:
+            raise ProtocolError("indicators or sums before the scope arrived")
+        return query.lanes
 
     # -- step 7: decrypt, add own noise, publish --------------------------------------------
     def publish(self, message: NoisedSums) -> tuple[Release, ReleasePublished]:
@@ -291,7 +300,7 @@ class AirlineParty:
         carrier's noise stays within 12 σ (40 b for the Laplace) but with negligible probability.
         An amplified sum (indicators raised to a power) fails this check unless the cell is tiny.
         """
-        spread = mechanism.scale * (12 if mechanism.kind == "gaussian" else 40) + 1
+        spread = mechanism.tail_bound
         cohort = query.cohort
         sizes = np.asarray([len(group.keys) for group in cohort.groups] if cohort else [])
         if len(sizes) != values.shape[0]:

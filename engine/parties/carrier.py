@@ -106,6 +106,7 @@ class _Query:
     work: list[PartitionRecords] = field(default_factory=list)  # per partition, its records
     reblinded: bool = False
     volumes: dict[str, int] = field(default_factory=dict)  # padded counts, for the audit log
+    lanes: LaneLayout | None = None  # fixed when the scope's length is known
 
 
 class CarrierParty:
@@ -234,13 +235,18 @@ class CarrierParty:
     def _check_headroom(self, shape: QueryShape, cost: PrivacyCost) -> None:
         """Refuse, before anything is charged, a scope whose sums could overflow a lane.
 
-        Only real records carry payloads; a record's indicator sets at most as many lanes as a
-        person has groups. Noise beyond 12 scales has probability below 1e-31.
+        The bound is the padded scope's size (a key is in one group, so no count exceeds it) and
+        the noise's tail bound; the lanes actually used are fixed, as at the airline, when the
+        scope's length is known (:meth:`LaneLayout.fitting`).
         """
-        records = sum(len(self._records(shape, block)) for block in shape.scope)
-        noise = int(12 * mechanism_for(cost, shape.bounds).scale) + 1
-        lanes = LaneLayout.for_modulus(int(self._encryptor().n), shape.groups)
-        lanes.ensure_headroom(records, min(shape.groups, shape.bounds.max_groups), noise)
+        month_family = shape.family.period == "month"
+        side = plan_side_channels(self.policy, shape)
+        positions = shape.groups * side.dummies_per_group + self.policy.partition_points
+        for block in shape.scope:
+            padding = side.scope_padding(block, month_family)
+            positions += len(self._records(shape, block)) + 4 * padding.shift
+        tail = mechanism_for(cost, shape.bounds).tail_bound
+        LaneLayout.fitting(int(self._encryptor().n), shape.groups, positions, tail)
 
     def _size_key(self, shape: QueryShape, block: ScopeBlock) -> str:
         # The digest of the prepared month: new data is a new block, with a size of its own.
@@ -340,6 +346,11 @@ class CarrierParty:
         query.record_slots = slots
         size = self.policy.partition_points
         query.partitions = max(1, -(-len(entries) // size))
+        cost = PrivacyCost.from_epsilon(query.spec.epsilon, query.spec.delta, query.spec.mechanism)  # type: ignore[arg-type]
+        tail = mechanism_for(cost, query.shape.bounds).tail_bound
+        query.lanes = LaneLayout.fitting(
+            int(self._encryptor().n), query.shape.groups, query.partitions * size, tail
+        )
         for index in range(query.partitions):
             chosen = order[index * size : (index + 1) * size]
             yield ScopePartition(
@@ -368,7 +379,9 @@ class CarrierParty:
         encryptor = self._encryptor()
         if message.index in query.received or not 0 <= message.index < query.partitions:
             raise ProtocolError("an indicator partition was sent twice or out of range")
-        pieces = len(LaneLayout.for_modulus(int(encryptor.n), query.shape.groups).pieces)
+        if query.lanes is None:
+            raise ProtocolError("indicators before the scope was sent")
+        pieces = len(query.lanes.pieces)
         if message.pieces != pieces or message.ciphertext_bytes != encryptor.ciphertext_bytes:
             raise ProtocolError("the indicators do not have the query's layout")
         start = message.index * self.policy.partition_points
@@ -396,7 +409,9 @@ class CarrierParty:
         if len(query.received) != query.partitions:
             raise ProtocolError("noised sums are sent after every indicator partition arrived")
         encryptor = self._encryptor()
-        lanes = LaneLayout.for_modulus(int(encryptor.n), query.shape.groups)
+        lanes = query.lanes
+        if lanes is None:
+            raise ProtocolError("noised sums before the scope was sent")
         length = query.shape.vector_length()
         sums = SlotSums(int(encryptor.nsquare), len(lanes.pieces), length)
         products = sum(len(slots) for records in query.work for slots, _ in records)

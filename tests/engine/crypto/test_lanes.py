@@ -74,3 +74,27 @@ def test_noise_outside_its_offset_is_refused() -> None:
     layout = LaneLayout(N_BITS, 1)
     with pytest.raises(CryptoError):
         layout.noise_plaintexts(layout.pieces[0], np.array([[-(1 << 22) - 1]]))
+
+
+def test_fitting_picks_the_narrowest_lanes_the_bounds_allow() -> None:
+    """Small scopes get 16-bit lanes; pre-boarding's 108 groups fit one piece at 17 bits."""
+    n = (1 << 2047) + 1
+    small = LaneLayout.fitting(n, 3, 10_000, 300)
+    assert small.lane_bits == 16 and small.pieces[0].slots_per_output == 126 // 4
+    preboarding = LaneLayout.fitting(n, 108, 73_728, 700)
+    assert preboarding.lane_bits == 17 and len(preboarding.pieces) == 1
+    assert LaneLayout.fitting(n, 3, 5_000_000, 300).lane_bits == 23
+    with pytest.raises(CryptoError):
+        LaneLayout.fitting(n, 3, 20_000_000, 300)
+
+
+def test_narrow_lanes_round_trip_with_noise() -> None:
+    """At 16 bits, packed sums plus noise decode exactly, checksums included."""
+    layout = LaneLayout(N_BITS, 2, 16)
+    piece = layout.pieces[0]
+    counts = np.array([[5, 7], [0, 3000]])
+    noise = np.array([[-40, 12], [300, -299]])
+    per_slot = [int(c[0]) + (int(c[1]) << 16) + (int(c.sum()) << 32) for c in counts]
+    packed = (per_slot[0] << piece.block_bits) + per_slot[1]
+    [mask] = layout.noise_plaintexts(piece, noise)
+    np.testing.assert_array_equal(layout.unpack(piece, [packed + mask], 2), counts + noise)
