@@ -160,7 +160,7 @@ class CrossmeshService:
     @staticmethod
     def cost_of(spec: QuerySpec) -> PrivacyCost:
         """What the spec's ε (and δ) cost in ρ."""
-        return PrivacyCost.from_epsilon(spec.epsilon, spec.delta, spec.mechanism)  # type: ignore[arg-type]
+        return spec.cost
 
     @staticmethod
     def scopes_of(spec: QuerySpec) -> tuple[Scope, ...]:

@@ -37,7 +37,7 @@ from engine.crypto.blinding import BlindingKey, JoinKey, hash_many_to_group
 from engine.crypto.lanes import LaneLayout
 from engine.crypto.paillier import Encryptor, PaillierKeys, public_key_to_bytes
 from engine.crypto.pool import ResiduePool
-from engine.dp import NoiseMechanism, PrivacyCost, Release, build_release, mechanism_for
+from engine.dp import NoiseMechanism, PrivacyCost, Release, build_release
 from engine.inputs import AirlineInputs, load_airline
 from engine.ledger import Ledger
 from engine.ledger.values import CachedRelease, Reservation, Scope
@@ -160,7 +160,7 @@ class AirlineParty:
     # -- step 1: checks and the reservation -------------------------------------------------
     def cost_of(self, spec: QuerySpec) -> PrivacyCost:
         """What the released cells cost in ρ."""
-        return PrivacyCost.from_epsilon(spec.epsilon, spec.delta, spec.mechanism)  # type: ignore[arg-type]
+        return spec.cost
 
     def charge_of(self, spec: QuerySpec) -> float:
         """ρ this ledger is charged per month: the released cells and the group sizes."""
@@ -268,7 +268,7 @@ class AirlineParty:
         return residues.busy() if isinstance(residues, ResiduePool) else contextlib.nullcontext()
 
     def _lanes_for(self, query: _Query, positions: int) -> LaneLayout:
-        tail = mechanism_for(self.cost_of(query.spec), query.shape.bounds).tail_bound
+        tail = query.shape.mechanism.tail_bound
         return LaneLayout.fitting(int(self.keys.public.n), query.shape.groups, positions, tail)
 
     def _lanes(self, query: _Query) -> LaneLayout:
@@ -283,7 +283,7 @@ class AirlineParty:
         if query.partitions is None or len(query.answered) != query.partitions:
             raise ProtocolError("noised sums before every scope partition was answered")
         values = self._decrypt(query, message)  # groups × slots, exact + N_C
-        mechanism = mechanism_for(self.cost_of(query.spec), query.shape.bounds)
+        mechanism = query.shape.mechanism
         self._check_range(query, values, mechanism)
         noisy = values + mechanism.sample(values.size).reshape(values.shape)
         rows = query.shape.project(query.shape.group_labels, list(noisy), query.padded_sizes)

@@ -42,7 +42,7 @@ from engine.crypto.lanes import LaneLayout
 from engine.crypto.paillier import Encryptor, public_key_from_bytes
 from engine.crypto.pool import ResiduePool
 from engine.crypto.slot_sums import PartitionRecords, SlotSums, partial_products
-from engine.dp import ContributionBounds, PrivacyCost, Release, build_release, mechanism_for
+from engine.dp import ContributionBounds, Release, build_release, mechanism_for
 from engine.inputs import CarrierInputs, load_carrier
 from engine.ledger import Ledger
 from engine.ledger.values import CachedRelease, Reservation, Scope
@@ -217,8 +217,8 @@ class CarrierParty:
             raise ProtocolError("a query id was used twice (a replayed request)")
         shape = shape_of(spec)
         side = plan_side_channels(self.policy, shape)
-        cost = PrivacyCost.from_epsilon(spec.epsilon, spec.delta, spec.mechanism)  # type: ignore[arg-type]
-        self._check_headroom(shape, cost)
+        cost = spec.cost
+        self._check_headroom(shape)
         self._draw_scope_sizes(shape, side)
         scopes = tuple(Scope(spec.dataset, month) for month in spec.data_months)
         outcome = self.ledger.reserve_or_cached(
@@ -232,7 +232,7 @@ class CarrierParty:
         self._queries[message.query_id] = _Query(spec, shape, side, outcome, BlindingKey.generate())
         return QueryAccepted(message.query_id)
 
-    def _check_headroom(self, shape: QueryShape, cost: PrivacyCost) -> None:
+    def _check_headroom(self, shape: QueryShape) -> None:
         """Refuse, before anything is charged, a scope whose sums could overflow a lane.
 
         The bound is the padded scope's size (a key is in one group, so no count exceeds it) and
@@ -245,7 +245,7 @@ class CarrierParty:
         for block in shape.scope:
             padding = side.scope_padding(block, month_family)
             positions += len(self._records(shape, block)) + 4 * padding.shift
-        tail = mechanism_for(cost, shape.bounds).tail_bound
+        tail = shape.mechanism.tail_bound
         LaneLayout.fitting(int(self._encryptor().n), shape.groups, positions, tail)
 
     def _size_key(self, shape: QueryShape, block: ScopeBlock) -> str:
@@ -346,8 +346,7 @@ class CarrierParty:
         query.record_slots = slots
         size = self.policy.partition_points
         query.partitions = max(1, -(-len(entries) // size))
-        cost = PrivacyCost.from_epsilon(query.spec.epsilon, query.spec.delta, query.spec.mechanism)  # type: ignore[arg-type]
-        tail = mechanism_for(cost, query.shape.bounds).tail_bound
+        tail = query.shape.mechanism.tail_bound
         query.lanes = LaneLayout.fitting(
             int(self._encryptor().n), query.shape.groups, query.partitions * size, tail
         )
@@ -420,8 +419,7 @@ class CarrierParty:
         ):
             sums.merge(partial)
         query.work = []
-        cost = PrivacyCost.from_epsilon(query.spec.epsilon, query.spec.delta, query.spec.mechanism)  # type: ignore[arg-type]
-        mechanism = mechanism_for(cost, query.shape.bounds)
+        mechanism = query.shape.mechanism
         noise = mechanism.sample(query.shape.groups * length).reshape(query.shape.groups, length)
         outputs, counts = sums.noised_outputs(lanes, noise, encryptor)
         return NoisedSums(query_id, encryptor.ciphertext_bytes, counts, encryptor.to_bytes(outputs))
@@ -448,7 +446,7 @@ class CarrierParty:
     # -- the carrier's own statistics -------------------------------------------------------
     def population_release(self, spec: QuerySpec, area_map: AreaMap) -> Release:
         """People present per mesh cell and day: the carrier's data, ledger and noise only."""
-        cost = PrivacyCost.from_epsilon(spec.epsilon, spec.delta, spec.mechanism)  # type: ignore[arg-type]
+        cost = spec.cost
         scopes = tuple(Scope(spec.dataset, month) for month in spec.data_months)
         outcome = self.ledger.reserve_or_cached(spec.spec_hash, scopes, cost.rho, ACTOR)
         if isinstance(outcome, CachedRelease):

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from engine.dp import ContributionBounds
+from engine.dp import ContributionBounds, NoiseMechanism, mechanism_for
 from engine.queries.spec import EAST_HOKKAIDO_AIRPORTS, QuerySpec
 from engine.views import SLOT_TIMES, ViewFamily, view_family
 from foundation.errors import InputError
@@ -112,6 +112,11 @@ class QueryShape:
     bounds: ContributionBounds
     scope: tuple[ScopeBlock, ...]
     project: Projector
+
+    @property
+    def mechanism(self) -> NoiseMechanism:
+        """The noise each party adds to every released cell, calibrated to the full cost."""
+        return mechanism_for(self.spec.cost, self.bounds)
 
     @property
     def groups(self) -> int:

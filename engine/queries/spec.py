@@ -28,6 +28,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from engine.dp.accounting import PrivacyCost
 from foundation.errors import InputError
 from geo.places import AIRPORTS, MUNICIPALITIES, ORIGIN_AIRPORTS, REGIONS, STUDY_AIRPORTS
 
@@ -170,6 +171,11 @@ class QuerySpec:
             months.append(cursor.strftime("%Y-%m"))
             cursor = dt.date(cursor.year + cursor.month // 12, cursor.month % 12 + 1, 1)
         return tuple(months)
+
+    @property
+    def cost(self) -> PrivacyCost:
+        """What the released cells cost: ρ for (ε, δ) under zCDP, or pure ε (laplace)."""
+        return PrivacyCost.from_epsilon(self.epsilon, self.delta, self.mechanism)  # type: ignore[arg-type]
 
     @property
     def dataset(self) -> str:
