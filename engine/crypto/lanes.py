@@ -36,6 +36,7 @@ hold before it spends anything.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -138,7 +139,7 @@ class LaneLayout:
         """``B``: added to every lane (and the checksum) of a noise block."""
         return 1 << (self.lane_bits - 2)
 
-    @property
+    @functools.cached_property
     def pieces(self) -> tuple[Piece, ...]:
         """The groups split into balanced pieces of at most ``fields − 1`` lanes."""
         count = math.ceil(self.groups / (self.fields_per_plaintext - 1))

@@ -17,6 +17,7 @@ then packs the sums (Horner) and adds the carrier's noise under encryption with 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import gmpy2
 import numpy as np
@@ -28,20 +29,45 @@ from engine.crypto.paillier import Encryptor
 __all__ = ["PartitionRecords", "SlotSums", "partial_products"]
 
 IntArray = npt.NDArray[np.int64]
-# One partition's records: per record, its slot numbers and its ciphertexts (one per piece).
-PartitionRecords = list[tuple[IntArray, list[int]]]
+
+
+@dataclass(frozen=True)
+class PartitionRecords:
+    """One partition's records, compactly (cheap to ship to a worker).
+
+    Record ``r`` sets slots ``slots[indptr[r]:indptr[r + 1]]`` and has the ciphertexts
+    ``ciphertexts[(r · pieces + p) · width : …]`` for pieces ``p`` (fixed-width, big-endian).
+    """
+
+    indptr: IntArray
+    slots: IntArray
+    pieces: int
+    width: int
+    ciphertexts: bytes
+
+    def __len__(self) -> int:
+        return len(self.indptr) - 1
+
+    @property
+    def products(self) -> int:
+        """Multiplications the partition costs."""
+        return len(self.slots) * self.pieces
 
 
 def partial_products(nsquare: int, records: PartitionRecords) -> list[dict[int, int]]:
     """Per piece, slot → product of the ciphertexts of the records that set the slot (a task)."""
     modulus = gmpy2.mpz(nsquare)
-    pieces = len(records[0][1]) if records else 0
-    partial: list[dict[int, gmpy2.mpz]] = [{} for _ in range(pieces)]
-    for slots, ciphertexts in records:
-        for piece, ciphertext in enumerate(ciphertexts):
-            value = gmpy2.mpz(ciphertext)
+    partial: list[dict[int, gmpy2.mpz]] = [{} for _ in range(records.pieces)]
+    bounds = records.indptr.tolist()
+    slots_of = records.slots.tolist()
+    width, blob = records.width, records.ciphertexts
+    for record in range(len(records)):
+        slots = slots_of[bounds[record] : bounds[record + 1]]
+        for piece in range(records.pieces):
+            start = (record * records.pieces + piece) * width
+            value = gmpy2.mpz(int.from_bytes(blob[start : start + width], "big"))
             sums = partial[piece]
-            for slot in slots.tolist():
+            for slot in slots:
                 held = sums.get(slot)
                 sums[slot] = value if held is None else held * value % modulus
     return [{slot: int(v) for slot, v in sums.items()} for sums in partial]

@@ -393,12 +393,22 @@ class CarrierParty:
         if len(seen) != len(values) or seen & query.seen:
             raise ProtocolError("two indicators are the same ciphertext (reused randomness)")
         query.seen |= seen
-        records: PartitionRecords = []
-        for offset in range(expected):
-            record = int(query.record_at[start + offset])
-            if record >= 0 and len(query.record_slots[record]):
-                own = values[offset * pieces : (offset + 1) * pieces]
-                records.append((query.record_slots[record], own))
+        chosen = [
+            (offset, int(query.record_at[start + offset]))
+            for offset in range(expected)
+            if query.record_at[start + offset] >= 0
+            and len(query.record_slots[int(query.record_at[start + offset])])
+        ]
+        blob = message.ciphertexts
+        record_width = pieces * width
+        slot_lists = [query.record_slots[record] for _, record in chosen]
+        records = PartitionRecords(
+            np.concatenate([[0], np.cumsum([len(s) for s in slot_lists])]).astype(np.int64),
+            np.concatenate(slot_lists).astype(np.int64) if slot_lists else np.zeros(0, np.int64),
+            pieces,
+            width,
+            b"".join(blob[o * record_width : (o + 1) * record_width] for o, _ in chosen),
+        )
         query.work.append(records)
         query.received.add(message.index)
 
@@ -413,7 +423,7 @@ class CarrierParty:
             raise ProtocolError("noised sums before the scope was sent")
         length = query.shape.vector_length()
         sums = SlotSums(int(encryptor.nsquare), len(lanes.pieces), length)
-        products = sum(len(slots) for records in query.work for slots, _ in records)
+        products = sum(records.products for records in query.work)
         for partial in self.runner.map(
             partial_products, query.work, shared=(int(encryptor.nsquare),), work=products
         ):
