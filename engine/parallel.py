@@ -1,7 +1,8 @@
 """Where per-partition work runs: in this process, on threads, or on a Dask cluster.
 
-Partitions (period × hash bucket) are the unit of parallel work for encryption (C1), blinding (A1)
-and matching (A3), DESIGN §6. Every task is a top-level function of picklable arguments that
+Scope partitions are the unit of parallel work (DESIGN §6): the carrier's per-slot products of
+one partition are a task (:func:`engine.crypto.slot_sums.partial_products`), run on the carrier's
+own runner. Every task is a top-level function of picklable arguments that
 returns a picklable value and reads no files, so the same task runs unchanged on any runner, and
 :meth:`Runner.map` always returns results in input order: the answer never depends on where it
 was computed, only the time does.

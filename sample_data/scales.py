@@ -5,7 +5,7 @@ how often they travel, and how many people are processed together (``chunk_peopl
 ``large`` world never has to sit in memory at once). Behaviour that does not depend on size (how
 long a trip lasts, where people go) lives with the code that simulates it.
 
-The rates were tuned so that the ``demo`` world stays within what the secure ingest can encrypt in a
+The rates were tuned so that the ``demo`` world stays within what the secure pipeline handles in a
 reasonable time: about 10^5 carrier person-days with observations (see ``docs/views.md``).
 """
 

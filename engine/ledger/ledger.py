@@ -1,6 +1,6 @@
 """The privacy-budget ledger: budgets per scope, atomic reservations, the release cache, the log.
 
-How a release goes through it (DESIGN §5, step A4)::
+How a release goes through one party's ledger (DESIGN §3 step 1, §5)::
 
     reserve_or_cached(spec_hash, scopes, rho, actor)
         ├─ a release for spec_hash is stored  → CachedRelease (spends nothing; audit cache_hit)

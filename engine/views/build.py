@@ -1,4 +1,4 @@
-"""Build payload tables: the plaintext half of protocol step C1, for one family or all of them.
+"""Build payload tables: the carrier's plaintext views (prepared offline), per family or all.
 
 The way through is short: typed input frames → :func:`~engine.views.prepare.prepare_observations`
 (opt-outs dropped, geometry computed once) → one view module per family kind, each giving records

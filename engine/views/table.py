@@ -2,8 +2,8 @@
 
 Every slot of every family holds 0 or 1, and a record sets at most ``family.max_nonzero`` slots out
 of a few hundred, so a table keeps, per record, only the sorted indices of its non-zero slots
-(compressed sparse rows: record ``r`` owns ``indices[indptr[r]:indptr[r + 1]]``). Packing and
-encryption (protocol step C1) read :meth:`PayloadTable.dense` per record.
+(compressed sparse rows: record ``r`` owns ``indices[indptr[r]:indptr[r + 1]]``); the
+preparation (:mod:`engine.parties.carrier`) stores them per month.
 
 Map of the module:
 
