@@ -11,6 +11,7 @@ One cross query::
     A open_query ─QueryRequest→ C accept ─QueryAccepted→ A
     A blinded_cohort ─BlindedCohort→ C reblind ─ReblindedCohort→ A
     C scope ─ScopePartition→ A indicators ─IndicatorPartition→ C   (per partition, streamed)
+    C canary_challenge ─CanaryChallenge→ A open_canaries ─CanaryOpening→ C check_canaries
     C noised_sums ─NoisedSums→ A publish ─ReleasePublished→ C record
 
 Any failure abandons the query on both sides: each ledger records its reservation as abandoned.
@@ -144,6 +145,8 @@ class SecureSession:
         for partition in c.scope(request.query_id):
             answer = a.indicators(send("carrier", "airline", partition))
             c.receive_indicators(send("airline", "carrier", answer))
+        challenge = send("carrier", "airline", c.canary_challenge(request.query_id))
+        c.check_canaries(send("airline", "carrier", a.open_canaries(challenge)))
         tell("sums", 0.8)
         sums = send("carrier", "airline", c.noised_sums(request.query_id))
         release, published = a.publish(sums)

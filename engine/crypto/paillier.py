@@ -270,6 +270,14 @@ class Encryptor(CiphertextSpace):
 
     def encrypt_many(self, plaintexts: Sequence[int]) -> list[int]:
         """Ciphertexts of ``plaintexts``, each an integer in ``[0, n)``."""
+        return self.encrypt_opening(plaintexts)[0]
+
+    def encrypt_opening(self, plaintexts: Sequence[int]) -> tuple[list[int], list[int]]:
+        """Ciphertexts of ``plaintexts`` and the residue of each: what opens a ciphertext.
+
+        ``c = (1 + m·n)·ρ mod n²``, so anyone shown ``m`` and ``ρ`` can check ``c`` (the carrier's
+        canary check); ``ρ`` says nothing about any other ciphertext.
+        """
         n, nsquare = self.n, self.nsquare
         for plaintext in plaintexts:
             if not 0 <= plaintext < n:
@@ -277,9 +285,18 @@ class Encryptor(CiphertextSpace):
                     "plaintext outside [0, n): pack values with LaneLayout before encrypting"
                 )
         residues = self._residues.sample_many(len(plaintexts))
-        return [
+        ciphertexts = [
             _times_g_power(rho, m, n, nsquare) for m, rho in zip(plaintexts, residues, strict=True)
         ]
+        return ciphertexts, [int(rho) for rho in residues]
+
+    def opens(self, ciphertext: int, plaintext: int, residue: int) -> bool:
+        """Whether ``ciphertext`` is the encryption of ``plaintext`` with ``residue``."""
+        if not 0 < residue < self.nsquare or not 0 <= plaintext < self.n:
+            return False
+        return int(ciphertext) == _times_g_power(
+            gmpy2.mpz(residue), plaintext, self.n, self.nsquare
+        )
 
     def encrypt(self, plaintext: int) -> int:
         """The ciphertext of one plaintext in ``[0, n)``."""

@@ -50,6 +50,8 @@ from engine.wire.messages import (
     POINT_BYTES,
     AirlineKey,
     BlindedCohort,
+    CanaryChallenge,
+    CanaryOpening,
     IndicatorPartition,
     NoisedSums,
     QueryAccepted,
@@ -92,6 +94,7 @@ class _Query:
     answered: set[int] = field(default_factory=set)
     partitions: int | None = None
     lanes: LaneLayout | None = None
+    openings: dict[int, list[int]] = field(default_factory=dict)  # matched position → residues
 
 
 class AirlineParty:
@@ -253,7 +256,12 @@ class AirlineParty:
         plaintexts = [
             p for point in raised for p in lanes.indicator_plaintexts(query.matches.get(point, ()))
         ]
-        ciphertexts = self.encryptor.encrypt_many(plaintexts)
+        ciphertexts, residues = self.encryptor.encrypt_opening(plaintexts)
+        pieces = len(lanes.pieces)
+        base = message.index * self.policy.partition_points
+        for offset, point in enumerate(raised):  # kept to open the carrier's canaries
+            if point in query.matches:
+                query.openings[base + offset] = residues[offset * pieces : (offset + 1) * pieces]
         return IndicatorPartition(
             message.query_id,
             message.index,
@@ -275,6 +283,23 @@ class AirlineParty:
         if query.lanes is None:
             raise ProtocolError("indicators or sums before the scope arrived")
         return query.lanes
+
+    def open_canaries(self, message: CanaryChallenge) -> CanaryOpening:
+        """The residues of the indicators at the positions the carrier names (its canaries).
+
+        Only matched positions can be canaries, and their residues say nothing about any other
+        ciphertext; an unmatched position is answered with zeros, which will not open.
+        """
+        query = self._query(message.query_id)
+        pieces = len(self._lanes(query).pieces)
+        width = self.encryptor.ciphertext_bytes
+        blob = b"".join(
+            residue.to_bytes(width, "big")
+            for position in message.positions
+            for residue in query.openings.get(position, [0] * pieces)
+        )
+        query.openings = {}
+        return CanaryOpening(message.query_id, width, blob)
 
     # -- step 7: decrypt, add own noise, publish --------------------------------------------
     def publish(self, message: NoisedSums) -> tuple[Release, ReleasePublished]:

@@ -59,6 +59,8 @@ from engine.wire.messages import (
     POINT_BYTES,
     AirlineKey,
     BlindedCohort,
+    CanaryChallenge,
+    CanaryOpening,
     IndicatorPartition,
     NoisedSums,
     QueryAccepted,
@@ -107,6 +109,9 @@ class _Query:
     reblinded: bool = False
     volumes: dict[str, int] = field(default_factory=dict)  # padded counts, for the audit log
     lanes: LaneLayout | None = None  # fixed when the scope's length is known
+    canaries: dict[int, int] = field(default_factory=dict)  # scope position → group
+    canary_ciphertexts: dict[int, list[int]] = field(default_factory=dict)
+    canaries_checked: bool = False
 
 
 class CarrierParty:
@@ -331,8 +336,8 @@ class CarrierParty:
         padding = sum(sizes) - records
         if padding < 0:
             raise ProtocolError("the scope's noisy size is below its records; prepare again")
+        heads, canary_of = self._coins(query)
         m = query.side.dummies_per_group
-        heads = query.side.coins.flip(query.shape.groups * m)
         dummies = [p for g in range(query.shape.groups) for p in dummy_points(g, m)]
         matching = [point for point, head in zip(dummies, heads, strict=True) if head]
         blinded = query.scalar.blind(points + matching, workers=BLINDING_THREADS)
@@ -342,6 +347,11 @@ class CarrierParty:
         order = list(range(len(entries)))
         secrets.SystemRandom().shuffle(order)
         query.record_at = record_at[order]
+        # Where the canaries went: entry records + k-th matching dummy → its scope position.
+        position_of = {entry: position for position, entry in enumerate(order)}
+        query.canaries = {
+            position_of[records + number]: group for number, group in canary_of.items()
+        }
         query.volumes["scope positions sent"] = len(entries)
         query.record_slots = slots
         size = self.policy.partition_points
@@ -355,6 +365,22 @@ class CarrierParty:
             yield ScopePartition(
                 query_id, index, query.partitions, b"".join(entries[i] for i in chosen)
             )
+
+    def _coins(self, query: _Query) -> tuple[npt.NDArray[np.bool_], dict[int, int]]:
+        """Per dummy, whether it is sent to match; canaries always are (C alone knows which).
+
+        Returns the coins and, for each canary, its rank among the matching dummies → group.
+        """
+        groups, m = query.shape.groups, query.side.dummies_per_group
+        heads = query.side.coins.flip(groups * m)
+        shuffler = secrets.SystemRandom()
+        canary = np.zeros(groups * m, dtype=bool)
+        for group in range(groups):
+            for j in shuffler.sample(range(m), query.side.canaries):
+                canary[group * m + j] = True
+        heads |= canary
+        rank = np.cumsum(heads) - 1
+        return heads, {int(rank[i]): int(i // m) for i in np.flatnonzero(canary)}
 
     def _scope_records(self, query: _Query) -> tuple[list[bytes], list[IntArray]]:
         """Blinding inputs and compact payload slots of every record of the scope."""
@@ -411,12 +437,60 @@ class CarrierParty:
         )
         query.work.append(records)
         query.received.add(message.index)
+        for offset in range(expected):
+            if start + offset in query.canaries:
+                query.canary_ciphertexts[start + offset] = values[
+                    offset * pieces : (offset + 1) * pieces
+                ]
+
+    def canary_challenge(self, query_id: str) -> CanaryChallenge:
+        """Ask the airline to open its indicators at the canaries' positions."""
+        query = self._query(query_id)
+        if len(query.received) != query.partitions:
+            raise ProtocolError("the canaries are checked after every indicator partition")
+        return CanaryChallenge(query_id, tuple(sorted(query.canaries)))
+
+    def check_canaries(self, message: CanaryOpening) -> None:
+        """Refuse the query unless every canary's indicator opens to its own group's one-hot.
+
+        An airline that sent random points, or dummies blinded under another scalar, in place
+        of its declared dummies gets no match there and cannot open ``Enc(0)`` as ``Enc(e_g)``.
+        """
+        query = self._query(message.query_id)
+        encryptor = self._encryptor()
+        lanes = query.lanes
+        if lanes is None or not query.canaries:
+            raise ProtocolError("no canaries to check for this query")
+        width = message.residue_bytes
+        residues = [
+            int.from_bytes(message.residues[i : i + width], "big")
+            for i in range(0, len(message.residues), width)
+        ]
+        positions = sorted(query.canaries)
+        pieces = len(lanes.pieces)
+        if len(residues) != len(positions) * pieces:
+            raise ProtocolError("the canary opening does not answer every canary")
+        for number, position in enumerate(positions):
+            expected = lanes.indicator_plaintexts([query.canaries[position]])
+            held = query.canary_ciphertexts.get(position, [])
+            for piece in range(pieces):
+                if not encryptor.opens(
+                    held[piece], expected[piece], residues[number * pieces + piece]
+                ):
+                    raise ProtocolError(
+                        "the airline's indicators at the carrier's canaries do not open to "
+                        "their groups: it did not send the dummies it declared; refusing the query"
+                    )
+        query.canaries_checked = True
 
     def noised_sums(self, query_id: str) -> NoisedSums:
         """Per-slot products on the carrier's runner, merged, Horner-packed, noised, masked."""
         query = self._query(query_id)
-        if len(query.received) != query.partitions:
-            raise ProtocolError("noised sums are sent after every indicator partition arrived")
+        if len(query.received) != query.partitions or not query.canaries_checked:
+            raise ProtocolError(
+                "noised sums are sent after every indicator partition arrived and the canaries "
+                "were opened"
+            )
         encryptor = self._encryptor()
         lanes = query.lanes
         if lanes is None:

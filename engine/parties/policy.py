@@ -43,6 +43,7 @@ class SideChannelPolicy:
     max_points_per_query: int = 2_000_000
     max_points_per_month: int = 50_000_000
     min_group_points: int = 16
+    canaries_per_group: int = 2
     partition_points: int = 4096
 
     def __post_init__(self) -> None:
@@ -71,6 +72,7 @@ class SideChannelPlan:
     """The side-channel numbers of one query: dummies, group padding, scope padding."""
 
     coins: DummyCoins
+    canaries: int
     group_padding: PaddingNoise
     scope_rho: float
     delta_tail: float
@@ -82,8 +84,8 @@ class SideChannelPlan:
 
     @property
     def dummies_per_group(self) -> int:
-        """``m``: dummy keys per group."""
-        return self.coins.per_group
+        """Dummy keys per group: ``m`` with fair coins, then the canaries (always matching)."""
+        return self.coins.per_group + self.canaries
 
     def scope_padding(self, block: ScopeBlock, month_family: bool) -> PaddingNoise:
         """The padding noise of one scope block (a person has one record per period)."""
@@ -95,8 +97,9 @@ def plan_side_channels(policy: SideChannelPolicy, shape: QueryShape) -> SideChan
     """Dummies and paddings for ``shape`` under ``policy`` (both parties compute the same)."""
     groups = shape.bounds.max_groups
     keys = shape.bounds.max_records_per_group
-    affordable = max(1, policy.max_dummies_per_query // shape.groups)
+    canaries = policy.canaries_per_group
+    affordable = max(1, policy.max_dummies_per_query // shape.groups - canaries)
     per_group = min(dummy_count(groups, keys, policy.match_rho), affordable)
-    coins = DummyCoins(per_group, groups, keys)
+    coins = DummyCoins(per_group, groups, keys)  # the canaries' coins are known: not counted
     padding = PaddingNoise(policy.group_rho, sqrt_rounded_up(groups * keys**2), policy.delta_tail)
-    return SideChannelPlan(coins, padding, policy.scope_rho, policy.delta_tail)
+    return SideChannelPlan(coins, canaries, padding, policy.scope_rho, policy.delta_tail)

@@ -17,6 +17,8 @@ In the order of one query (DESIGN §3)::
     C → A  ReblindedCohort       the same raised to c, shuffled within each group
     C → A  ScopePartition        the scope's points H(k)^c in fixed-size partitions
     A → C  IndicatorPartition    per scope position, Enc_A(one-hot group lanes) per piece
+    C → A  CanaryChallenge       scope positions of canary dummies the airline must open
+    A → C  CanaryOpening         the residues that open those indicators
     C → A  NoisedSums            per piece, Horner-packed per-slot sums + Enc_A(N_C)
     A → C  ReleasePublished      the release (exact + N_C + N_A, post-processed)
 """
@@ -35,6 +37,8 @@ __all__ = [
     "PROTOCOL_VERSION",
     "AirlineKey",
     "BlindedCohort",
+    "CanaryChallenge",
+    "CanaryOpening",
     "IndicatorPartition",
     "Message",
     "NoisedSums",
@@ -166,6 +170,29 @@ class IndicatorPartition:
 
 
 @dataclass(frozen=True)
+class CanaryChallenge:
+    """C → A: open the indicators at these scope positions (C's canaries: dummies that match)."""
+
+    kind: ClassVar[str] = "canary_challenge"
+    query_id: str
+    positions: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class CanaryOpening:
+    """A → C: per challenged position and piece, the residue its indicator was encrypted with."""
+
+    kind: ClassVar[str] = "canary_opening"
+    query_id: str
+    residue_bytes: int
+    residues: bytes
+
+    def __post_init__(self) -> None:
+        if self.residue_bytes < 256 or len(self.residues) % self.residue_bytes:
+            raise ProtocolError("canary openings must be whole fixed-width residues")
+
+
+@dataclass(frozen=True)
 class NoisedSums:
     """C → A (step 6): per piece, the packed slot sums with the carrier's noise, in one message."""
 
@@ -200,6 +227,8 @@ Message = (
     | ReblindedCohort
     | ScopePartition
     | IndicatorPartition
+    | CanaryChallenge
+    | CanaryOpening
     | NoisedSums
     | ReleasePublished
 )
@@ -213,6 +242,8 @@ _TYPES: dict[str, type[Any]] = {
         ReblindedCohort,
         ScopePartition,
         IndicatorPartition,
+        CanaryChallenge,
+        CanaryOpening,
         NoisedSums,
         ReleasePublished,
     )

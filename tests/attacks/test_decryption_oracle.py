@@ -137,6 +137,8 @@ def test_airline_refuses_sums_out_of_protocol(kit: ModuleType, session: SecureSe
     driven = _drive_to_scope(session, kit.visit_spec(kind="flows", end="2025-08-11"))
     for partition in driven.partitions:
         c.receive_indicators(_send(session, "airline", a.indicators(partition)))
+    challenge = _send(session, "carrier", c.canary_challenge(driven.query_id))
+    c.check_canaries(_send(session, "airline", a.open_canaries(challenge)))
     sums = c.noised_sums(driven.query_id)
     width = sums.ciphertext_bytes
     one_more = replace(

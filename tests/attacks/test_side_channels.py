@@ -142,17 +142,6 @@ def test_side_channels_are_charged(seen: Seen) -> None:
         assert seen.charges[party] == pytest.approx(seen.expected[party], rel=1e-9, abs=1e-12)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "LEAK (deviating airline): nothing checks that the airline's dummies are the dummy "
-        "domain's keys. An airline that sends m fresh random points per group instead of "
-        "H(d(g, j))^a is not noticed by the carrier (only point counts, duplicates and the "
-        "minimum group size are checked) and its match counts are then the exact real counts — "
-        "the intersection-size leak DESIGN §3 says canaries (dummy indicators opened at positions "
-        "the carrier names) limit; no canary check exists in engine/parties."
-    ),
-)
 def test_airline_stripping_its_dummies_is_caught(
     kit: ModuleType,
     spy: Any,
@@ -160,7 +149,12 @@ def test_airline_stripping_its_dummies_is_caught(
     tmp_path_factory: pytest.TempPathFactory,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """An airline that replaces its dummies by random points must be refused, not told counts."""
+    """An airline that replaces its dummies by random points is refused at the canaries.
+
+    The carrier sends some of each group's dummies as canaries (always matching) and asks the
+    airline to open its indicators there; random points in their place never match, so the
+    airline's Enc(0) cannot be opened as its group's one-hot.
+    """
     transcript = kit.Transcript()
     session = kit.open_world(tmp_path_factory.mktemp("strip"), tiny_dir, transcript)
     monkeypatch.setattr(

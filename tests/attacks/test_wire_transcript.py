@@ -198,7 +198,8 @@ def _check_fields(message: Any, n: int) -> list[bytes]:
 
 EXPECTED_ORDER = re.compile(
     r"(airline_key )?query_request query_accepted blinded_cohort reblinded_cohort "
-    r"(scope_partition indicator_partition )+noised_sums release_published"
+    r"(scope_partition indicator_partition )+canary_challenge canary_opening "
+    r"noised_sums release_published"
 )
 
 

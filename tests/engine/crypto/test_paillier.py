@@ -195,3 +195,14 @@ def test_2048_bit_key_end_to_end() -> None:
     total = public.rerandomize(public.sum_ciphertexts([first[0], second[0], offset[0]]))
     values = layout.unpack(piece, [keys.private.raw_decrypt(total)], 1)
     np.testing.assert_array_equal(values, [[0, 1, 0, 2]])
+
+
+def test_an_opening_proves_a_ciphertext_and_nothing_else(
+    keys: PaillierKeys, encryptor: Encryptor
+) -> None:
+    """The residue of a ciphertext opens it to its plaintext only (the carrier's canary check)."""
+    ciphertexts, residues = encryptor.encrypt_opening([5, 9])
+    assert encryptor.opens(ciphertexts[0], 5, residues[0])
+    assert not encryptor.opens(ciphertexts[0], 6, residues[0])
+    assert not encryptor.opens(ciphertexts[1], 9, residues[0])
+    assert not encryptor.opens(ciphertexts[0], 5, 0)
