@@ -21,7 +21,7 @@ def release(
     query: Annotated[str, typer.Option("--query", help=KIND_HELP)],
     out: Annotated[Path, typer.Option("--out", help="Output: .csv, .parquet or .geojson.")],
     epsilon: Annotated[float, typer.Option(help="Privacy loss ε of this release.")],
-    workspace: Annotated[Path, typer.Option(help="Ingested workspace.")] = Path("workspace"),
+    workspace: Annotated[Path, typer.Option(help="Prepared workspace.")] = Path("workspace"),
     data: Annotated[Path, typer.Option(help="The parties' data folder.")] = Path("data/demo"),
     airport: Annotated[str | None, typer.Option(help="Arrival (or departure) airport.")] = None,
     start: Annotated[str, typer.Option("--from", help="First date, YYYY-MM-DD.")] = "2025-08-01",
