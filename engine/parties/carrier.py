@@ -100,6 +100,7 @@ class _Query:
     side: SideChannelPlan
     reservation: Reservation
     scalar: BlindingKey
+    blocks: dict[str, StoredMonth] = field(default_factory=dict)  # the scope's records, read once
     record_slots: list[IntArray] = field(default_factory=list)  # per record, compact slots
     record_at: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
     partitions: int = 0
@@ -223,8 +224,9 @@ class CarrierParty:
         shape = shape_of(spec)
         side = plan_side_channels(self.policy, shape)
         cost = spec.cost
-        self._check_headroom(shape)
-        self._draw_scope_sizes(shape, side)
+        blocks = {block.key: self._records(shape, block) for block in shape.scope}  # read once
+        self._check_headroom(shape, side, blocks)
+        self._draw_scope_sizes(shape, side, blocks)
         scopes = tuple(Scope(spec.dataset, month) for month in spec.data_months)
         outcome = self.ledger.reserve_or_cached(
             spec.spec_hash, scopes, cost.rho + side.match_rho, ACTOR
@@ -234,10 +236,14 @@ class CarrierParty:
                 "the carrier released this query before; the airline should reopen it from its "
                 "own ledger instead of asking again"
             )
-        self._queries[message.query_id] = _Query(spec, shape, side, outcome, BlindingKey.generate())
+        self._queries[message.query_id] = _Query(
+            spec, shape, side, outcome, BlindingKey.generate(), blocks=blocks
+        )
         return QueryAccepted(message.query_id)
 
-    def _check_headroom(self, shape: QueryShape) -> None:
+    def _check_headroom(
+        self, shape: QueryShape, side: SideChannelPlan, blocks: dict[str, StoredMonth]
+    ) -> None:
         """Refuse, before anything is charged, a scope whose sums could overflow a lane.
 
         The bound is the padded scope's size (a key is in one group, so no count exceeds it) and
@@ -245,11 +251,10 @@ class CarrierParty:
         scope's length is known (:meth:`LaneLayout.fitting`).
         """
         month_family = shape.family.period == "month"
-        side = plan_side_channels(self.policy, shape)
         positions = shape.groups * side.dummies_per_group + self.policy.partition_points
         for block in shape.scope:
             padding = side.scope_padding(block, month_family)
-            positions += len(self._records(shape, block)) + 4 * padding.shift
+            positions += len(blocks[block.key]) + 4 * padding.shift
         tail = shape.mechanism.tail_bound
         LaneLayout.fitting(int(self._encryptor().n), shape.groups, positions, tail)
 
@@ -259,22 +264,26 @@ class CarrierParty:
         text = f"scope-size|{shape.family.name}|{block.key}|{digest}"
         return hashlib.sha256(text.encode()).hexdigest()
 
-    def _noisy_size(self, shape: QueryShape, side: SideChannelPlan, block: ScopeBlock) -> int:
-        """The noisy size Ñ of a scope block: drawn and charged once, then reused exactly."""
+    def _noisy_size(
+        self, shape: QueryShape, side: SideChannelPlan, block: ScopeBlock, records: int
+    ) -> int:
+        """The noisy size Ñ of a scope block of ``records``: drawn and charged once, then reused."""
         key = self._size_key(shape, block)
         padding = side.scope_padding(block, shape.family.period == "month")
         scope = (Scope(shape.spec.dataset, block.month),)
         outcome = self.ledger.reserve_or_cached(key, scope, padding.rho, ACTOR)
         if isinstance(outcome, CachedRelease):
             return int(json.loads(outcome.release_json)["noisy_size"])
-        size = len(self._records(shape, block)) + int(padding.sample(1)[0])
+        size = records + int(padding.sample(1)[0])
         record = json.dumps({"noisy_size": size, "family": shape.family.name, "block": block.key})
         self.ledger.commit(outcome, record, summary=f"scope size {shape.family.name} {block.key}")
         return size
 
-    def _draw_scope_sizes(self, shape: QueryShape, side: SideChannelPlan) -> None:
+    def _draw_scope_sizes(
+        self, shape: QueryShape, side: SideChannelPlan, blocks: dict[str, StoredMonth]
+    ) -> None:
         for block in shape.scope:
-            self._noisy_size(shape, side, block)
+            self._noisy_size(shape, side, block, len(blocks[block.key]))
 
     def _records(self, shape: QueryShape, block: ScopeBlock) -> StoredMonth:
         stored = self.store.read(shape.family.name, block.month)
@@ -332,7 +341,10 @@ class CarrierParty:
             raise ProtocolError("the scope is sent after the cohort was re-blinded")
         points, slots = self._scope_records(query)
         records = len(slots)
-        sizes = [self._noisy_size(query.shape, query.side, b) for b in query.shape.scope]
+        sizes = [
+            self._noisy_size(query.shape, query.side, b, len(query.blocks[b.key]))
+            for b in query.shape.scope
+        ]
         padding = sum(sizes) - records
         if padding < 0:
             raise ProtocolError("the scope's noisy size is below its records; prepare again")
@@ -354,6 +366,7 @@ class CarrierParty:
         }
         query.volumes["scope positions sent"] = len(entries)
         query.record_slots = slots
+        query.blocks = {}  # no longer needed: the slots are kept, the points were sent
         size = self.policy.partition_points
         query.partitions = max(1, -(-len(entries) // size))
         tail = query.shape.mechanism.tail_bound
@@ -390,7 +403,7 @@ class CarrierParty:
         points: list[bytes] = []
         slots: list[IntArray] = []
         for block in query.shape.scope:
-            stored = self._records(query.shape, block)
+            stored = query.blocks[block.key]
             for row in range(len(stored)):
                 points.append(stored.point(row))
                 mapped = compact[stored.indices[stored.indptr[row] : stored.indptr[row + 1]]]

@@ -100,10 +100,9 @@ class QueryAccepted:
 
 
 @dataclass(frozen=True)
-class BlindedCohort:
-    """A → C (step 2): per group, the shuffled points ``H(k)^a`` (real, dummies, padding)."""
+class _PointGroups:
+    """Per cohort group, whole 32-byte points end to end."""
 
-    kind: ClassVar[str] = "blinded_cohort"
     query_id: str
     groups: tuple[bytes, ...]
 
@@ -113,16 +112,17 @@ class BlindedCohort:
 
 
 @dataclass(frozen=True)
-class ReblindedCohort:
+class BlindedCohort(_PointGroups):
+    """A → C (step 2): per group, the shuffled points ``H(k)^a`` (real, dummies, padding)."""
+
+    kind: ClassVar[str] = "blinded_cohort"
+
+
+@dataclass(frozen=True)
+class ReblindedCohort(_PointGroups):
     """C → A (step 3): per group, ``H(k)^{ac}`` shuffled within the group."""
 
     kind: ClassVar[str] = "reblinded_cohort"
-    query_id: str
-    groups: tuple[bytes, ...]
-
-    def __post_init__(self) -> None:
-        for group in self.groups:
-            _check_points("re-blinded group", group)
 
 
 @dataclass(frozen=True)
