@@ -8,11 +8,13 @@ modules only interpret the declarations:
 * :mod:`~engine.inputs.reading` — CSV/Parquet to raw columns numbered like a spreadsheet;
 * :mod:`~engine.inputs.loading` — one table: :func:`load_table`;
 * :mod:`~engine.inputs.parties` — a party's folder: :func:`load_airline`, :func:`load_carrier`;
+* :mod:`~engine.inputs.identity` — one person = one phone: :class:`IdentityMerge`;
 * :mod:`~engine.inputs.report` — what was rejected and why: :class:`ValidationReport`.
 """
 
 from __future__ import annotations
 
+from engine.inputs.identity import IdentityMerge
 from engine.inputs.loading import LoadedTable, empty_frame, load_table
 from engine.inputs.parties import (
     AirlineInputs,
@@ -45,6 +47,7 @@ __all__ = [
     "CarrierInputs",
     "Column",
     "FileWarning",
+    "IdentityMerge",
     "LoadedTable",
     "Rejection",
     "TableSchema",

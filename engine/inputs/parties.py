@@ -6,18 +6,23 @@ Each party keeps its files in its own folder (``DIR/airline/``, ``DIR/carrier/``
 boarding or donation is kept only if its member was accepted, and an observation only if its
 subscriber was.
 
+One person is one normalised phone (:mod:`engine.inputs.identity`): IDs sharing a phone are merged
+into the smallest of them and the dependent tables relabelled, so every contribution bound holds per
+person; the merge is reported as a warning on the identity file.
+
 Map: :class:`AirlineInputs` / :func:`load_airline`, :class:`CarrierInputs` / :func:`load_carrier`,
 and :func:`find_table`, which locates one table's file.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
 
-from engine.inputs.loading import empty_frame, load_table
+from engine.inputs.identity import IdentityMerge, merge_by_phone, relabel
+from engine.inputs.loading import LoadedTable, empty_frame, load_table
 from engine.inputs.report import ValidationReport
 from engine.inputs.schemas import (
     BOARDINGS,
@@ -40,6 +45,7 @@ class AirlineInputs:
     boardings: pd.DataFrame
     donations: pd.DataFrame
     reports: tuple[ValidationReport, ...]
+    identity: IdentityMerge | None = None
 
     def __post_init__(self) -> None:
         if "phone_e164" not in self.members.columns:
@@ -53,6 +59,7 @@ class CarrierInputs:
     subscribers: pd.DataFrame
     observations: pd.DataFrame
     reports: tuple[ValidationReport, ...]
+    identity: IdentityMerge | None = None
 
     def __post_init__(self) -> None:
         if "phone_e164" not in self.subscribers.columns:
@@ -88,23 +95,25 @@ def _party_folder(folder: Path, party: str, anchor: TableSchema) -> Path:
 
 
 def load_airline(folder: Path) -> AirlineInputs:
-    """Load ``members``, ``boardings`` and (optional) ``donations`` from the airline folder."""
+    """Load ``members``, ``boardings`` and (optional) ``donations``; one person per phone."""
     folder = _party_folder(folder, "airline", MEMBERS)
     members = load_table(_required(folder, MEMBERS), MEMBERS)
     member_ids = members.frame["member_id"]
     boardings = load_table(_required(folder, BOARDINGS), BOARDINGS, known_ids=member_ids)
-    reports = [members.report, boardings.report]
+    tables = [boardings]
     donations_path = find_table(folder, DONATIONS, required=False)
-    donations = empty_frame(DONATIONS)
     if donations_path is not None:
-        loaded = load_table(donations_path, DONATIONS, known_ids=member_ids)
-        donations = loaded.frame
-        reports.append(loaded.report)
-    return AirlineInputs(members.frame, boardings.frame, donations, tuple(reports))
+        tables.append(load_table(donations_path, DONATIONS, known_ids=member_ids))
+    mapping, identity = merge_by_phone(members.frame, "member_id", members.report.file)
+    people = members.frame[members.frame["member_id"].astype(str).to_numpy() == mapping.to_numpy()]
+    relabelled = [relabel(table.frame, "member_id", mapping) for table in tables]
+    donations = relabelled[1] if len(relabelled) > 1 else empty_frame(DONATIONS)
+    reports = (_with_merge(members, identity), *(table.report for table in tables))
+    return AirlineInputs(people, relabelled[0], donations, reports, identity)
 
 
 def load_carrier(folder: Path) -> CarrierInputs:
-    """Load ``subscribers`` and ``observations`` from the carrier folder."""
+    """Load ``subscribers`` and ``observations`` from the carrier folder; one person per phone."""
     folder = _party_folder(folder, "carrier", SUBSCRIBERS)
     subscribers = load_table(_required(folder, SUBSCRIBERS), SUBSCRIBERS)
     observations = load_table(
@@ -112,8 +121,25 @@ def load_carrier(folder: Path) -> CarrierInputs:
         OBSERVATIONS,
         known_ids=subscribers.frame["subscriber_id"],
     )
-    reports = (subscribers.report, observations.report)
-    return CarrierInputs(subscribers.frame, observations.frame, reports)
+    frame = subscribers.frame
+    mapping, identity = merge_by_phone(frame, "subscriber_id", subscribers.report.file)
+    canonical = frame["subscriber_id"].astype(str).to_numpy() == mapping.to_numpy()
+    if identity.merged_ids:
+        # A person has opted out when any of their IDs did (a missing flag counts as opted out).
+        flags = frame["opt_out"].astype("boolean").fillna(True).astype(bool)
+        frame = frame.assign(opt_out=flags.groupby(mapping.to_numpy()).transform("any").to_numpy())
+    people = frame[canonical]
+    reports = (_with_merge(subscribers, identity), observations.report)
+    merged = relabel(observations.frame, "subscriber_id", mapping)
+    return CarrierInputs(people, merged, reports, identity)
+
+
+def _with_merge(table: LoadedTable, identity: IdentityMerge) -> ValidationReport:
+    """The identity file's report with the merge (if any) as a warning."""
+    warning = identity.warning()
+    if warning is None:
+        return table.report
+    return replace(table.report, warnings=(*table.report.warnings, warning))
 
 
 def _required(folder: Path, schema: TableSchema) -> Path:

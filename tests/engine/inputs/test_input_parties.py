@@ -178,6 +178,7 @@ def test_package_all_is_honest() -> None:
     public = {name for name in vars(engine.inputs) if not name.startswith("_")}
     modules = {
         "fields",
+        "identity",
         "loading",
         "parties",
         "phones",
