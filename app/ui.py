@@ -74,8 +74,22 @@ def guarded(render: Callable[[], None]) -> Callable[[], None]:
 
 
 def shown_release(slot: str, spec: QuerySpec) -> Release | None:
-    """The release this session ran for ``spec`` in ``slot``, if the inputs have not changed."""
-    return remembered(slot, spec.spec_hash)
+    """The release of ``spec`` for ``slot``: this session's, or one that finished meanwhile.
+
+    A release started here keeps running when the user leaves the page (it is a job of the
+    service, :mod:`engine.jobs`); coming back, the page finds it done in the job table or in the
+    ledger's cache — served at no cost — and shows it.
+    """
+    kept = remembered(slot, spec.spec_hash)
+    if kept is not None:
+        return kept
+    job = service().job(spec)
+    found = job.release if job is not None else None
+    if found is None:
+        found = service().cached_release(spec)
+    if found is not None:
+        remember(slot, spec.spec_hash, found)
+    return found
 
 
 def cost_panel(specs: Sequence[QuerySpec]) -> list[Any]:
@@ -103,25 +117,38 @@ def _step_text(step: str) -> str:
 def run_release(
     jobs: Sequence[tuple[str, QuerySpec]], estimates: Sequence[Any], label_key: str = "run.button"
 ) -> None:
-    """A button that runs each ``(slot, spec)`` release in turn and remembers it in its slot."""
+    """A button that starts each ``(slot, spec)`` release as a job and follows it to the end.
+
+    Pressing twice, or leaving the page, never runs or charges a release twice: a job already
+    running for a spec is followed, not started again (:meth:`CrossmeshService.submit`). A page
+    opened while its jobs still run follows them without a click.
+    """
     allowed = all(e.cached or e.affordable for e in estimates)
     key = "run:" + ",".join(slot for slot, _ in jobs)
-    if not st.button(tr(label_key), type="primary", disabled=not allowed, key=key):
-        return
+    clicked = st.button(tr(label_key), type="primary", disabled=not allowed, key=key)
+    if clicked:
+        for _slot, spec in jobs:
+            service().submit(spec)
+    running = [service().job(spec) for _slot, spec in jobs]
+    if clicked or any(job is not None and not job.finished for job in running):
+        _follow(jobs)
+
+
+def _follow(jobs: Sequence[tuple[str, QuerySpec]]) -> None:
+    """Show the jobs' progress until they finish; remember each release; raise a failure."""
     with st.status(tr("run.status"), expanded=True) as status:
         bar = st.progress(0.0, text=tr("step.start"))
         for number, (slot, spec) in enumerate(jobs):
-
-            def progress(step: str, fraction: float, number: int = number) -> None:
-                overall = (number + min(max(fraction, 0.0), 1.0)) / len(jobs)
-                bar.progress(overall, text=_step_text(step))
-
-            try:
-                release = service().release(spec, progress)
-            except CrossmeshError:
+            job = service().job(spec)
+            while job is not None and not job.finished:
+                overall = (number + min(max(job.fraction, 0.0), 1.0)) / len(jobs)
+                bar.progress(overall, text=_step_text(job.step))
+                job = service().wait(spec, timeout=0.25)
+            if job is not None and job.error is not None:
                 status.update(label=tr("run.failed"), state="error")
-                raise
-            remember(slot, spec.spec_hash, release)
+                raise job.error
+            if job is not None and job.release is not None:
+                remember(slot, spec.spec_hash, job.release)
         status.update(label=tr("run.done"), state="complete", expanded=False)
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from engine.dp import PrivacyCost, Release
 from engine.dp.accounting import DEFAULT_DELTA, zcdp_to_epsilon
+from engine.jobs import JobStatus, ReleaseJobs
 from engine.ledger import Ledger
 from engine.ledger.values import AuditEntry, Scope
 from engine.queries import QuerySpec
@@ -122,6 +123,7 @@ class CrossmeshService:
         )
         self.ledger = self.session.airline.ledger
         self.carrier_ledger = self.session.carrier.ledger
+        self.jobs = ReleaseJobs(self.release)
 
     @classmethod
     def open(cls, workspace: Path, data_dir: Path) -> CrossmeshService:
@@ -197,6 +199,32 @@ class CrossmeshService:
     def release(self, spec: QuerySpec, progress: Progress | None = None) -> Release:
         """Run (or serve from the cache) the release of ``spec``; BudgetExceeded if it won't fit."""
         return self.session.release(spec, progress)
+
+    def submit(self, spec: QuerySpec) -> JobStatus:
+        """Start ``spec``'s release as a job of this service (one per spec); see :mod:`engine.jobs`.
+
+        The job runs to completion whatever the caller does afterwards; :meth:`job` and
+        :meth:`wait` report on it, and its release lands in the ledger's cache.
+        """
+        return self.jobs.submit(spec)
+
+    def job(self, spec: QuerySpec) -> JobStatus | None:
+        """The job of ``spec`` if one was submitted to this service (and not long forgotten)."""
+        return self.jobs.status(spec.spec_hash)
+
+    def wait(self, spec: QuerySpec, timeout: float | None = None) -> JobStatus | None:
+        """Wait up to ``timeout`` seconds for ``spec``'s job; its status (None: no such job)."""
+        return self.jobs.wait(spec.spec_hash, timeout)
+
+    def cached_release(self, spec: QuerySpec) -> Release | None:
+        """``spec``'s committed release from the ledger's cache, or None; spends nothing."""
+        text = self._ledger_for(spec).cached(spec.spec_hash)
+        return None if text is None else Release.from_json(text)
+
+    def close(self) -> None:
+        """Let a running job finish, then close both parties."""
+        self.jobs.close()
+        self.session.close()
 
     # -- the ledger, for people -------------------------------------------------------------
     def releases(self) -> list[ReleaseSummary]:

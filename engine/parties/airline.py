@@ -170,15 +170,25 @@ class AirlineParty:
         return self.cost_of(spec).rho + self.policy.group_rho
 
     def open_query(self, spec: QuerySpec) -> Release | QueryRequest:
-        """Check ``spec`` and reserve; the cached release if this spec was released before."""
+        """Check ``spec`` and reserve; the cached release if this spec was released before.
+
+        Everything that can fail on the spec or the airline's inputs — the shape, the side-channel
+        plan, loading the inputs and building the cohort — runs before the reservation, so a bad
+        spec or a bad file is never charged.
+        """
         shape = shape_of(spec)  # every check that needs no data, before anything is charged
         side = plan_side_channels(self.policy, shape)
+        released = self.ledger.cached(spec.spec_hash) is not None  # served below, nothing to build
+        cohort = None if released else build_cohort(shape, self.inputs)
         scopes = tuple(Scope(spec.dataset, month) for month in spec.data_months)
         outcome = self.ledger.reserve_or_cached(spec.spec_hash, scopes, self.charge_of(spec), ACTOR)
         if isinstance(outcome, CachedRelease):
             return Release.from_json(outcome.release_json)
+        cohort = cohort or build_cohort(shape, self.inputs)  # released by another process meanwhile
         query_id = secrets.token_hex(12)
-        self._queries[query_id] = _Query(spec, shape, side, outcome, BlindingKey.generate())
+        self._queries[query_id] = _Query(
+            spec, shape, side, outcome, BlindingKey.generate(), cohort=cohort
+        )
         spec_text = json.dumps(
             {"spec": spec.canonical(), "policy": self.policy.to_dict()}, sort_keys=True
         )
@@ -198,7 +208,9 @@ class AirlineParty:
     def blinded_cohort(self, query_id: str) -> BlindedCohort:
         """Per group: real keys, ``m`` dummies and DP padding, blinded with ``a_q``, shuffled."""
         query = self._query(query_id)
-        cohort = build_cohort(query.shape, self.inputs)
+        cohort = query.cohort
+        if cohort is None:
+            raise ProtocolError("the cohort of this query was not built when it was opened")
         m = query.side.dummies_per_group
         padding = query.side.group_padding.sample(len(cohort.groups))
         shuffler = secrets.SystemRandom()

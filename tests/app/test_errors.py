@@ -11,6 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 import app.state
 from app.i18n import text
+from engine.jobs import ReleaseJobs
+from engine.service import CrossmeshService
 from foundation.errors import BudgetExceeded
 
 OpenPage = Callable[..., AppTest]
@@ -18,10 +20,15 @@ REFUSAL = "the airline+carrier@2025-08 budget has too little left; lower epsilon
 
 
 class RefusingService:
-    """The real service, except that the ledger refuses every release."""
+    """The real service, except that the ledger refuses every release (run as jobs, as there)."""
+
+    submit = CrossmeshService.submit
+    job = CrossmeshService.job
+    wait = CrossmeshService.wait
 
     def __init__(self, real: Any) -> None:
         self._real = real
+        self.jobs = ReleaseJobs(self.release)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)
