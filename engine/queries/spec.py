@@ -30,7 +30,14 @@ from typing import Any
 
 from engine.dp.accounting import PrivacyCost
 from foundation.errors import InputError
-from geo.places import AIRPORTS, MUNICIPALITIES, ORIGIN_AIRPORTS, REGIONS, STUDY_AIRPORTS
+from geo.places import (
+    AIRPORTS,
+    MUNICIPALITIES,
+    ORIGIN_AIRPORTS,
+    REGIONS,
+    STUDY_AIRPORTS,
+    region_of_airport,
+)
 
 __all__ = ["DEFAULT_THRESHOLD", "EAST_HOKKAIDO_AIRPORTS", "KINDS", "MECHANISMS", "QuerySpec"]
 
@@ -89,6 +96,11 @@ class QuerySpec:
             raise InputError(f"the date range ends ({self.end}) before it starts ({self.start})")
         if (self.end - self.start).days > 92:
             raise InputError("a release covers at most 93 days; split longer ranges")
+        for name in ("epsilon", "delta"):  # 1 and 1.0 are one question
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise InputError(f"{name} must be a number, not {value!r}", field=name)
+            object.__setattr__(self, name, float(value))
         if not 0 < self.epsilon <= 1000:
             raise InputError(f"epsilon must be in (0, 1000], not {self.epsilon}", field="epsilon")
         if self.mechanism not in MECHANISMS:
@@ -98,6 +110,20 @@ class QuerySpec:
         if not 0 <= self.threshold <= 1000:
             raise InputError(f"suppression threshold must be 0–1000, not {self.threshold}")
         self._check_kind_fields()
+        self._reset_unused_fields()
+
+    def _reset_unused_fields(self) -> None:
+        """Give every field this kind does not read its default, so equal questions hash equal.
+
+        ``--level 2`` on a region drawn at level 2, or a ``--municipality`` on a visit map, ask
+        the same question as leaving them out; without this they would be charged again.
+        """
+        used = _FIELDS_USED[self.kind]
+        for name, default in _RESETTABLE.items():
+            if name not in used:
+                object.__setattr__(self, name, default() if callable(default) else default)
+        if self.level is not None:  # checked against the region's level by the shape
+            object.__setattr__(self, "level", None)
 
     def _check_kind_fields(self) -> None:
         kind = self.kind
@@ -108,6 +134,14 @@ class QuerySpec:
                 f"airport must be one of {', '.join(STUDY_AIRPORTS)}, not {self.airport!r}",
                 field="airport",
             )
+        if kind in ("visit-map", "flows", "profile", "repeat") and self.level is not None:
+            region = region_of_airport(str(self.airport))
+            if self.level != region.mesh_level:
+                raise InputError(
+                    f"the {region.name_en} region is released on level-{region.mesh_level} "
+                    f"cells, not level {self.level}",
+                    field="level",
+                )
         if kind == "preboarding" and self.airport not in AIRPORTS:
             raise InputError(f"unknown departure airport {self.airport!r}", field="airport")
         if kind in ("visit-map", "flows", "profile", "hokkaido") and not 1 <= self.days <= 14:
@@ -182,5 +216,28 @@ class QuerySpec:
         """The dataset (pair) the release reads: the cross data, or the carrier's alone."""
         return "carrier" if self.kind == "population" else "airline+carrier"
 
+
+_ARRIVALS = frozenset({"airport", "level", "repeat_flyer_min", "max_trips"})
+_FIELDS_USED: dict[str, frozenset[str]] = {
+    "visit-map": _ARRIVALS | {"days"},
+    "flows": _ARRIVALS | {"days"},
+    "profile": _ARRIVALS | {"days"},
+    "repeat": _ARRIVALS,
+    "hokkaido": frozenset({"days", "repeat_flyer_min", "max_trips"}),
+    "furusato": frozenset({"municipality", "months_after"}),
+    "preboarding": frozenset({"airport", "max_trips"}),
+    "population": frozenset({"region"}),
+}
+_RESETTABLE: dict[str, Any] = {
+    "airport": None,
+    "days": 3,
+    "level": None,
+    "repeat_flyer_min": 0,
+    "max_trips": 1,
+    "municipality": None,
+    "months_after": 2,
+    "region": None,
+    "extra": dict,
+}
 
 ORIGINS = ORIGIN_AIRPORTS
