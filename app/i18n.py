@@ -48,6 +48,10 @@ _JA: dict[str, str] = {
     "run.status": "安全な集計を実行しています…",
     "run.done": "集計が完了し、公開されました",
     "run.failed": "集計を実行できませんでした",
+    "period.fitted": "データのある期間に合わせました：{start}〜{end}",
+    "period.fitted_months": (
+        "データのある期間に合わせました：{start}〜{end}（寄付後 {months} か月まで）"
+    ),
     "step.start": "準備中",
     "step.join": "秘匿化したIDの突合と暗号化したままの合計",
     "step.noise": "暗号化したままノイズを加算",
@@ -351,6 +355,10 @@ _EN: dict[str, str] = {
     "run.status": "Running the secure release…",
     "run.done": "Release complete and published",
     "run.failed": "The release could not be run",
+    "period.fitted": "Fitted to the days with data: {start} – {end}",
+    "period.fitted_months": (
+        "Fitted to the days with data: {start} – {end} (up to {months} month(s) after donating)"
+    ),
     "step.start": "Preparing",
     "step.join": "Matching blinded IDs and summing under encryption",
     "step.noise": "Adding noise under encryption",

@@ -41,6 +41,7 @@ __all__ = [
     "downloads",
     "draw_map",
     "guarded",
+    "inside_data",
     "map_legend",
     "release_caption",
     "run_release",
@@ -71,6 +72,22 @@ def guarded(render: Callable[[], None]) -> Callable[[], None]:
             st.error(f"**{tr(_error_key(error))}**\n\n{error}", icon=":material/error:")
 
     return page
+
+
+def inside_data(spec: QuerySpec) -> QuerySpec:
+    """``spec`` fitted to the days both parties have data for, with a note when it changed.
+
+    The service refuses a release that reads days outside the data (it would read as "nobody
+    went there"); the page asks only what lies inside and says so.
+    """
+    fitted: QuerySpec = service().fit(spec)
+    if fitted != spec:
+        values = {"start": fitted.start.isoformat(), "end": fitted.end.isoformat()}
+        if fitted.kind == "furusato":
+            st.caption(tr("period.fitted_months", months=fitted.months_after, **values))
+        else:
+            st.caption(tr("period.fitted", **values))
+    return fitted
 
 
 def shown_release(slot: str, spec: QuerySpec) -> Release | None:

@@ -111,7 +111,7 @@ def measure(service: CrossmeshService, data: Path, kind: str, epsilon: float) ->
     """One release of ``kind`` at ``epsilon``: MAE of shown values, share suppressed, latency."""
     spec = SPECS[kind](data, epsilon)
     started = time.perf_counter()
-    release = service.release(spec)
+    release = service.release(service.fit(spec))
     seconds = time.perf_counter() - started
     frame = release.to_frame()
     expected, keys = _furusato_expected(data, spec) if kind == "furusato" else _expected(data, kind)

@@ -23,9 +23,11 @@ from engine.dp.accounting import DEFAULT_DELTA, zcdp_to_epsilon
 from engine.jobs import JobStatus, ReleaseJobs
 from engine.ledger import Ledger
 from engine.ledger.values import AuditEntry, Scope
+from engine.parties.airline import AirlineStatus
 from engine.queries import QuerySpec
+from engine.queries.periods import DataPeriod, check_inside, fit_to_data
 from engine.session import PRODUCT_MASKS, PRODUCT_POOL, SecureSession, SessionSettings
-from foundation.errors import ConfigError, IntegrityError
+from foundation.errors import ConfigError, InputError, IntegrityError
 from geo.areas import DEFAULT_GEO_DIR, AreaMap, load_area_map
 
 __all__ = ["BudgetRow", "CostEstimate", "CrossmeshService", "ReleaseSummary", "WorkspaceStatus"]
@@ -145,18 +147,44 @@ class CrossmeshService:
 
     # -- what is loaded -----------------------------------------------------------------------
     def status(self) -> WorkspaceStatus:
-        """The workspace, the data period (as the airline states it) and the area source."""
-        period = self.session.airline.status()
+        """The workspace, the period inside both parties' data, and the area source.
+
+        The period is the airline's boardings' period within the carrier's observations (as the
+        carrier stated it when the parties connected): the dates a page offers.
+        """
+        period = self._period()
+        inside = period.events("visit-map")
+        if inside is not None and period.observations is not None:
+            inside = inside.overlap(period.observations)
         return WorkspaceStatus(
             self.workspace,
             self.data_dir,
             _scale(self.data_dir),
-            period.start,
-            period.end,
+            inside.first if inside else None,
+            inside.last if inside else None,
             self.area_map.source,
             self.area_map.approximate,
             self.area_map.credit,
         )
+
+    def _period(self) -> AirlineStatus:
+        self.session.connect()  # the carrier's hello carries its observations' period
+        return self.session.airline.status()
+
+    def fit(self, spec: QuerySpec) -> QuerySpec:
+        """``spec`` clipped to the data (:mod:`engine.queries.periods`); InputError if none is."""
+        return fit_to_data(spec, *self._periods_for(spec))
+
+    def _inside(self, spec: QuerySpec) -> QuerySpec:
+        """Refuse, before anything is charged, a spec that reads days outside the data."""
+        return check_inside(spec, *self._periods_for(spec))
+
+    def _periods_for(self, spec: QuerySpec) -> tuple[DataPeriod, DataPeriod | None]:
+        period = self._period()
+        if period.observations is None:
+            raise InputError("the carrier has no prepared observations; run 'crossmesh prepare'")
+        events = None if spec.kind == "population" else period.events(spec.kind)
+        return period.observations, events
 
     # -- costs --------------------------------------------------------------------------------
     @staticmethod
@@ -178,7 +206,11 @@ class CrossmeshService:
         return self.session.airline.charge_of(spec)
 
     def estimate(self, spec: QuerySpec) -> CostEstimate:
-        """The cost and the budget left in this node's ledger, before running anything."""
+        """The cost and the budget left in this node's ledger, before running anything.
+
+        InputError if ``spec`` reads days outside the data (see :meth:`fit`).
+        """
+        self._inside(spec)
         cost = self.cost_of(spec)
         ledger = self._ledger_for(spec)
         charge = self._charge(spec)
@@ -197,8 +229,11 @@ class CrossmeshService:
 
     # -- releases -------------------------------------------------------------------------------
     def release(self, spec: QuerySpec, progress: Progress | None = None) -> Release:
-        """Run (or serve from the cache) the release of ``spec``; BudgetExceeded if it won't fit."""
-        return self.session.release(spec, progress)
+        """Run (or serve from the cache) the release of ``spec``; BudgetExceeded if it won't fit.
+
+        InputError, before anything is charged, if ``spec`` reads days outside the data.
+        """
+        return self.session.release(self._inside(spec), progress)
 
     def submit(self, spec: QuerySpec) -> JobStatus:
         """Start ``spec``'s release as a job of this service (one per spec); see :mod:`engine.jobs`.
@@ -206,7 +241,7 @@ class CrossmeshService:
         The job runs to completion whatever the caller does afterwards; :meth:`job` and
         :meth:`wait` report on it, and its release lands in the ledger's cache.
         """
-        return self.jobs.submit(spec)
+        return self.jobs.submit(self._inside(spec))
 
     def job(self, spec: QuerySpec) -> JobStatus | None:
         """The job of ``spec`` if one was submitted to this service (and not long forgotten)."""

@@ -108,11 +108,12 @@ class SecureSession:
         return self.carrier.prepare(self.area_map, progress)
 
     def connect(self) -> None:
-        """Hand the airline's public key to the carrier (once per session)."""
+        """Hand the airline's public key to the carrier, and the carrier's data period back."""
         if not self._key_sent:
-            self.carrier.receive_key(
+            hello = self.carrier.receive_key(
                 self.channel.deliver("airline", "carrier", self.airline.key_message())
             )
+            self.airline.receive_hello(self.channel.deliver("carrier", "airline", hello))
             self._key_sent = True
 
     def release(self, spec: QuerySpec, progress: Progress | None = None) -> Release:

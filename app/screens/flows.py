@@ -26,6 +26,7 @@ from app.ui import (
     downloads,
     draw_map,
     guarded,
+    inside_data,
     release_caption,
     run_release,
     shown_release,
@@ -48,10 +49,9 @@ def _specs(status: Any) -> tuple[QuerySpec, QuerySpec]:
     days = row[2].slider(tr("visit.days"), 1, 7, 3, key="flows:days")
     epsilon = epsilon_slider(row[3], "flows")
     common: dict[str, Any] = {"start": start, "end": end, "epsilon": epsilon, "days": days}
-    return (
-        QuerySpec(kind="flows", airport=airport, **common),
-        QuerySpec(kind="profile", airport=airport, **common),
-    )
+    flows = inside_data(QuerySpec(kind="flows", airport=airport, **common))
+    common.update(start=flows.start, end=flows.end)  # the profile reads the same days
+    return flows, QuerySpec(kind="profile", airport=airport, **common)
 
 
 def _with_names(frame: pd.DataFrame) -> pd.DataFrame:

@@ -24,6 +24,7 @@ from app.ui import (
     cost_panel,
     downloads,
     guarded,
+    inside_data,
     release_caption,
     run_release,
     shown_release,
@@ -51,9 +52,11 @@ def _spec(status: Any) -> QuerySpec:
     start, end = date_range(row[1], "furusato", status, "furusato.dates", default_days=31)
     months = row[2].slider(tr("furusato.months"), 1, 12, 2, key="furusato:months")
     epsilon = epsilon_slider(row[3], "furusato")
-    return QuerySpec(
-        kind="furusato", municipality=municipality, start=start, end=end,
-        months_after=months, epsilon=epsilon,
+    return inside_data(
+        QuerySpec(
+            kind="furusato", municipality=municipality, start=start, end=end,
+            months_after=months, epsilon=epsilon,
+        )
     )  # fmt: skip
 
 

@@ -24,6 +24,7 @@ from app.ui import (
     downloads,
     draw_map,
     guarded,
+    inside_data,
     release_caption,
     run_release,
     shown_release,
@@ -49,7 +50,7 @@ def _spec(status: Any) -> QuerySpec:
     start, end = date_range(row[0], "hokkaido", status)
     days = row[1].slider(tr("visit.days"), 1, 7, 3, key="hokkaido:days")
     epsilon = epsilon_slider(row[2], "hokkaido")
-    return QuerySpec(kind="hokkaido", start=start, end=end, days=days, epsilon=epsilon)
+    return inside_data(QuerySpec(kind="hokkaido", start=start, end=end, days=days, epsilon=epsilon))
 
 
 def catchments(frame: pd.DataFrame) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from app.ui import (
     cost_panel,
     downloads,
     guarded,
+    inside_data,
     release_caption,
     run_release,
     shown_release,
@@ -42,7 +43,8 @@ def _spec(status: Any) -> QuerySpec:
     airport = airport_select(row[0], "preboarding", ORIGIN_AIRPORTS, "HND", "preboarding.airport")
     start, end = date_range(row[1], "preboarding", status, "preboarding.dates")
     epsilon = epsilon_slider(row[2], "preboarding")
-    return QuerySpec(kind="preboarding", airport=airport, start=start, end=end, epsilon=epsilon)
+    spec = QuerySpec(kind="preboarding", airport=airport, start=start, end=end, epsilon=epsilon)
+    return inside_data(spec)
 
 
 def _when(minutes: int) -> str:

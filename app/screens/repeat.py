@@ -9,6 +9,7 @@ Map of the module: :func:`render` · :func:`_specs` · :func:`_compare`.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -22,6 +23,7 @@ from app.ui import (
     cost_panel,
     downloads,
     guarded,
+    inside_data,
     release_caption,
     run_release,
     shown_release,
@@ -47,9 +49,12 @@ def _specs(status: Any) -> list[QuerySpec]:
     )  # fmt: skip
     start, end = date_range(row[1], "repeat", status)
     epsilon = epsilon_slider(row[2], "repeat")
-    return [
-        QuerySpec(kind="repeat", airport=a, start=start, end=end, epsilon=epsilon) for a in airports
-    ]
+    if not airports:
+        return []
+    first = inside_data(
+        QuerySpec(kind="repeat", airport=airports[0], start=start, end=end, epsilon=epsilon)
+    )
+    return [replace(first, airport=airport) for airport in airports]
 
 
 def _distribution(releases: list[tuple[str, Any]]) -> pd.DataFrame:

@@ -29,6 +29,7 @@ from app.ui import (
     downloads,
     draw_map,
     guarded,
+    inside_data,
     map_legend,
     release_caption,
     run_release,
@@ -96,14 +97,16 @@ def _inputs(status: Any) -> VisitInputs:
 
 def _specs(inputs: VisitInputs, status: Any) -> tuple[QuerySpec, QuerySpec]:
     """The passengers' release and the region's population release over the same days."""
-    cross = QuerySpec(
-        kind="visit-map", start=inputs.start, end=inputs.end, epsilon=inputs.epsilon,
-        airport=inputs.airport, days=inputs.days, repeat_flyer_min=inputs.repeat_flyer_min,
+    cross = inside_data(
+        QuerySpec(
+            kind="visit-map", start=inputs.start, end=inputs.end, epsilon=inputs.epsilon,
+            airport=inputs.airport, days=inputs.days, repeat_flyer_min=inputs.repeat_flyer_min,
+        )
     )  # fmt: skip
-    last = inputs.end + dt.timedelta(days=inputs.days - 1)
-    last = min(last, status.end or last, inputs.start + dt.timedelta(days=92))
+    last = cross.end + dt.timedelta(days=inputs.days - 1)  # the days the cross release reads
+    last = min(last, cross.start + dt.timedelta(days=92))
     population = QuerySpec(
-        kind="population", start=inputs.start, end=last, epsilon=inputs.epsilon,
+        kind="population", start=cross.start, end=last, epsilon=inputs.epsilon,
         region=inputs.region.id,
     )  # fmt: skip
     return cross, population

@@ -45,6 +45,7 @@ from engine.parties.cohorts import Cohort, build_cohort
 from engine.parties.dummies import dummy_points, random_points
 from engine.parties.policy import SideChannelPlan, SideChannelPolicy, plan_side_channels
 from engine.queries import QuerySpec
+from engine.queries.periods import DataPeriod
 from engine.queries.shapes import ProjectedRows, QueryShape, shape_of
 from engine.wire.messages import (
     POINT_BYTES,
@@ -52,6 +53,7 @@ from engine.wire.messages import (
     BlindedCohort,
     CanaryChallenge,
     CanaryOpening,
+    CarrierHello,
     IndicatorPartition,
     NoisedSums,
     QueryAccepted,
@@ -73,10 +75,24 @@ HASH_CACHE_KEYS = 500_000  # ≈ 60 MB of hashed cohort keys kept between querie
 
 @dataclass(frozen=True)
 class AirlineStatus:
-    """What the airline says about its data: the period its boardings cover."""
+    """What the airline says about the data: its boardings' period and the carrier's.
+
+    ``observations`` is the period of the carrier's prepared observations, as the carrier stated
+    it in its hello (None before the parties connected).
+    """
 
     start: dt.date | None
     end: dt.date | None
+    donations: DataPeriod | None = None
+    observations: DataPeriod | None = None
+
+    def events(self, kind: str) -> DataPeriod | None:
+        """The period of the airline's events a release of ``kind`` selects on."""
+        if kind == "furusato":
+            return self.donations
+        if kind == "population" or self.start is None or self.end is None:
+            return None
+        return DataPeriod(self.start, self.end)
 
 
 @dataclass
@@ -116,6 +132,7 @@ class AirlineParty:
         self.policy = policy or SideChannelPolicy()
         self.ledger = Ledger(self.folder.path(LEDGER_FILE))
         self._queries: dict[str, _Query] = {}
+        self._observations: DataPeriod | None = None
         self._hash_cache: dict[JoinKey, bytes] = {}
 
     # -- own data and keys --------------------------------------------------------------------
@@ -151,10 +168,25 @@ class AirlineParty:
 
     def status(self) -> AirlineStatus:
         """The period the airline's boardings cover."""
-        boardings = self.inputs.boardings
+        boardings, donations = self.inputs.boardings, self.inputs.donations
+        gifts = None
+        if len(donations):
+            dates = donations["donation_date"]
+            gifts = DataPeriod(dates.min().date(), dates.max().date())
         if not len(boardings):
-            return AirlineStatus(None, None)
-        return AirlineStatus(boardings["departure"].min().date(), boardings["arrival"].max().date())
+            return AirlineStatus(None, None, gifts, self._observations)
+        return AirlineStatus(
+            boardings["departure"].min().date(), boardings["arrival"].max().date(), gifts,
+            self._observations,
+        )  # fmt: skip
+
+    def receive_hello(self, message: CarrierHello) -> None:
+        """Keep the period of the carrier's observations (public metadata)."""
+        if not message.first_day:
+            self._observations = None
+            return
+        first, last = dt.date.fromisoformat(message.first_day), message.last_day
+        self._observations = DataPeriod(first, dt.date.fromisoformat(last))
 
     def key_message(self) -> AirlineKey:
         """The public key, for the carrier."""

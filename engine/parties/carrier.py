@@ -61,6 +61,7 @@ from engine.wire.messages import (
     BlindedCohort,
     CanaryChallenge,
     CanaryOpening,
+    CarrierHello,
     IndicatorPartition,
     NoisedSums,
     QueryAccepted,
@@ -70,13 +71,15 @@ from engine.wire.messages import (
     ScopePartition,
 )
 from engine.workspace import PartyFolder
-from foundation.errors import ProtocolError
+from foundation.atomic import atomic_write_text
+from foundation.errors import ConfigError, ProtocolError
 from geo.areas import AreaMap
 
 __all__ = ["ACTOR", "CarrierParty", "PrepareSummary"]
 
 ACTOR = "carrier"
 LEDGER_FILE = "ledger.sqlite"
+PERIOD_FILE = "period.json"  # first and last day of the prepared observations
 VOLUMES_FILE = "volumes.sqlite"
 BLINDING_THREADS = 2
 IntArray = npt.NDArray[np.int64]
@@ -178,11 +181,35 @@ class CarrierParty:
             prepared += len(todo)
             if progress is not None:
                 progress("views", number + 1, len(families))
+        self._write_period(observations)
         return PrepareSummary(prepared, unchanged)
 
+    def _write_period(self, observations: pd.DataFrame) -> None:
+        """Record the first and last day of the prepared observations (public metadata)."""
+        days = observations["observed_at"]
+        period = {"first_day": "", "last_day": ""}
+        if len(days):
+            period = {
+                "first_day": days.min().date().isoformat(),
+                "last_day": days.max().date().isoformat(),
+            }
+        atomic_write_text(self.folder.path(PERIOD_FILE), json.dumps(period))
+
+    def hello(self) -> CarrierHello:
+        """The period of the prepared observations, for the airline (ConfigError: not prepared)."""
+        try:
+            period = json.loads(self.folder.path(PERIOD_FILE).read_text(encoding="utf-8"))
+            return CarrierHello(str(period["first_day"]), str(period["last_day"]))
+        except (OSError, ValueError, KeyError, TypeError, ProtocolError) as err:
+            raise ConfigError(
+                f"the carrier's workspace {self.folder.root} has no readable {PERIOD_FILE}; "
+                "run 'crossmesh prepare' again"
+            ) from err
+
     # -- the airline's key --------------------------------------------------------------------
-    def receive_key(self, message: AirlineKey) -> None:
-        """Keep the airline's Paillier public key; start computing masks under it while idle."""
+    def receive_key(self, message: AirlineKey) -> CarrierHello:
+        """Keep the airline's Paillier public key (masks are computed under it while idle); answer
+        with the period of the carrier's data."""
         bits = int.from_bytes(message.modulus, "big").bit_length()
         if bits < self.min_key_bits:
             raise ProtocolError(
@@ -195,6 +222,7 @@ class CarrierParty:
         )
         if isinstance(self._airline.residues, ResiduePool):
             self._airline.residues.start()
+        return self.hello()
 
     def busy(self) -> contextlib.AbstractContextManager[None]:
         """Pause the mask pool's filler while a query runs."""

@@ -196,8 +196,8 @@ def donor_cohort(
     comparison key sits in exactly one group (the release reads month ``m + o`` for every
     ``(m, o)``), never in several.
     """
-    if not 1 <= months_after <= 12:
-        raise InputError(f"months after donation must be 1–12, not {months_after}")
+    if not 0 <= months_after <= 12:
+        raise InputError(f"months after donation must be 0–12, not {months_after}")
     to_town = donations[donations["municipality_code"] == municipality].copy()
     to_town["month"] = to_town["donation_date"].dt.strftime("%Y-%m")
     phones = members.set_index("member_id")["phone_e164"]

@@ -151,8 +151,8 @@ class QuerySpec:
                 raise InputError(
                     f"unknown municipality code {self.municipality!r}", field="municipality"
                 )
-            if not 1 <= self.months_after <= 12:
-                raise InputError(f"months after must be 1–12, not {self.months_after}")
+            if not 0 <= self.months_after <= 12:
+                raise InputError(f"months after must be 0–12, not {self.months_after}")
         if kind == "population" and self.region not in REGIONS:
             raise InputError(
                 f"region must be one of {', '.join(REGIONS)}, not {self.region!r}", field="region"

@@ -11,6 +11,7 @@ the published release itself — the output both parties receive.
 In the order of one query (DESIGN §3)::
 
     A → C  AirlineKey            A's Paillier modulus (once per session)
+    C → A  CarrierHello          the first and last day of C's prepared observations (public)
     A → C  QueryRequest          query id, nonce, canonical spec
     C → A  QueryAccepted         C reserved its side of the budget
     A → C  BlindedCohort         per group, shuffled points H(k)^a (real, dummy, padding)
@@ -39,6 +40,7 @@ __all__ = [
     "BlindedCohort",
     "CanaryChallenge",
     "CanaryOpening",
+    "CarrierHello",
     "IndicatorPartition",
     "Message",
     "NoisedSums",
@@ -75,6 +77,31 @@ class AirlineKey:
     def __post_init__(self) -> None:
         if len(self.modulus) < 128:
             raise ProtocolError(f"Paillier modulus too short: {len(self.modulus) * 8} bits")
+
+
+@dataclass(frozen=True)
+class CarrierHello:
+    """C → A: the period of the carrier's prepared observations, ISO dates (empty: none).
+
+    Public metadata of the deployment (the contract states it), so that the airline offers and
+    asks only for periods inside both parties' data.
+    """
+
+    kind: ClassVar[str] = "carrier_hello"
+    first_day: str
+    last_day: str
+
+    def __post_init__(self) -> None:
+        for name in ("first_day", "last_day"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or (value and not _is_iso_date(value)):
+                raise ProtocolError(f"carrier hello: {name} must be an ISO date or empty")
+        if bool(self.first_day) != bool(self.last_day) or self.last_day < self.first_day:
+            raise ProtocolError("carrier hello: the period must be two dates, first ≤ last")
+
+
+def _is_iso_date(text: str) -> bool:
+    return len(text) == 10 and text[4] == text[7] == "-" and text.replace("-", "").isdigit()
 
 
 @dataclass(frozen=True)
@@ -223,6 +250,7 @@ Message = (
     AirlineKey
     | QueryRequest
     | QueryAccepted
+    | CarrierHello
     | BlindedCohort
     | ReblindedCohort
     | ScopePartition
@@ -236,6 +264,7 @@ _TYPES: dict[str, type[Any]] = {
     cls.kind: cls
     for cls in (
         AirlineKey,
+        CarrierHello,
         QueryRequest,
         QueryAccepted,
         BlindedCohort,

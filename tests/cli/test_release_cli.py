@@ -28,7 +28,7 @@ def test_prepare_release_and_both_budgets(tiny_dir: Path, tmp_path: Path) -> Non
         app,
         [
             "release", "--query", "visit-map", "--airport", "SHM", "--from", "2025-08-01",
-            "--to", "2025-08-14", "--epsilon", "1", "--workspace", str(workspace),
+            "--to", "2025-08-12", "--epsilon", "1", "--workspace", str(workspace),
             "--data", str(tiny_dir), "--out", str(out),
         ],
     )  # fmt: skip

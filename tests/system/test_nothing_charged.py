@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pandas as pd
 import pytest
 
 from engine.queries import QuerySpec
+from engine.service import CrossmeshService
 from engine.session import SecureSession
 from foundation.errors import InputError
 
@@ -40,3 +42,27 @@ def test_a_broken_members_file_is_refused_before_anything_is_charged(
         assert _reservations(session) == 0
         status = session.airline.ledger.budgets()
         assert all(budget.spent_rho == 0 for budget in status)
+
+
+def test_a_window_past_the_data_is_refused_by_the_service_before_any_charge(
+    tiny_dir: Path, tmp_path: Path
+) -> None:
+    """Arrivals to Aug 14 with three days after, data to Aug 14: refused, the fit offered."""
+    with SecureSession(tmp_path / "ws", tiny_dir) as session:
+        session.prepare()
+    service = CrossmeshService(tmp_path / "ws", tiny_dir)
+    try:
+        spec = QuerySpec(kind="visit-map", airport="SHM", start="2025-08-01", end="2025-08-14",
+                         days=3, epsilon=1)  # fmt: skip
+        with pytest.raises(InputError, match="2025-08-01 – 2025-08-12"):
+            service.release(spec)
+        with pytest.raises(InputError):
+            service.submit(spec)
+        assert _reservations(service.session) == 0
+        fitted = service.fit(spec)
+        assert fitted.end == dt.date(2025, 8, 12)
+        assert service.status().end == dt.date(2025, 8, 14)
+        service.release(fitted)
+        assert _reservations(service.session) > 0
+    finally:
+        service.close()
