@@ -67,8 +67,9 @@ def _tampered(path: Path, error: IntegrityError) -> IntegrityError:
 def verified_head(path: Path, connection: sqlite3.Connection, key: LedgerKey) -> ChainHead:
     """:func:`engine.ledger.chain.verify`, with a message that names the file and what to do."""
     try:
+        head = verify(connection, key)  # a changed row says more than a dropped trigger
         check_guards(connection)
-        return verify(connection, key)
+        return head
     except IntegrityError as error:
         raise _tampered(path, error) from error
 

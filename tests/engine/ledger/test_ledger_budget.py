@@ -103,7 +103,7 @@ def test_spanning_release_is_refused_if_either_month_lacks_budget(ledger: Ledger
     assert "too small in airline-carrier@2024-08" in message
     assert "airline-carrier@2024-07: ρ=0.5 (ε≈" in message
     assert "airline-carrier@2024-08: ρ=0.05 (ε≈" in message
-    assert "--set-total" in message
+    assert "crossmesh admin set-budget" in message
     assert ledger.budget(JULY).spent_rho == 0
     assert ledger.budget(AUGUST).spent_rho == 0
 
