@@ -95,7 +95,7 @@ _JA: dict[str, str] = {
     "col.scope": "予算の範囲",
     "col.detail": "詳細",
     "dataset.airline+carrier": "航空×通信",
-    "dataset.carrier": "通信のみ",
+    "dataset.carrier": "通信の加入者",
     # released categories
     "cat.gender.F": "女性",
     "cat.gender.M": "男性",
@@ -403,7 +403,7 @@ _EN: dict[str, str] = {
     "col.scope": "Budget scope",
     "col.detail": "Detail",
     "dataset.airline+carrier": "Airline × carrier",
-    "dataset.carrier": "Carrier only",
+    "dataset.carrier": "Carrier subscribers",
     "cat.gender.F": "Female",
     "cat.gender.M": "Male",
     "cat.gender.unknown": "Unknown",

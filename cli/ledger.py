@@ -1,40 +1,63 @@
-"""``crossmesh budget`` and ``crossmesh audit``: the privacy-budget ledger from the command line.
+"""``crossmesh budget``, ``crossmesh audit`` and ``crossmesh admin set-budget``: the ledger.
 
-* ``budget --workspace WS`` — every scope's total, spent and remaining budget, in ρ and as ε at
-  the default δ of :mod:`engine.dp.accounting`;
-  ``--set-total RHO --scope PAIR@YYYY-MM`` sets a scope's total first (and is logged).
+* ``budget --workspace WS [--party P] [--scope S]`` — every scope's total, spent and remaining
+  budget, in ρ and as ε at the default δ of :mod:`engine.dp.accounting`. On a freshly prepared
+  workspace it shows the default totals of the data's months. ``--scope`` accepts only scopes that
+  the party's releases charge (:func:`engine.ledger.scope_for_party`).
+* ``budget --verify`` — check every row of the ledger against its keyed hash chain and the
+  workspace's anchor: ``ledger verified: N entries``, or the error naming table and row.
 * ``audit --workspace WS [--limit N]`` — the append-only audit log, oldest first.
+* ``admin set-budget --workspace WS --party P --scope S --rho R [--yes]`` — change a total: an
+  administrative act, confirmed, logged with who (``$USER``) and old → new; never below what is
+  spent. (``budget --set-total`` is gone and says so.)
 
-Both read one party's ``WS/<party>/ledger.sqlite`` (``--party``, the airline's by default)
-through :class:`engine.ledger.Ledger`; errors of the Crossmesh family become one line and exit
-status 2 in :func:`cli.main`.
+All read the ledger the party's workspace folder is anchored to (``WS/<party>/ledger-anchor.json``
+→ the party's ledger home) through :class:`engine.ledger.Ledger`; errors of the Crossmesh family
+become one line and exit status 2 in :func:`cli.main`.
 """
 
 from __future__ import annotations
 
 import getpass
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from cli import app
-from engine.ledger import AuditEntry, BudgetStatus, Ledger, Scope, epsilon_at_default_delta
+from engine.ledger import (
+    AuditEntry,
+    BudgetStatus,
+    Ledger,
+    epsilon_at_default_delta,
+    party_scopes,
+    scope_for_party,
+)
 from foundation.errors import InputError
 
+admin = typer.Typer(
+    help="Administrative acts on a ledger (confirmed and audited).", no_args_is_help=True
+)
+app.add_typer(admin, name="admin")
+
 WorkspaceOption = Annotated[
-    Path, typer.Option("--workspace", help="Workspace folder holding <party>/ledger.sqlite.")
+    Path, typer.Option("--workspace", help="Workspace folder (its <party>/ anchors the ledger).")
 ]
 PartyOption = Annotated[
     str, typer.Option("--party", help="Whose ledger: airline or carrier (each keeps its own).")
 ]
 
 
-def _default_actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no user name in a bare container
-        return "cli"
+def _operator() -> str:
+    """Who is acting, for the audit log: ``$USER``, else the login name."""
+    user = os.environ.get("USER", "").strip()
+    if not user:
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):  # no user name in a bare container
+            user = "unknown"
+    return f"admin:{user}"[:100]
 
 
 def _epsilon(rho: float) -> str:
@@ -61,30 +84,71 @@ def _budget_header() -> list[str]:
 def budget_command(
     workspace: WorkspaceOption,
     party: PartyOption = "airline",
-    set_total: Annotated[
-        float | None, typer.Option("--set-total", help="New total ρ for --scope.", min=0.0)
-    ] = None,
     scope: Annotated[
         str | None,
-        typer.Option("--scope", help="Scope PAIR@YYYY-MM, e.g. airline+carrier@2025-08."),
+        typer.Option("--scope", help="Only this scope, e.g. airline+carrier@2025-08."),
     ] = None,
-    actor: Annotated[str, typer.Option("--actor", help="Who sets the total (audit log).")] = "",
+    verify: Annotated[
+        bool, typer.Option("--verify", help="Check the ledger against its hash chain.")
+    ] = False,
+    set_total: Annotated[float | None, typer.Option("--set-total", hidden=True)] = None,
 ) -> None:
-    """Show each scope's privacy budget; with --set-total and --scope, set one first."""
-    if set_total is not None and scope is None:
-        raise InputError("--set-total needs --scope PAIR@YYYY-MM", field="--scope")
-    chosen = Scope.parse(scope) if scope is not None else None
-    with Ledger.in_workspace(workspace, party, create=set_total is not None) as ledger:
-        if set_total is not None and chosen is not None:
-            ledger.set_budget(chosen, set_total, actor or _default_actor())
-        statuses = [ledger.budget(chosen)] if chosen is not None else ledger.budgets()
+    """Show each scope's privacy budget (default totals before the first release)."""
+    if set_total is not None:
+        raise InputError(
+            "changing a total is an administrative act: use 'crossmesh admin set-budget "
+            f"--workspace {workspace} --party {party} --scope SCOPE --rho RHO'",
+            field="--set-total",
+        )
+    chosen = scope_for_party(party, scope) if scope is not None else None
+    with Ledger.in_workspace(workspace, party) as ledger:
+        if verify:
+            typer.echo(f"ledger verified: {ledger.verify()} entries ({ledger.path})")
+            return
+        months = Ledger.anchor_months(workspace, party)
+        statuses = (
+            [ledger.budget(chosen)]
+            if chosen is not None
+            else ledger.budgets(include=party_scopes(party, months))
+        )
     for line in _budget_header():
         typer.echo(line)
     for status in statuses:
         typer.echo(_budget_line(status))
     if not statuses:
-        typer.echo("(no scope has been set or charged yet)")
+        typer.echo("(no scope has been set or charged yet; each month starts at the default)")
     typer.echo("left ε: the largest single release that still fits (ε does not add up; ρ does)")
+
+
+@admin.command("set-budget")
+def set_budget_command(
+    workspace: WorkspaceOption,
+    scope: Annotated[str, typer.Option("--scope", help="Scope, e.g. carrier@2025-08.")],
+    rho: Annotated[float, typer.Option("--rho", help="The new total ρ of the scope.", min=0.0)],
+    party: PartyOption = "airline",
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Change the total ρ of one scope: confirmed, audited (who, old → new), never below spent."""
+    chosen = scope_for_party(party, scope)
+    with Ledger.in_workspace(workspace, party) as ledger:
+        before = ledger.budget(chosen)
+        if rho < before.spent_rho:
+            raise InputError(
+                f"{chosen} has ρ={before.spent_rho:.6g} spent already; its total cannot be "
+                f"lowered to ρ={rho:.6g}",
+                field="--rho",
+            )
+        if not yes:
+            typer.confirm(
+                f"Change the total of {chosen} in the {party}'s ledger from "
+                f"ρ={before.total_rho:.6g} to ρ={rho:.6g} (ε≈{_epsilon(rho).strip()})?",
+                abort=True,
+            )
+        after = ledger.set_budget(chosen, rho, _operator())
+    typer.echo(
+        f"{chosen}: total ρ {before.total_rho:.6g} → {after.total_rho:.6g} "
+        f"(spent {after.spent_rho:.6g}, left {after.remaining_rho:.6g}); logged as {_operator()}"
+    )
 
 
 def _audit_line(entry: AuditEntry) -> str:
@@ -106,7 +170,7 @@ def audit_command(
     ] = None,
 ) -> None:
     """Print the ledger's append-only audit log, oldest first."""
-    with Ledger.in_workspace(workspace, party, create=False) as ledger:
+    with Ledger.in_workspace(workspace, party) as ledger:
         entries = ledger.audit(limit)
     typer.echo(
         f"{'id':>5} {'at (UTC)':<29} {'actor':<16} {'action':<10} {'scope':<28} "

@@ -1,4 +1,12 @@
-"""Shared fixtures: the tiny synthetic world, generated once per test session."""
+"""Shared fixtures: the tiny synthetic world, generated once per test session; ledger homes.
+
+Ledgers live in a ledger home keyed by dataset identity (``CROSSMESH_LEDGER_HOME``), not in the
+workspace, so two tests over the same tiny world would share one budget. Each test therefore gets
+its own ledger home, and so does each test module and the session (for fixtures of those
+scopes); a workspace remembers its ledger's path in its anchor, so a fixture's workspace keeps
+its ledger while a test runs under another home. No test ever touches the real
+``~/.local/share/crossmesh``.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.ledger import LEDGER_HOME_ENV
 from sample_data import generate
 
 
@@ -18,6 +27,30 @@ def _no_background_randomisers() -> Iterator[None]:
         patch.setenv("CROSSMESH_RANDOMISER_POOL", "0")
         patch.setenv("CROSSMESH_CARRIER_SCHEDULER", "synchronous")
         yield
+
+
+def _ledger_home(factory: pytest.TempPathFactory, name: str) -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(LEDGER_HOME_ENV, str(factory.mktemp(name)))
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_ledger_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Session-wide fixtures keep their ledgers in a temporary home of the session."""
+    yield from _ledger_home(tmp_path_factory, "ledgers-session")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _module_ledger_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Module-wide fixtures keep their ledgers in a temporary home of the module."""
+    yield from _ledger_home(tmp_path_factory, "ledgers-module")
+
+
+@pytest.fixture(autouse=True)
+def _test_ledger_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Each test keeps the ledgers it creates in a temporary home of its own."""
+    yield from _ledger_home(tmp_path_factory, "ledgers-test")
 
 
 @pytest.fixture(scope="session")

@@ -123,8 +123,8 @@ def _refuse(
     return BudgetExceeded(
         f"privacy budget too small in {short}: this release needs {describe_rho(request.rho)} "
         f"in each of its periods. Left: {left}. Release fewer cells or with a smaller ρ, wait "
-        "for a new period, or raise a total with "
-        "'crossmesh budget --workspace WS --set-total RHO --scope SCOPE'."
+        "for a new period, or have an administrator raise a total with "
+        "'crossmesh admin set-budget --workspace WS --party PARTY --scope SCOPE --rho RHO'."
     )
 
 

@@ -12,26 +12,31 @@ How a release goes through one party's ledger (DESIGN §3 step 1, §5)::
 
 Each step is one ``BEGIN IMMEDIATE`` transaction (:mod:`engine.ledger.connection`), so concurrent
 releases, in threads or processes, can never overspend, and two identical requests never both
-spend. Each party keeps its own file, ``WS/<party>/ledger.sqlite``; the tables and their guards
-are in :mod:`engine.ledger.schema`, the log in :mod:`engine.ledger.audit`, ρ → ε for display in
-:mod:`engine.ledger.epsilon`, the liveness of reservation holders in :mod:`engine.ledger.holders`,
-and the decisions inside one transaction in :mod:`engine.ledger.authorise`.
+spend. Each party keeps its own file per dataset in its ledger home (:mod:`engine.ledger.home`),
+anchored in its workspace (:mod:`engine.ledger.anchor`); every row is under a keyed hash chain
+checked on opening (:mod:`engine.ledger.chain`, :mod:`engine.ledger.opening`). The tables and
+their guards are in :mod:`engine.ledger.schema`, the log in :mod:`engine.ledger.audit`, ρ → ε
+for display in :mod:`engine.ledger.epsilon`, the liveness of reservation holders in
+:mod:`engine.ledger.holders`, and the decisions inside one transaction in
+:mod:`engine.ledger.authorise`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from engine.ledger import authorise, records
+from engine.ledger import authorise, opening, records
+from engine.ledger.anchor import ANCHOR_FILE, AnchorEntry, WorkspaceAnchor
 from engine.ledger.audit import append_audit, join_scopes, read_audit
-from engine.ledger.connection import LedgerConnection
+from engine.ledger.chain import ChainHead, check_sealed, seal
+from engine.ledger.home import ledger_path
 from engine.ledger.records import ChargeRequest, ScopeUnits, checked_scope
-from engine.ledger.schema import migrate
 from engine.ledger.values import (
     AuditAction,
     AuditEntry,
@@ -48,9 +53,7 @@ from engine.ledger.values import (
 from engine.workspace import Workspace
 from foundation.errors import BudgetExceeded, ConfigError, InputError
 
-__all__ = ["DEFAULT_TOTAL_RHO", "DEFAULT_WAIT_SECONDS", "LEDGER_FILE", "Ledger"]
-
-LEDGER_FILE = "ledger.sqlite"
+__all__ = ["DEFAULT_TOTAL_RHO", "DEFAULT_WAIT_SECONDS", "Ledger"]
 
 DEFAULT_TOTAL_RHO = 0.5
 """Budget of a scope (one dataset pair × one calendar month) until someone sets another.
@@ -67,41 +70,104 @@ _POLL_FIRST, _POLL_MAX = 0.05, 0.5
 
 
 class Ledger:
-    """The privacy-budget ledger in one SQLite file; safe across threads and processes."""
+    """The privacy-budget ledger in one SQLite file; safe across threads and processes.
+
+    Opening checks the whole file against its keyed hash chain (:mod:`engine.ledger.chain`) and
+    against every anchor given (:mod:`engine.ledger.anchor`); a ledger that fails is refused with
+    :class:`~foundation.errors.IntegrityError`, never repaired or replaced. ``dataset_id`` binds
+    the file to one dataset (:mod:`engine.ledger.home`): opened for another, it is refused, so its
+    cached releases are never served for other data. ``anchors`` need a ``dataset_id``.
+    """
 
     def __init__(
-        self, path: Path, *, default_total_rho: float = DEFAULT_TOTAL_RHO, create: bool = True
-    ) -> None:
-        self.path = Path(path)
-        if not create and not self.path.is_file():
-            raise ConfigError(
-                f"no ledger at {self.path}; it is created by the first release or by "
-                "'crossmesh budget --set-total RHO --scope SCOPE'"
-            )
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self._default_units = rho_to_units(
-            default_total_rho, round_up=False, field="default_total_rho"
-        )
-        self._db = LedgerConnection(self.path)
-        try:
-            with self._db.write() as connection:
-                migrate(connection)
-        except BaseException:
-            self._db.close()
-            raise
-
-    @classmethod
-    def in_workspace(
-        cls,
-        root: Path,
-        party: str = "airline",
+        self,
+        path: Path,
         *,
         default_total_rho: float = DEFAULT_TOTAL_RHO,
         create: bool = True,
+        dataset_id: str | None = None,
+        anchors: Sequence[Path] = (),
+    ) -> None:
+        self.path = Path(path)
+        if anchors and dataset_id is None:
+            raise ConfigError("a ledger kept with workspace anchors needs its dataset identity")
+        self.dataset_id = dataset_id
+        self._anchors = tuple(WorkspaceAnchor(Path(anchor)) for anchor in anchors)
+        self._default_units = rho_to_units(
+            default_total_rho, round_up=False, field="default_total_rho"
+        )
+        self._db, self._key, head = opening.open_checked(
+            self.path, create=create, dataset_id=dataset_id, anchors=self._anchors
+        )
+        self._ledger_id = self._meta("ledger_id")
+        self._advance(head)
+
+    @classmethod
+    def for_dataset(
+        cls,
+        folder: Path,
+        party: str,
+        dataset_id: str,
+        *,
+        default_total_rho: float = DEFAULT_TOTAL_RHO,
     ) -> Ledger:
-        """The ledger of one party of the workspace at ``root`` (``WS/<party>/ledger.sqlite``)."""
-        path = Workspace(Path(root)).party(party).path(LEDGER_FILE)
-        return cls(path, default_total_rho=default_total_rho, create=create)
+        """The ledger of ``party`` for ``dataset_id``, anchored in its workspace ``folder``.
+
+        The ledger is the one the folder's anchor recorded for this dataset, else the one in the
+        ledger home (:func:`engine.ledger.home.ledger_path`), created on first use. Two workspaces
+        over the same data therefore share one ledger and one budget.
+        """
+        anchor = WorkspaceAnchor(Path(folder) / ANCHOR_FILE)
+        entry = anchor.entry(dataset_id)
+        path = Path(entry.path) if entry is not None else ledger_path(party, dataset_id)
+        return cls(
+            path, default_total_rho=default_total_rho, dataset_id=dataset_id, anchors=(anchor.path,)
+        )
+
+    @classmethod
+    def in_workspace(
+        cls, root: Path, party: str = "airline", *, default_total_rho: float = DEFAULT_TOTAL_RHO
+    ) -> Ledger:
+        """The ledger ``party`` last used in the workspace at ``root`` (never a new one)."""
+        anchor = WorkspaceAnchor(Workspace(Path(root)).party(party).path(ANCHOR_FILE))
+        entry = anchor.current()
+        if entry is None:
+            raise ConfigError(
+                f"no ledger is bound to the {party}'s folder of {root}; run 'crossmesh prepare "
+                f"--data DATA --workspace {root}' first"
+            )
+        return cls(
+            Path(entry.path),
+            default_total_rho=default_total_rho,
+            create=False,
+            dataset_id=entry.dataset_id,
+            anchors=(anchor.path,),
+        )
+
+    @classmethod
+    def anchor_months(cls, root: Path, party: str) -> tuple[str, ...]:
+        """The months of ``party``'s prepared data as its workspace anchor recorded them."""
+        anchor = WorkspaceAnchor(Workspace(Path(root)).party(party).path(ANCHOR_FILE))
+        entry = anchor.current()
+        return entry.months if entry is not None else ()
+
+    def note_months(self, months: Iterable[str]) -> None:
+        """Record in every anchor the months of the party's prepared data."""
+        if self.dataset_id is not None:
+            for anchor in self._anchors:
+                anchor.note_months(self.dataset_id, tuple(months))
+
+    @property
+    def ledger_id(self) -> str:
+        """The random identity this ledger file was given when it was created."""
+        return self._ledger_id
+
+    def verify(self) -> int:
+        """Check every row against the chain and the anchors; the number of chain links."""
+        with self._db.read() as connection:
+            head = opening.verified_head(self.path, connection, self._key)
+            opening.check_anchors(self.path, connection, self._anchors, self._ledger_id)
+        return head.seq
 
     def close(self) -> None:
         """Close this process's connection (reopened on next use)."""
@@ -121,11 +187,22 @@ class Ledger:
     # -- budgets ---------------------------------------------------------------------------------
 
     def set_budget(self, scope: Scope, total_rho: float, actor: str) -> BudgetStatus:
-        """Set the total ρ of ``scope``. Below what is spent, nothing more can be released."""
+        """Set the total ρ of ``scope`` (logged, old → new); InputError below what is spent.
+
+        Raising a total is an administrative act (``crossmesh admin set-budget``); lowering it
+        below what was already spent would only hide the overspending, so it is refused.
+        """
         units = rho_to_units(total_rho, round_up=False, field="total_rho")
         check_actor(actor)
-        with self._db.write() as connection:
-            before = self._units(connection, checked_scope(scope)).status()
+        with self._write() as connection:
+            spent = self._units(connection, checked_scope(scope))
+            if units < spent.spent:
+                raise InputError(
+                    f"the total of {scope} cannot be lowered to ρ={total_rho:.6g}: "
+                    f"ρ={spent.status().spent_rho:.6g} is already spent",
+                    field="total_rho",
+                )
+            before = spent.status()
             records.upsert_total(connection, scope, units, actor)
             append_audit(
                 connection,
@@ -142,13 +219,11 @@ class Ledger:
         with self._db.read() as connection:
             return self._units(connection, checked_scope(scope)).status()
 
-    def budgets(self) -> list[BudgetStatus]:
-        """Every scope that was ever set or charged, in scope order."""
+    def budgets(self, include: Iterable[Scope] = ()) -> list[BudgetStatus]:
+        """Every scope that was ever set or charged, and those of ``include``, in scope order."""
         with self._db.read() as connection:
-            return [
-                self._units(connection, scope).status()
-                for scope in records.known_scopes(connection)
-            ]
+            scopes = set(records.known_scopes(connection)) | {checked_scope(s) for s in include}
+            return [self._units(connection, scope).status() for scope in sorted(scopes)]
 
     # -- reservations ----------------------------------------------------------------------------
 
@@ -164,7 +239,7 @@ class Ledger:
         :meth:`reserve_or_cached`, which also serves identical requests from the cache.
         """
         request = ChargeRequest.build(spec_hash, scopes, rho, actor)
-        with self._db.write() as connection:
+        with self._write() as connection:
             outcome = authorise.charge(connection, request, self._default_units)
         if isinstance(outcome, BudgetExceeded):
             raise outcome
@@ -188,7 +263,7 @@ class Ledger:
         request = ChargeRequest.build(spec_hash, scopes, rho, actor)
         deadline, delay = time.monotonic() + max(0.0, wait_seconds), _POLL_FIRST
         while True:
-            with self._db.write() as connection:
+            with self._write() as connection:
                 outcome = authorise.serve_or_charge(connection, request, self._default_units)
             if isinstance(outcome, BudgetExceeded):
                 raise outcome
@@ -202,7 +277,7 @@ class Ledger:
     def commit(self, reservation: Reservation, release_json: str, *, summary: str = "") -> int:
         """Store the release of ``reservation`` in the cache under its spec hash; return its id."""
         _check_release_json(release_json)
-        with self._db.write() as connection:
+        with self._write() as connection:
             records.check_committable(connection, reservation)
             release_id = records.insert_release(connection, reservation, release_json, summary)
             append_audit(
@@ -219,7 +294,7 @@ class Ledger:
 
     def abandon(self, reservation: Reservation, reason: str) -> None:
         """Give up a pending release after an error: its budget stays spent, its spec is freed."""
-        with self._db.write() as connection:
+        with self._write() as connection:
             if records.mark_abandoned(connection, reservation.id):
                 append_audit(
                     connection,
@@ -270,6 +345,27 @@ class Ledger:
             return read_audit(connection, limit)
 
     # -- inside one transaction ------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """An IMMEDIATE transaction that refuses unsealed rows and seals its own before COMMIT."""
+        with self._db.write() as connection:
+            check_sealed(connection)
+            yield connection
+            head = seal(connection, self._key)
+        self._advance(head)
+
+    def _advance(self, head: ChainHead) -> None:
+        if self.dataset_id is None:
+            return
+        for anchor in self._anchors:
+            anchor.advance(
+                AnchorEntry(self.dataset_id, str(self.path), self._ledger_id, head.seq, head.mac)
+            )
+
+    def _meta(self, name: str) -> str:
+        with self._db.read() as connection:
+            return opening.meta_value(connection, name) or ""
 
     def _units(self, connection: sqlite3.Connection, scope: Scope) -> ScopeUnits:
         return records.scope_units(connection, scope, self._default_units)

@@ -8,11 +8,18 @@ Tables::
     charges       reservation × scope → cost; spent(scope) = SUM(charges.rho_units)
     releases      the release cache: spec hash (unique) → release JSON, summary, reservation
     audit         append-only log: at, actor, action, scope, spec hash, ρ, ε, δ, detail
+    meta          (v2) the ledger's identity: ledger_id, dataset_id, created
+    chain         (v2) the keyed hash chain over every row of the tables above
+                  (:mod:`engine.ledger.chain`); ``unsealed`` notes rows written since the last seal
 
 What the triggers guarantee, whoever opens the file: audit rows, charges and releases can never be
 updated or deleted, and reservations can never be deleted or re-priced, so budget once charged is
 never given back (see :meth:`engine.ledger.Ledger.reserve` for why). Only a reservation's state may
 move on from ``pending``.
+
+Version 2 adds the chain: AFTER INSERT/UPDATE triggers on every table note the row in
+``unsealed``, and the rows a version-1 ledger already held are noted when it migrates, so the
+ledger seals them as found on first opening (trust on first use).
 
 Migrations are numbered by ``PRAGMA user_version``; each is a tuple of single statements (not a
 script, because :meth:`sqlite3.Connection.executescript` would commit the transaction that makes a
@@ -23,9 +30,9 @@ from __future__ import annotations
 
 import sqlite3
 
-from foundation.errors import ConfigError
+from foundation.errors import ConfigError, IntegrityError
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "check_guards", "migrate"]
 
 
 def _forbid(table: str, event: str, why: str) -> str:
@@ -99,7 +106,51 @@ _V1: tuple[str, ...] = (
         BEGIN SELECT RAISE(ABORT, 'reservations only move on from pending'); END""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+
+def _note(table: str, key: str, event: str) -> str:
+    return (
+        f"CREATE TRIGGER {table}_note_{event.lower()} AFTER {event} ON {table} "
+        f"BEGIN INSERT OR IGNORE INTO unsealed (tbl, row_key) VALUES ('{table}', {key}); END"
+    )
+
+
+_ROW_KEYS = {
+    "meta": "NEW.key",
+    "budgets": "NEW.scope",
+    "reservations": "CAST(NEW.id AS TEXT)",
+    "charges": "CAST(NEW.reservation_id AS TEXT) || '|' || NEW.scope",
+    "releases": "CAST(NEW.id AS TEXT)",
+    "audit": "CAST(NEW.id AS TEXT)",
+}
+
+_V2: tuple[str, ...] = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE chain (
+        seq INTEGER PRIMARY KEY,
+        tbl TEXT NOT NULL,
+        row_key TEXT NOT NULL,
+        row_digest TEXT NOT NULL,
+        mac TEXT NOT NULL
+    )""",
+    "CREATE TABLE unsealed (tbl TEXT NOT NULL, row_key TEXT NOT NULL, PRIMARY KEY (tbl, row_key))",
+    _forbid("meta", "UPDATE", "changed: the ledger identity is fixed"),
+    _forbid("meta", "DELETE", "deleted: the ledger identity is fixed"),
+    _forbid("chain", "UPDATE", "changed: the chain is append-only"),
+    _forbid("chain", "DELETE", "deleted: the chain is append-only"),
+    *(
+        _note(table, key, event)
+        for table, key in _ROW_KEYS.items()
+        for event in ("INSERT", "UPDATE")
+    ),
+    *(
+        f"INSERT INTO unsealed (tbl, row_key) SELECT '{table}', {key.replace('NEW.', '')} "
+        f"FROM {table}"
+        for table, key in _ROW_KEYS.items()
+        if table != "meta"
+    ),
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -116,3 +167,27 @@ def migrate(connection: sqlite3.Connection) -> None:
             connection.execute(statement)
     if version != SCHEMA_VERSION:
         connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _trigger_names(version: int) -> frozenset[str]:
+    found = set()
+    for migration in MIGRATIONS[:version]:
+        for statement in migration:
+            words = statement.split()
+            if words[:2] == ["CREATE", "TRIGGER"]:
+                found.add(words[2])
+    return frozenset(found)
+
+
+def check_guards(connection: sqlite3.Connection) -> None:
+    """Raise IntegrityError if a trigger of the file's schema version was dropped."""
+    version = int(connection.execute("PRAGMA user_version").fetchone()[0])
+    present = {
+        str(row[0])
+        for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+    }
+    missing = sorted(_trigger_names(version) - present)
+    if missing:
+        raise IntegrityError(
+            f"the ledger's guard triggers {', '.join(missing)} were removed outside Crossmesh"
+        )

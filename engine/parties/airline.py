@@ -1,7 +1,9 @@
 """The airline party (A): its own inputs, Paillier key pair, ledger, and its steps of protocol v2.
 
 The airline reads ``DATA/airline`` only and keeps everything under ``WS/airline/``: its Paillier
-key pair (``keys/``, mode 0600) and its ledger. Per query it
+key pair (``keys/``, mode 0600) and its ledger's anchor; the ledger is kept per dataset in the
+airline's ledger home (:mod:`engine.ledger.home`), so a second workspace over the same data
+shares its budget. Per query it
 
 1. checks the question and reserves its side of the budget — the released cells and the group
    sizes the carrier will see — in its own ledger (:meth:`AirlineParty.open_query`);
@@ -39,7 +41,7 @@ from engine.crypto.paillier import Encryptor, PaillierKeys, public_key_to_bytes
 from engine.crypto.pool import ResiduePool
 from engine.dp import NoiseMechanism, PrivacyCost, Release, build_release
 from engine.inputs import AirlineInputs, load_airline
-from engine.ledger import Ledger
+from engine.ledger import CROSS_PAIR, Ledger, dataset_identity, party_scopes
 from engine.ledger.values import CachedRelease, Reservation, Scope
 from engine.parties.cohorts import Cohort, build_cohort
 from engine.parties.dummies import dummy_points, random_points
@@ -68,7 +70,6 @@ from foundation.errors import ProtocolError
 __all__ = ["ACTOR", "AirlineParty", "AirlineStatus"]
 
 ACTOR = "airline"
-LEDGER_FILE = "ledger.sqlite"
 BLINDING_THREADS = 2
 HASH_CACHE_KEYS = 500_000  # ≈ 60 MB of hashed cohort keys kept between queries
 
@@ -130,7 +131,8 @@ class AirlineParty:
         self.key_bits = key_bits
         self.randomiser_pool = randomiser_pool
         self.policy = policy or SideChannelPolicy()
-        self.ledger = Ledger(self.folder.path(LEDGER_FILE))
+        self.dataset_id = dataset_identity("airline", CROSS_PAIR, self.data_dir)
+        self.ledger = Ledger.for_dataset(self.folder.root, "airline", self.dataset_id)
         self._queries: dict[str, _Query] = {}
         self._observations: DataPeriod | None = None
         self._hash_cache: dict[JoinKey, bytes] = {}
@@ -164,7 +166,11 @@ class AirlineParty:
     def prepare(self) -> AirlineStatus:
         """Validate the inputs and make sure the key pair exists (the airline's offline step)."""
         self.keys  # noqa: B018 - created here, not during the first query
-        return self.status()
+        status = self.status()
+        if status.start is not None and status.end is not None:
+            months = Scope.spanning(CROSS_PAIR, status.start, status.end)
+            self.ledger.note_months(scope.period for scope in months)
+        return status
 
     def status(self) -> AirlineStatus:
         """The period the airline's boardings cover."""
@@ -212,7 +218,7 @@ class AirlineParty:
         side = plan_side_channels(self.policy, shape)
         released = self.ledger.cached(spec.spec_hash) is not None  # served below, nothing to build
         cohort = None if released else build_cohort(shape, self.inputs)
-        scopes = tuple(Scope(spec.dataset, month) for month in spec.data_months)
+        scopes = party_scopes("airline", spec.data_months)
         outcome = self.ledger.reserve_or_cached(spec.spec_hash, scopes, self.charge_of(spec), ACTOR)
         if isinstance(outcome, CachedRelease):
             return Release.from_json(outcome.release_json)

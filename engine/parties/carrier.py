@@ -2,8 +2,11 @@
 
 The carrier reads ``DATA/carrier`` only and keeps everything under ``WS/carrier/``: its prepared
 views (plaintext payloads and pre-hashed keys, :mod:`engine.parties.carrier_store`), the cached
-noisy scope sizes, and its ledger. It holds no long-lived key: per query it draws a fresh
-blinding scalar ``c_q``. Per query it
+noisy scope sizes, and the anchor of its ledger (the ledger itself is kept per dataset in the
+carrier's ledger home, :mod:`engine.ledger.home`). Every charge — cross releases with their match
+counts, scope sizes, and its own population releases — goes to the one subscriber-month scope
+``carrier@YYYY-MM`` (:mod:`engine.ledger.scopes`). It holds no long-lived key: per query it
+draws a fresh blinding scalar ``c_q``. Per query it
 
 1. checks the question (and the airline's side-channel policy) and reserves its side of the
    budget — the released cells, the match counts and any scope size not yet drawn;
@@ -44,7 +47,7 @@ from engine.crypto.pool import ResiduePool
 from engine.crypto.slot_sums import PartitionRecords, SlotSums, partial_products
 from engine.dp import ContributionBounds, Release, build_release, mechanism_for
 from engine.inputs import CarrierInputs, load_carrier
-from engine.ledger import Ledger
+from engine.ledger import CROSS_PAIR, SUBSCRIBER_PAIR, Ledger, dataset_identity, party_scopes
 from engine.ledger.values import CachedRelease, Reservation, Scope
 from engine.parallel import Runner
 from engine.parties.carrier_store import StoredMonth, ViewStore
@@ -78,7 +81,6 @@ from geo.areas import AreaMap
 __all__ = ["ACTOR", "CarrierParty", "PrepareSummary"]
 
 ACTOR = "carrier"
-LEDGER_FILE = "ledger.sqlite"
 PERIOD_FILE = "period.json"  # first and last day of the prepared observations
 VOLUMES_FILE = "volumes.sqlite"
 BLINDING_THREADS = 2
@@ -135,7 +137,8 @@ class CarrierParty:
         self.folder = folder.ensure()
         self.policy = policy or SideChannelPolicy()
         self.store = ViewStore(self.folder)
-        self.ledger = Ledger(self.folder.path(LEDGER_FILE))
+        self.dataset_id = dataset_identity("carrier", CROSS_PAIR, self.data_dir)
+        self.ledger = Ledger.for_dataset(self.folder.root, "carrier", self.dataset_id)
         self.volumes = VolumeLog(self.folder.path(VOLUMES_FILE), self.policy.max_points_per_month)
         self._queries: dict[str, _Query] = {}
         self._airline: Encryptor | None = None
@@ -164,9 +167,11 @@ class CarrierParty:
         families = view_families()
         tables = build_all_payloads(families, kept, observations, area_map)
         prepared = unchanged = 0
+        data_months: set[str] = set()
         for number, family in enumerate(families):
             table = tables[family.name]
             months = np.asarray([str(p)[:7] for p in table.periods], dtype=object)
+            data_months |= {str(month) for month in months}
             todo, digests = [], []
             for month in sorted(set(months)):
                 rows = np.flatnonzero(months == month)
@@ -182,6 +187,7 @@ class CarrierParty:
             if progress is not None:
                 progress("views", number + 1, len(families))
         self._write_period(observations)
+        self.ledger.note_months(data_months)
         return PrepareSummary(prepared, unchanged)
 
     def _write_period(self, observations: pd.DataFrame) -> None:
@@ -255,7 +261,7 @@ class CarrierParty:
         blocks = {block.key: self._records(shape, block) for block in shape.scope}  # read once
         self._check_headroom(shape, side, blocks)
         self._draw_scope_sizes(shape, side, blocks)
-        scopes = tuple(Scope(spec.dataset, month) for month in spec.data_months)
+        scopes = party_scopes("carrier", spec.data_months)  # one budget per subscriber month
         outcome = self.ledger.reserve_or_cached(
             spec.spec_hash, scopes, cost.rho + side.match_rho, ACTOR
         )
@@ -298,7 +304,7 @@ class CarrierParty:
         """The noisy size Ñ of a scope block of ``records``: drawn and charged once, then reused."""
         key = self._size_key(shape, block)
         padding = side.scope_padding(block, shape.family.period == "month")
-        scope = (Scope(shape.spec.dataset, block.month),)
+        scope = (Scope(SUBSCRIBER_PAIR, block.month),)
         outcome = self.ledger.reserve_or_cached(key, scope, padding.rho, ACTOR)
         if isinstance(outcome, CachedRelease):
             return int(json.loads(outcome.release_json)["noisy_size"])
@@ -572,7 +578,7 @@ class CarrierParty:
     def population_release(self, spec: QuerySpec, area_map: AreaMap) -> Release:
         """People present per mesh cell and day: the carrier's data, ledger and noise only."""
         cost = spec.cost
-        scopes = tuple(Scope(spec.dataset, month) for month in spec.data_months)
+        scopes = party_scopes("carrier", spec.data_months)  # the same budget as cross releases
         outcome = self.ledger.reserve_or_cached(spec.spec_hash, scopes, cost.rho, ACTOR)
         if isinstance(outcome, CachedRelease):
             return Release.from_json(outcome.release_json)

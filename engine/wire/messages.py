@@ -3,10 +3,12 @@
 Every message is a frozen dataclass validated when built, with a compact binary form (msgpack of
 ``[version, kind, fields]``). Points are 32-byte ed25519 encodings packed end to end; ciphertexts
 are fixed-width big-endian integers packed end to end. No message has a field for an ID, a phone
-number, a period key, a mesh code, a group label or a plaintext payload. Two carry text that is
+number, a period key, a mesh code, a group label or a plaintext payload. Three carry text that is
 public by construction: :class:`QueryRequest` the question being asked (its canonical query spec,
-which both parties must read to agree on the noise and the scope), and :class:`ReleasePublished`
-the published release itself — the output both parties receive.
+which both parties must read to agree on the noise and the scope), :class:`ReleasePublished`
+the published release itself — the output both parties receive — and :class:`CarrierHello` the
+first and last day of the carrier's data (deployment metadata, so that only periods inside the
+data are asked for).
 
 In the order of one query (DESIGN §3)::
 

@@ -48,7 +48,8 @@ def pooled(
     session.prepare()
     for ledger in (session.airline.ledger, session.carrier.ledger):
         for month in kit.MONTHS:
-            ledger.set_budget(Scope("airline+carrier", month), kit.BUDGET, "attack-test")
+            for pair in ("airline+carrier", "carrier"):  # the airline's and the carrier's scopes
+                ledger.set_budget(Scope(pair, month), kit.BUDGET, "attack-test")
     session.connect()
     pools = [(session.airline.encryptor.residues, RANDOMISER_POOL)]  # starts the airline's pool
     pools.append((session.carrier._encryptor().residues, MASK_POOL))

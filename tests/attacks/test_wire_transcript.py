@@ -184,6 +184,9 @@ def _check_fields(message: Any, n: int) -> list[bytes]:
                 ("release_published", "release"),
             }:
                 continue
+            if message.kind == "carrier_hello":  # the deployment's public data period
+                assert ISO_DATE.fullmatch(value), f"carrier_hello.{name} is not a date"
+                continue
             assert HEX_TOKEN.fullmatch(value), f"{message.kind}.{name} is not a random token"
         else:
             assert isinstance(value, int) and not isinstance(value, bool), name
@@ -196,8 +199,9 @@ def _check_fields(message: Any, n: int) -> list[bytes]:
     return binary
 
 
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 EXPECTED_ORDER = re.compile(
-    r"(airline_key )?query_request query_accepted blinded_cohort reblinded_cohort "
+    r"(airline_key carrier_hello )?query_request query_accepted blinded_cohort reblinded_cohort "
     r"(scope_partition indicator_partition )+canary_challenge canary_opening "
     r"noised_sums release_published"
 )

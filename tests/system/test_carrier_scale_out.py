@@ -37,7 +37,8 @@ def _release(tiny_dir: Path, root: Path, scheduler: str) -> tuple[Any, SecureSes
     session = SecureSession(root, tiny_dir, settings)
     session.prepare()
     for ledger in (session.airline.ledger, session.carrier.ledger):
-        ledger.set_budget(Scope("airline+carrier", "2025-08"), 100.0, "test")
+        for pair in ("airline+carrier", "carrier"):  # the airline's and the carrier's scopes
+            ledger.set_budget(Scope(pair, "2025-08"), 100.0, "test")
     return session.release(QuerySpec(**SPEC, epsilon=1.0, threshold=0)), session  # type: ignore[arg-type]
 
 

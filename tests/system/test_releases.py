@@ -131,3 +131,19 @@ def test_identical_spec_is_served_from_cache_and_spends_nothing(service: Crossme
     assert again.to_json() == first.to_json()
     assert {str(b.scope): b.spent_rho for b in service.budgets()} == spent
     assert service.estimate(spec).cached
+
+
+def test_cross_and_population_releases_charge_one_subscriber_month(
+    service: CrossmeshService,
+) -> None:
+    """At the carrier, a cross and a population release of August both charge carrier@2025-08."""
+    ledger, month = service.carrier_ledger, Scope("carrier", "2025-08")
+    before = ledger.budget(month).spent_rho
+    service.release(service.fit(QuerySpec(kind="flows", airport="FUK", epsilon=0.7, **WINDOW)))
+    after_cross = ledger.budget(month).spent_rho
+    spec = QuerySpec(kind="population", region="nanki_shirahama", epsilon=0.7, **WINDOW)
+    service.release(spec)
+    after_population = ledger.budget(month).spent_rho
+    assert before < after_cross < after_population
+    assert after_population - after_cross == pytest.approx(spec.cost.rho)
+    assert all(b.spent_rho == 0 for b in ledger.budgets() if b.scope.pair != "carrier")

@@ -39,7 +39,11 @@ def session(tiny_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         secure.prepare()
         for ledger in (secure.airline.ledger, secure.carrier.ledger):
             for month in pd.period_range("2024-08", "2025-12", freq="M").strftime("%Y-%m"):
-                ledger.set_budget(Scope("airline+carrier", month), 1e4, "test")
+                for pair in (
+                    "airline+carrier",
+                    "carrier",
+                ):  # the airline's and the carrier's scopes
+                    ledger.set_budget(Scope(pair, month), 1e4, "test")
         yield secure
         secure.close()
 

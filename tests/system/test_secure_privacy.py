@@ -63,7 +63,8 @@ def released(tiny_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Secure
     session = SecureSession(tmp_path_factory.mktemp("ws"), tiny_dir, SETTINGS)
     session.prepare()
     for ledger in (session.airline.ledger, session.carrier.ledger):
-        ledger.set_budget(Scope("airline+carrier", "2025-08"), 10.0, "test")
+        for pair in ("airline+carrier", "carrier"):  # the airline's and the carrier's scopes
+            ledger.set_budget(Scope(pair, "2025-08"), 10.0, "test")
     for kind in ("visit-map", "flows"):
         spec = QuerySpec(kind=kind, airport="SHM", start=START, end=END, epsilon=1.0)
         session.release(spec)

@@ -27,7 +27,7 @@ def spec(name: str) -> str:
 @pytest.fixture
 def ledger(tmp_path: Path) -> Iterator[Ledger]:
     """A ledger that has seen one of every action."""
-    with Ledger.in_workspace(tmp_path) as opened:
+    with Ledger(tmp_path / "ledger.sqlite") as opened:
         opened.set_budget(AUGUST, 0.1, "ops")
         reservation = opened.reserve(spec("q"), [JULY], 0.1, "analyst")
         opened.commit(reservation, "{}")

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from engine.dp.accounting import DEFAULT_DELTA, zcdp_to_epsilon
-from engine.ledger import DEFAULT_TOTAL_RHO, CachedRelease, Ledger, Reservation, Scope
+from engine.ledger import (
+    DEFAULT_TOTAL_RHO,
+    LEDGER_HOME_ENV,
+    CachedRelease,
+    Ledger,
+    Reservation,
+    Scope,
+)
 from foundation.errors import BudgetExceeded, ConfigError, InputError, ProtocolError
 
 JULY = Scope("airline-carrier", "2024-07")
 AUGUST = Scope("airline-carrier", "2024-08")
+DATASET = hashlib.sha256(b"a dataset").hexdigest()
 
 
 def spec(name: str) -> str:
@@ -24,24 +33,32 @@ def spec(name: str) -> str:
 
 @pytest.fixture
 def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    """A fresh ledger in a temporary workspace."""
-    with Ledger.in_workspace(tmp_path) as opened:
+    """A fresh ledger in a temporary folder."""
+    with Ledger(tmp_path / "ledger.sqlite") as opened:
         yield opened
 
 
-def test_each_party_has_its_ledger_in_its_own_folder(tmp_path: Path) -> None:
-    """Ledger.in_workspace creates WS/<party>/ledger.sqlite, one per party."""
-    Ledger.in_workspace(tmp_path).close()
-    Ledger.in_workspace(tmp_path, "carrier").close()
-    assert (tmp_path / "airline" / "ledger.sqlite").is_file()
-    assert (tmp_path / "carrier" / "ledger.sqlite").is_file()
+def test_each_party_has_its_ledger_per_dataset_in_its_ledger_home(tmp_path: Path) -> None:
+    """for_dataset puts a party's ledger at HOME/<party>/<dataset>.sqlite; in_workspace finds it."""
+    home = Path(os.environ[LEDGER_HOME_ENV])
+    for party in ("airline", "carrier"):
+        Ledger.for_dataset(tmp_path / party, party, DATASET).close()
+        assert (home / party / f"{DATASET}.sqlite").is_file()
+        with Ledger.in_workspace(tmp_path, party) as found:
+            assert found.path == home / party / f"{DATASET}.sqlite"
+
+
+def test_a_workspace_without_a_ledger_says_to_prepare(tmp_path: Path) -> None:
+    """in_workspace never creates a ledger: an unbound workspace is a ConfigError naming prepare."""
+    with pytest.raises(ConfigError, match="crossmesh prepare"):
+        Ledger.in_workspace(tmp_path)
+    assert not (tmp_path / "airline").exists()
 
 
 def test_missing_ledger_without_create_is_a_config_error(tmp_path: Path) -> None:
-    """Opening a ledger that does not exist, with create=False, says how to make one."""
-    with pytest.raises(ConfigError, match="set-total"):
-        Ledger.in_workspace(tmp_path, create=False)
-    assert not (tmp_path / "airline").exists()
+    """Opening a ledger file that does not exist, with create=False, is a ConfigError."""
+    with pytest.raises(ConfigError, match="no ledger at"):
+        Ledger(tmp_path / "ledger.sqlite", create=False)
 
 
 def test_unset_scope_has_the_default_budget(ledger: Ledger) -> None:
@@ -86,7 +103,7 @@ def test_spanning_release_is_refused_if_either_month_lacks_budget(ledger: Ledger
     assert "too small in airline-carrier@2024-08" in message
     assert "airline-carrier@2024-07: ρ=0.5 (ε≈" in message
     assert "airline-carrier@2024-08: ρ=0.05 (ε≈" in message
-    assert "--set-total" in message
+    assert "crossmesh admin set-budget" in message
     assert ledger.budget(JULY).spent_rho == 0
     assert ledger.budget(AUGUST).spent_rho == 0
 
@@ -194,8 +211,8 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     """A ledger written by a newer Crossmesh is not touched by this one."""
     import sqlite3
 
-    Ledger.in_workspace(tmp_path).close()
-    path = tmp_path / "airline" / "ledger.sqlite"
+    path = tmp_path / "ledger.sqlite"
+    Ledger(path).close()
     with sqlite3.connect(path) as raw:
         raw.execute("PRAGMA user_version = 99")
     raw.close()

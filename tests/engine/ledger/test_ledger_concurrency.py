@@ -107,7 +107,7 @@ def test_eight_racing_releases_against_a_budget_for_three(
     forkserver: ForkServerContext, tmp_path: Path
 ) -> None:
     """Exactly three of eight concurrent releases succeed; spent is 3 × cost; the log agrees."""
-    with Ledger.in_workspace(tmp_path) as ledger:
+    with Ledger(tmp_path / "ledger.sqlite") as ledger:
         ledger.set_budget(SCOPE, 3 * COST, "ops")
         outcomes = race(forkserver, ledger.path, [spec(f"query {i}") for i in range(8)])
         assert outcomes == Counter({RELEASED: 3, REFUSED: 5})
@@ -124,7 +124,7 @@ def test_identical_racing_requests_spend_once(
     forkserver: ForkServerContext, tmp_path: Path
 ) -> None:
     """Four processes asking for the same spec at once: one releases, three get its cache."""
-    with Ledger.in_workspace(tmp_path) as ledger:
+    with Ledger(tmp_path / "ledger.sqlite") as ledger:
         outcomes = race(forkserver, ledger.path, [spec("same")] * 4)
         assert outcomes == Counter({RELEASED: 1, FROM_CACHE: 3})
         assert ledger.budget(SCOPE).spent_rho == pytest.approx(COST)
@@ -134,7 +134,7 @@ def test_killed_release_never_frees_its_budget(
     forkserver: ForkServerContext, tmp_path: Path
 ) -> None:
     """SIGKILL after reserve: the charge stays; re-requesting the spec charges again."""
-    with Ledger.in_workspace(tmp_path) as ledger:
+    with Ledger(tmp_path / "ledger.sqlite") as ledger:
         reserved = forkserver.Event()
         worker = forkserver.Process(
             target=killed_worker, args=(str(ledger.path), spec("q"), reserved)
@@ -153,7 +153,7 @@ def test_spec_being_released_by_a_live_process_waits_or_says_so(
     forkserver: ForkServerContext, tmp_path: Path
 ) -> None:
     """While another process holds the spec: no wait means a clear error; waiting gets the cache."""
-    with Ledger.in_workspace(tmp_path) as ledger:
+    with Ledger(tmp_path / "ledger.sqlite") as ledger:
         reserved, go = forkserver.Event(), forkserver.Event()
         args = (str(ledger.path), spec("q"), reserved, go)
         worker = forkserver.Process(target=holding_worker, args=args)
@@ -170,7 +170,7 @@ def test_spec_being_released_by_a_live_process_waits_or_says_so(
 
 def test_threads_sharing_one_ledger_cannot_overspend(tmp_path: Path) -> None:
     """Eight threads on one Ledger object against a budget for three: exactly three reserve."""
-    with Ledger.in_workspace(tmp_path) as ledger:
+    with Ledger(tmp_path / "ledger.sqlite") as ledger:
         ledger.set_budget(SCOPE, 3 * COST, "ops")
         barrier, outcomes = threading.Barrier(8), list[str]()
 
