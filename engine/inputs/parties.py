@@ -6,6 +6,12 @@ Each party keeps its files in its own folder (``DIR/airline/``, ``DIR/carrier/``
 boarding or donation is kept only if its member was accepted, and an observation only if its
 subscriber was.
 
+Each file's report is then held to the :class:`~engine.inputs.policy.InputPolicy`: a file with no
+usable rows, or more rejected rows than its allowance, stops the load with an
+:class:`~foundation.errors.InputError` naming the first rejected rows. ``policy=None`` loads
+without that check, for a caller (``crossmesh validate``) that shows every report first and holds
+them to the policy itself.
+
 Map: :class:`AirlineInputs` / :func:`load_airline`, :class:`CarrierInputs` / :func:`load_carrier`,
 and :func:`find_table`, which locates one table's file.
 """
@@ -17,7 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine.inputs.loading import empty_frame, load_table
+from engine.inputs.loading import LoadedTable, empty_frame, load_table
+from engine.inputs.policy import DEFAULT_POLICY, InputPolicy
 from engine.inputs.report import ValidationReport
 from engine.inputs.schemas import (
     BOARDINGS,
@@ -87,33 +94,51 @@ def _party_folder(folder: Path, party: str, anchor: TableSchema) -> Path:
     return nested if not has_anchor and nested.is_dir() else folder
 
 
-def load_airline(folder: Path) -> AirlineInputs:
-    """Load ``members``, ``boardings`` and (optional) ``donations`` from the airline folder."""
+def load_airline(folder: Path, *, policy: InputPolicy | None = DEFAULT_POLICY) -> AirlineInputs:
+    """Load ``members``, ``boardings`` and (optional) ``donations`` from the airline folder.
+
+    Raises :class:`InputError` for a file-level problem or, unless ``policy`` is ``None``, for a
+    file the policy refuses.
+    """
     folder = _party_folder(folder, "airline", MEMBERS)
-    members = load_table(_required(folder, MEMBERS), MEMBERS)
+    members = _load(_required(folder, MEMBERS), MEMBERS, policy)
     member_ids = members.frame["member_id"]
-    boardings = load_table(_required(folder, BOARDINGS), BOARDINGS, known_ids=member_ids)
+    boardings = _load(_required(folder, BOARDINGS), BOARDINGS, policy, member_ids)
     reports = [members.report, boardings.report]
     donations_path = find_table(folder, DONATIONS, required=False)
     donations = empty_frame(DONATIONS)
     if donations_path is not None:
-        loaded = load_table(donations_path, DONATIONS, known_ids=member_ids)
+        loaded = _load(donations_path, DONATIONS, policy, member_ids)
         donations = loaded.frame
         reports.append(loaded.report)
     return AirlineInputs(members.frame, boardings.frame, donations, tuple(reports))
 
 
-def load_carrier(folder: Path) -> CarrierInputs:
-    """Load ``subscribers`` and ``observations`` from the carrier folder."""
+def load_carrier(folder: Path, *, policy: InputPolicy | None = DEFAULT_POLICY) -> CarrierInputs:
+    """Load ``subscribers`` and ``observations`` from the carrier folder.
+
+    Raises :class:`InputError` for a file-level problem or, unless ``policy`` is ``None``, for a
+    file the policy refuses.
+    """
     folder = _party_folder(folder, "carrier", SUBSCRIBERS)
-    subscribers = load_table(_required(folder, SUBSCRIBERS), SUBSCRIBERS)
-    observations = load_table(
-        _required(folder, OBSERVATIONS),
-        OBSERVATIONS,
-        known_ids=subscribers.frame["subscriber_id"],
-    )
+    subscribers = _load(_required(folder, SUBSCRIBERS), SUBSCRIBERS, policy)
+    subscriber_ids = subscribers.frame["subscriber_id"]
+    observations = _load(_required(folder, OBSERVATIONS), OBSERVATIONS, policy, subscriber_ids)
     reports = (subscribers.report, observations.report)
     return CarrierInputs(subscribers.frame, observations.frame, reports)
+
+
+def _load(
+    path: Path,
+    schema: TableSchema,
+    policy: InputPolicy | None,
+    known_ids: pd.Series | None = None,
+) -> LoadedTable:
+    """Load one table and, with a policy, refuse it when the policy says so."""
+    loaded = load_table(path, schema, known_ids=known_ids)
+    if policy is not None:
+        policy.enforce(loaded.report)
+    return loaded
 
 
 def _required(folder: Path, schema: TableSchema) -> Path:
