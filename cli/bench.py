@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from cli import app
+from cli.arguments import optional_existing_folder
 from foundation.errors import ConfigError
 
 __all__ = ["bench_command", "checkout_root"]
@@ -36,7 +37,12 @@ def checkout_root() -> Path:
 def bench_command(
     quick: Annotated[bool, typer.Option("--quick", help="The tiny world: about a minute.")] = False,
     data: Annotated[
-        Path | None, typer.Option("--data", help="An existing data folder (default: generated).")
+        Path | None,
+        typer.Option(
+            "--data",
+            help="An existing data folder (default: generated).",
+            callback=optional_existing_folder,
+        ),
     ] = None,
 ) -> None:
     """Measure the first run, v2 release latency and cost per record, utility; print JSON."""

@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from cli import app
+from cli.arguments import writable_folder
 from sample_data import generate
 
 __all__ = ["ScaleName", "generate_command"]
@@ -36,7 +37,10 @@ def generate_command(
     ] = ScaleName.demo,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the world.")] = 7,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Output folder (default data/<scale>).")
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="Output folder (default data/<scale>).", callback=writable_folder
+        ),
     ] = None,
 ) -> None:
     """Generate the synthetic airline and carrier data, the truth tables and a manifest."""

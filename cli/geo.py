@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from cli import app
+from cli.arguments import writable_folder
 from geo import areas, places
 from geo.mesh import LEVELS
 
@@ -38,6 +39,7 @@ def import_command(
             "--out",
             "-o",
             help="Folder for the import (env CROSSMESH_GEO_DIR, default .crossmesh/geo).",
+            callback=writable_folder,
         ),
     ] = areas.DEFAULT_GEO_DIR,
 ) -> None:

@@ -1,4 +1,10 @@
-"""``crossmesh prepare``: both parties' offline steps over a data folder, into a workspace."""
+"""``crossmesh prepare``: both parties' offline steps over a data folder, into a workspace.
+
+Both parties' inputs are validated before anything is built: the airline's first (its queries
+read them only later, so without this pass a members.csv of random bytes would pass prepare and
+fail at the first release), then the carrier's as the session loads them for its views. A file
+the input policy refuses stops the command with exit status 2.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +15,46 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cli import app
+from cli.arguments import existing_folder, writable_folder
+from engine.inputs import load_airline
 from engine.session import SecureSession, SessionSettings
 from geo.areas import DEFAULT_GEO_DIR, load_area_map
+
+KEY_SIZES = (2048, 3072)
+
+
+def _key_size(value: int) -> int:
+    if value not in KEY_SIZES:
+        raise typer.BadParameter(f"must be 2048 or 3072 (bits), not {value}")
+    return value
+
+
+def validate_airline(data: Path) -> None:
+    """Load and check the airline's inputs under the input policy; raise InputError if unusable.
+
+    The carrier's inputs need no separate pass: the session loads them under the same policy
+    to build its views, and refuses them in the same way.
+    """
+    load_airline(data)
 
 
 @app.command("prepare")
 def prepare(
-    data: Annotated[Path, typer.Option("--data", help="Folder with airline/ and carrier/ inputs.")],
+    data: Annotated[
+        Path,
+        typer.Option(
+            "--data", help="Folder with airline/ and carrier/ inputs.", callback=existing_folder
+        ),
+    ],
     workspace: Annotated[
-        Path, typer.Option("--workspace", help="Workspace folder (created if missing).")
+        Path,
+        typer.Option(
+            "--workspace", help="Workspace folder (created if missing).", callback=writable_folder
+        ),
     ] = Path("workspace"),
-    key_bits: Annotated[int, typer.Option(help="Paillier modulus size: 2048 or 3072.")] = 2048,
+    key_bits: Annotated[
+        int, typer.Option(help="Paillier modulus size: 2048 or 3072.", callback=_key_size)
+    ] = 2048,
     geo_dir: Annotated[
         Path, typer.Option(help="Imported N03 areas (approximate areas if absent).")
     ] = DEFAULT_GEO_DIR,
@@ -28,8 +63,10 @@ def prepare(
 
     Nothing is encrypted and nothing crosses between the parties here: the carrier hashes its
     keys once and keeps its payloads in plaintext in its own folder; the airline creates its
-    Paillier key pair. Re-running rebuilds only months whose inputs changed.
+    Paillier key pair. Re-running rebuilds only months whose inputs changed. Both parties'
+    inputs are validated first.
     """
+    validate_airline(data)
     area_map = load_area_map(geo_dir if geo_dir.exists() else None)
     if area_map.approximate:
         typer.echo(

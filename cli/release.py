@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from cli import app
+from cli.arguments import iso_date, release_file
 from engine.dp import write_release
 from engine.queries import KINDS, QuerySpec
 from engine.service import CrossmeshService
@@ -19,13 +20,20 @@ KIND_HELP = "Query: " + ", ".join(KINDS) + "."
 @app.command("release")
 def release(
     query: Annotated[str, typer.Option("--query", help=KIND_HELP)],
-    out: Annotated[Path, typer.Option("--out", help="Output: .csv, .parquet or .geojson.")],
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="Output: .csv, .parquet or .geojson.", callback=release_file),
+    ],
     epsilon: Annotated[float, typer.Option(help="Privacy loss ε of this release.")],
     workspace: Annotated[Path, typer.Option(help="Prepared workspace.")] = Path("workspace"),
     data: Annotated[Path, typer.Option(help="The parties' data folder.")] = Path("data/demo"),
     airport: Annotated[str | None, typer.Option(help="Arrival (or departure) airport.")] = None,
-    start: Annotated[str, typer.Option("--from", help="First date, YYYY-MM-DD.")] = "2025-08-01",
-    end: Annotated[str, typer.Option("--to", help="Last date, YYYY-MM-DD.")] = "2025-08-31",
+    start: Annotated[
+        str, typer.Option("--from", help="First date, YYYY-MM-DD.", callback=iso_date)
+    ] = "2025-08-01",
+    end: Annotated[
+        str, typer.Option("--to", help="Last date, YYYY-MM-DD.", callback=iso_date)
+    ] = "2025-08-31",
     days: Annotated[int, typer.Option(help="Days after arrival (1–14).")] = 3,
     level: Annotated[int | None, typer.Option(help="Mesh level (the region's own).")] = None,
     repeat_flyer_min: Annotated[

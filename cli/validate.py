@@ -6,8 +6,11 @@ rows read, kept, collapsed as duplicates and rejected, the warnings, and the fir
 rejections; ``--report FILE.csv`` writes every warning and rejection. Nothing in the output quotes
 a value from the files, only where the problem is and why.
 
-Exit status: 0 when every file could be read, even with rejected rows (they are reported); 2 when a
-file-level problem (an unreadable file, a missing table or required column) stops a party's load.
+Exit status: 0 when every file can be used, even with a few rejected rows (they are reported); 2
+when a file-level problem (an unreadable file, a missing table or required column) stops a party's
+load, or when a file is refused by the input policy (:class:`~engine.inputs.InputPolicy`: no usable
+rows, or more rejected rows than its allowance) — the same files ``prepare`` and ``release``
+would refuse. Every file's report is printed before the verdict.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ import pandas as pd
 import typer
 
 from cli import app
+from cli.arguments import optional_writable_file
 from engine.inputs import (
+    DEFAULT_POLICY,
     MEMBERS,
     SUBSCRIBERS,
     TableSchema,
@@ -37,8 +42,8 @@ __all__ = ["validate_command"]
 FILE_LEVEL_EXIT = 2
 Loader = Callable[[Path], tuple[ValidationReport, ...]]
 _LOADERS: dict[str, tuple[TableSchema, Loader]] = {
-    "airline": (MEMBERS, lambda folder: load_airline(folder).reports),
-    "carrier": (SUBSCRIBERS, lambda folder: load_carrier(folder).reports),
+    "airline": (MEMBERS, lambda folder: load_airline(folder, policy=None).reports),
+    "carrier": (SUBSCRIBERS, lambda folder: load_carrier(folder, policy=None).reports),
 }
 
 
@@ -55,7 +60,12 @@ def validate_command(
     ] = 20,
     report: Annotated[
         Path | None,
-        typer.Option("--report", metavar="FILE.csv", help="Write every warning and rejection."),
+        typer.Option(
+            "--report",
+            metavar="FILE.csv",
+            help="Write every warning and rejection.",
+            callback=optional_writable_file,
+        ),
     ] = None,
 ) -> None:
     """Validate the input files in DIR; print what was kept and what was rejected, and why."""
@@ -105,7 +115,20 @@ def _validate_parties(parties: dict[str, Path], show: int) -> tuple[list[Validat
         for party_report in loaded:
             _print_report(party_report, show)
         reports += loaded
+        failed = _refused(loaded) or failed
     return reports, failed
+
+
+def _refused(reports: tuple[ValidationReport, ...]) -> bool:
+    """Print why the input policy refuses any of ``reports``; True if it refuses one."""
+    refused = False
+    for party_report in reports:
+        try:
+            DEFAULT_POLICY.enforce(party_report)
+        except InputError as err:
+            typer.echo(f"error: {err}", err=True)
+            refused = True
+    return refused
 
 
 def _print_report(report: ValidationReport, show: int) -> None:

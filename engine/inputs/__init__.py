@@ -5,7 +5,10 @@ modules only interpret the declarations:
 
 * :mod:`~engine.inputs.phones` — Japanese mobile numbers to E.164;
 * :mod:`~engine.inputs.fields` — vectorised parsers, one per kind of value;
-* :mod:`~engine.inputs.reading` — CSV/Parquet to raw columns numbered like a spreadsheet;
+* :mod:`~engine.inputs.reading` — CSV/Parquet to raw columns numbered like a spreadsheet, through
+  :mod:`~engine.inputs.csv_lines` (strict, one line per row) and
+  :mod:`~engine.inputs.parquet_table` (types checked, timestamps kept in range);
+* :mod:`~engine.inputs.policy` — reading bounds and when a file is refused: :class:`InputPolicy`;
 * :mod:`~engine.inputs.loading` — one table: :func:`load_table`;
 * :mod:`~engine.inputs.parties` — a party's folder: :func:`load_airline`, :func:`load_carrier`;
 * :mod:`~engine.inputs.identity` — one person = one phone: :class:`IdentityMerge`;
@@ -24,6 +27,7 @@ from engine.inputs.parties import (
     load_carrier,
 )
 from engine.inputs.phones import normalize_phone, normalize_phone_series
+from engine.inputs.policy import DEFAULT_POLICY, InputPolicy
 from engine.inputs.report import FileWarning, Rejection, ValidationReport
 from engine.inputs.schemas import (
     BOARDINGS,
@@ -38,6 +42,7 @@ from engine.inputs.schemas import (
 
 __all__ = [
     "BOARDINGS",
+    "DEFAULT_POLICY",
     "DONATIONS",
     "MEMBERS",
     "OBSERVATIONS",
@@ -48,6 +53,7 @@ __all__ = [
     "Column",
     "FileWarning",
     "IdentityMerge",
+    "InputPolicy",
     "LoadedTable",
     "Rejection",
     "TableSchema",

@@ -9,7 +9,8 @@ column is one file-level warning; its values are unknown.
 Every check works on whole columns (boolean masks), so a million observation rows load in
 seconds. The steps, in order:
 
-1. :func:`~engine.inputs.reading.read_raw` — raw columns indexed by row number;
+1. :func:`~engine.inputs.reading.read_raw` — raw columns indexed by row number, malformed rows
+   and blank rows (counted and warned about);
 2. columns — required ones present, optional ones filled with unknown, extra ones ignored;
 3. fields — each column's parser from the schema yields typed values and reasons;
 4. row rules, then the reference to another table (e.g. each boarding's member is a member);
@@ -85,9 +86,26 @@ def _keep_good_rows(
         rows_kept=len(frame),
         duplicates=len(kept) - len(unique),
         rejections=tuple(rejections),
-        warnings=warnings,
+        warnings=(*warnings, *_blank_warning(raw)),
+        blank_rows=len(raw.blank_rows),
     )
     return LoadedTable(frame, report)
+
+
+def _blank_warning(raw: RawTable) -> tuple[FileWarning, ...]:
+    """One warning counting the blank rows, naming the first few, so none goes unnoticed."""
+    if not raw.blank_rows:
+        return ()
+    first = ", ".join(str(row) for row in raw.blank_rows[:5])
+    more = ", …" if len(raw.blank_rows) > 5 else ""
+    return (
+        FileWarning(
+            raw.file,
+            None,
+            f"{len(raw.blank_rows)} blank row(s) skipped (rows {first}{more}); remove them, or "
+            "fill them in if values went missing",
+        ),
+    )
 
 
 def empty_frame(schema: TableSchema) -> pd.DataFrame:

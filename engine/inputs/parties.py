@@ -10,6 +10,12 @@ One person is one normalised phone (:mod:`engine.inputs.identity`): IDs sharing 
 into the smallest of them and the dependent tables relabelled, so every contribution bound holds per
 person; the merge is reported as a warning on the identity file.
 
+Each file's report is then held to the :class:`~engine.inputs.policy.InputPolicy`: a file with no
+usable rows, or more rejected rows than its allowance, stops the load with an
+:class:`~foundation.errors.InputError` naming the first rejected rows. ``policy=None`` loads
+without that check, for a caller (``crossmesh validate``) that shows every report first and holds
+them to the policy itself.
+
 Map: :class:`AirlineInputs` / :func:`load_airline`, :class:`CarrierInputs` / :func:`load_carrier`,
 and :func:`find_table`, which locates one table's file.
 """
@@ -23,6 +29,7 @@ import pandas as pd
 
 from engine.inputs.identity import IdentityMerge, merge_by_phone, relabel
 from engine.inputs.loading import LoadedTable, empty_frame, load_table
+from engine.inputs.policy import DEFAULT_POLICY, InputPolicy
 from engine.inputs.report import ValidationReport
 from engine.inputs.schemas import (
     BOARDINGS,
@@ -94,16 +101,20 @@ def _party_folder(folder: Path, party: str, anchor: TableSchema) -> Path:
     return nested if not has_anchor and nested.is_dir() else folder
 
 
-def load_airline(folder: Path) -> AirlineInputs:
-    """Load ``members``, ``boardings`` and (optional) ``donations``; one person per phone."""
+def load_airline(folder: Path, *, policy: InputPolicy | None = DEFAULT_POLICY) -> AirlineInputs:
+    """Load ``members``, ``boardings`` and (optional) ``donations``; one person per phone.
+
+    Raises :class:`InputError` for a file-level problem or, unless ``policy`` is ``None``, for a
+    file the policy refuses.
+    """
     folder = _party_folder(folder, "airline", MEMBERS)
-    members = load_table(_required(folder, MEMBERS), MEMBERS)
+    members = _load(_required(folder, MEMBERS), MEMBERS, policy)
     member_ids = members.frame["member_id"]
-    boardings = load_table(_required(folder, BOARDINGS), BOARDINGS, known_ids=member_ids)
+    boardings = _load(_required(folder, BOARDINGS), BOARDINGS, policy, member_ids)
     tables = [boardings]
     donations_path = find_table(folder, DONATIONS, required=False)
     if donations_path is not None:
-        tables.append(load_table(donations_path, DONATIONS, known_ids=member_ids))
+        tables.append(_load(donations_path, DONATIONS, policy, member_ids))
     mapping, identity = merge_by_phone(members.frame, "member_id", members.report.file)
     people = members.frame[members.frame["member_id"].astype(str).to_numpy() == mapping.to_numpy()]
     relabelled = [relabel(table.frame, "member_id", mapping) for table in tables]
@@ -112,15 +123,16 @@ def load_airline(folder: Path) -> AirlineInputs:
     return AirlineInputs(people, relabelled[0], donations, reports, identity)
 
 
-def load_carrier(folder: Path) -> CarrierInputs:
-    """Load ``subscribers`` and ``observations`` from the carrier folder; one person per phone."""
+def load_carrier(folder: Path, *, policy: InputPolicy | None = DEFAULT_POLICY) -> CarrierInputs:
+    """Load ``subscribers`` and ``observations`` from the carrier folder; one person per phone.
+
+    Raises :class:`InputError` for a file-level problem or, unless ``policy`` is ``None``, for a
+    file the policy refuses.
+    """
     folder = _party_folder(folder, "carrier", SUBSCRIBERS)
-    subscribers = load_table(_required(folder, SUBSCRIBERS), SUBSCRIBERS)
-    observations = load_table(
-        _required(folder, OBSERVATIONS),
-        OBSERVATIONS,
-        known_ids=subscribers.frame["subscriber_id"],
-    )
+    subscribers = _load(_required(folder, SUBSCRIBERS), SUBSCRIBERS, policy)
+    subscriber_ids = subscribers.frame["subscriber_id"]
+    observations = _load(_required(folder, OBSERVATIONS), OBSERVATIONS, policy, subscriber_ids)
     frame = subscribers.frame
     mapping, identity = merge_by_phone(frame, "subscriber_id", subscribers.report.file)
     canonical = frame["subscriber_id"].astype(str).to_numpy() == mapping.to_numpy()
@@ -140,6 +152,19 @@ def _with_merge(table: LoadedTable, identity: IdentityMerge) -> ValidationReport
     if warning is None:
         return table.report
     return replace(table.report, warnings=(*table.report.warnings, warning))
+
+
+def _load(
+    path: Path,
+    schema: TableSchema,
+    policy: InputPolicy | None,
+    known_ids: pd.Series | None = None,
+) -> LoadedTable:
+    """Load one table and, with a policy, refuse it when the policy says so."""
+    loaded = load_table(path, schema, known_ids=known_ids)
+    if policy is not None:
+        policy.enforce(loaded.report)
+    return loaded
 
 
 def _required(folder: Path, schema: TableSchema) -> Path:

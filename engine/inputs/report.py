@@ -66,8 +66,10 @@ class FileWarning:
 class ValidationReport:
     """Counts and entries for one loaded file.
 
-    ``rows_read`` = ``rows_kept`` + ``duplicates`` + the number of distinct rejected rows; exact
-    duplicate rows are collapsed into one and counted, not rejected.
+    ``rows_read`` = ``rows_kept`` + ``duplicates`` + the number of distinct rejected rows +
+    ``blank_rows``: every line or record of the file after the header is one of these. Exact
+    duplicate rows are collapsed into one and counted, not rejected; blank rows (nothing but
+    separators and spaces, such as ``,,,,``) are counted and skipped.
     """
 
     file: str
@@ -76,15 +78,16 @@ class ValidationReport:
     duplicates: int
     rejections: tuple[Rejection, ...] = ()
     warnings: tuple[FileWarning, ...] = field(default=())
+    blank_rows: int = 0
 
     def __post_init__(self) -> None:
-        if min(self.rows_read, self.rows_kept, self.duplicates) < 0:
+        if min(self.rows_read, self.rows_kept, self.duplicates, self.blank_rows) < 0:
             raise ValueError(f"row counts in the report for {self.file} must not be negative")
-        accounted = self.rows_kept + self.duplicates + self.rows_rejected
+        accounted = self.rows_kept + self.duplicates + self.rows_rejected + self.blank_rows
         if accounted != self.rows_read:
             raise ValueError(
-                f"report for {self.file}: kept, duplicate and rejected rows must add up to the "
-                "rows read"
+                f"report for {self.file}: kept, duplicate, rejected and blank rows must add up to "
+                "the rows read"
             )
 
     @property
@@ -103,11 +106,12 @@ class ValidationReport:
         return warnings + tuple(rejection.message() for rejection in self.rejections)
 
     def summary(self) -> str:
-        """One line of counts for the file."""
+        """One line of counts for the file (blank rows only when there are some)."""
+        blank = f", blank {self.blank_rows}" if self.blank_rows else ""
         return (
             f"{self.file}: read {self.rows_read}, kept {self.rows_kept}, "
             f"duplicates {self.duplicates}, rejected {self.rows_rejected}, "
-            f"warnings {len(self.warnings)}"
+            f"warnings {len(self.warnings)}{blank}"
         )
 
     def to_frame(self) -> pd.DataFrame:

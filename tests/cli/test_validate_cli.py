@@ -118,3 +118,25 @@ def test_output_never_contains_phone_numbers(inputs: Path) -> None:
     write(inputs / "carrier" / "subscribers.csv", [*SUBSCRIBERS, "S3,03-5555-6666,30-39,F,13101,0"])
     result = invoke(str(inputs))
     assert "field 'phone'" in result.output and "5555" not in result.output
+
+
+def test_a_file_with_every_row_rejected_exits_2_after_its_report(tmp_path: Path) -> None:
+    """Epoch integers for every departure: the counts are printed, then exit 2."""
+    write(tmp_path / "airline" / "members.csv", MEMBERS)
+    write(
+        tmp_path / "airline" / "boardings.csv",
+        [BOARDINGS[0], "M1,JL0513,HND,CTS,1754008200,1754013900"],
+    )
+    result = invoke(str(tmp_path))
+    assert result.exit_code == 2
+    assert "boardings.csv: read 1, kept 0, duplicates 0, rejected 1" in result.output
+    assert "none of its 1 data rows could be used" in result.output
+
+
+def test_header_only_file_exits_2(tmp_path: Path) -> None:
+    """A members file with only its header is an error, not a success."""
+    write(tmp_path / "airline" / "members.csv", MEMBERS[:1])
+    write(tmp_path / "airline" / "boardings.csv", BOARDINGS)
+    result = invoke(str(tmp_path))
+    assert result.exit_code == 2
+    assert "has no data rows" in result.output

@@ -295,8 +295,8 @@ def test_malformed_csv_rows_are_reported_and_the_rest_kept(tmp_path: Path) -> No
     assert "header has 4 columns" in loaded.report.rejections[0].reason
 
 
-def test_blank_lines_are_skipped_but_keep_row_numbers(tmp_path: Path) -> None:
-    """A blank line is not a row, yet later rows keep their spreadsheet numbers."""
+def test_blank_lines_are_counted_and_keep_row_numbers(tmp_path: Path) -> None:
+    """A blank line is counted as blank and warned about; later rows keep their numbers."""
     loaded = load_lines(
         tmp_path,
         OBSERVATIONS,
@@ -305,8 +305,9 @@ def test_blank_lines_are_skipped_but_keep_row_numbers(tmp_path: Path) -> None:
         "",
         "S1,2025-08-01T12:02:00,200,141.35",
     )
-    assert loaded.report.rows_read == 2
+    assert loaded.report.rows_read == 3 and loaded.report.blank_rows == 1
     assert only_rejection(loaded)[:2] == (4, "lat")
+    assert any("1 blank row(s) skipped (rows 3)" in w.reason for w in loaded.report.warnings)
 
 
 def test_header_only_file_loads_no_rows(tmp_path: Path) -> None:

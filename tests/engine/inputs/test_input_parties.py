@@ -177,9 +177,12 @@ def test_package_all_is_honest() -> None:
         assert hasattr(engine.inputs, name), name
     public = {name for name in vars(engine.inputs) if not name.startswith("_")}
     modules = {
+        "csv_lines",
         "fields",
         "identity",
         "loading",
+        "parquet_table",
+        "policy",
         "parties",
         "phones",
         "reading",
@@ -188,3 +191,20 @@ def test_package_all_is_honest() -> None:
         "annotations",
     }
     assert public - modules == set(engine.inputs.__all__)
+
+
+def test_party_load_refuses_a_file_the_policy_refuses(tmp_path: Path) -> None:
+    """Members whose every phone is bad stop the airline's load; policy=None only reports."""
+    folder = tmp_path / "airline"
+    folder.mkdir()
+    (folder / "members.csv").write_text("member_id,phone\nM1,true\nM2,false\n", encoding="utf-8")
+    (folder / "boardings.csv").write_text(
+        "member_id,flight,origin,destination,departure,arrival\n"
+        "M1,JL0513,HND,CTS,2025-08-01T09:30:00,2025-08-01T11:05:00\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match="none of its 2 data rows") as caught:
+        load_airline(folder)
+    assert caught.value.file == "members.csv"
+    reports = load_airline(folder, policy=None).reports
+    assert [report.rows_kept for report in reports] == [0, 0]
