@@ -33,6 +33,7 @@ def _register() -> None:
         prepare,
         release,
         validate,
+        verify,
     )
 
 

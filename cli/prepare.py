@@ -10,6 +10,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cli import app
 from engine.session import SecureSession, SessionSettings
+from engine.workspace import Workspace
+from foundation.faults import fault_point
 from geo.areas import DEFAULT_GEO_DIR, load_area_map
 
 
@@ -28,7 +30,9 @@ def prepare(
 
     Nothing is encrypted and nothing crosses between the parties here: the carrier hashes its
     keys once and keeps its payloads in plaintext in its own folder; the airline creates its
-    Paillier key pair. Re-running rebuilds only months whose inputs changed.
+    Paillier key pair. Re-running rebuilds only months whose inputs changed, and first removes
+    what a killed run left. Both party folders are locked for the whole run: a second prepare
+    (or a release reading the views) is refused as busy, never interleaved.
     """
     area_map = load_area_map(geo_dir if geo_dir.exists() else None)
     if area_map.approximate:
@@ -41,7 +45,13 @@ def prepare(
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, transient=True) as bar:
+    space = Workspace.open(workspace)
+    with (
+        space.airline.lock("prepare"),
+        space.carrier.lock("prepare"),
+        Progress(*columns, transient=True) as bar,
+    ):
+        fault_point("prepare.locked")
         task = bar.add_task("carrier views", total=None)
 
         def advance(_step: str, done: int, total: int) -> None:

@@ -21,9 +21,9 @@ yet (no views, ledger or keys); a folder with data but no record is refused. Eac
 exclusively (:func:`foundation.atomic.create_exclusive`) under the folder's lock, and the record
 names it as ``creating`` *before* it is written, so that a creation killed half-way is recognised
 and finished on the next run: the files it names were never recorded, so nothing can depend on
-them. ``crossmesh repair`` may adopt the keys of a workspace made before records existed, and
-may give the carrier a new MAC key (its views are all rebuilt from its inputs); nothing else
-ever makes a key in a folder that already has one.
+them. ``crossmesh repair`` may adopt the keys of a workspace made before records existed
+(:meth:`KeyRing.adopt`), and may give the carrier a new MAC key (its views are all rebuilt from
+its inputs); nothing else ever makes a key in a folder that already has one.
 """
 
 from __future__ import annotations
@@ -197,15 +197,6 @@ class KeyRing:
             if self._read_record() is not None:
                 raise ConfigError(f"{self.record_path} exists; there is nothing to adopt")
             keys = {name: fingerprint((self.folder.keys / name).read_bytes()) for name in names}
-            self._write(_Record(self.party, keys, (MAC_KEY_FILE,)))
-            self._initialise()
-
-    def renew_mac_key(self) -> None:
-        """Replace a lost or damaged MAC key with a new one (``crossmesh repair``, carrier only)."""
-        with self.folder.lock("repair"):
-            record = self._require_record()
-            (self.folder.keys / MAC_KEY_FILE).unlink(missing_ok=True)
-            keys = {name: fp for name, fp in record.keys.items() if name != MAC_KEY_FILE}
             self._write(_Record(self.party, keys, (MAC_KEY_FILE,)))
             self._initialise()
 

@@ -153,7 +153,7 @@ def test_flipped_byte_in_a_stored_view_is_detected(tiny_dir: Path, tmp_path: Pat
     blob[len(blob) // 2] ^= 0x40
     target.write_bytes(bytes(blob))
     spec = QuerySpec(kind="flows", airport="FUK", start=START, end=END, epsilon=1.0)
-    with pytest.raises(IntegrityError, match="fails its MAC.*crossmesh repair --party carrier"):
+    with pytest.raises(IntegrityError, match=r"fails its MAC.*crossmesh repair --party carrier"):
         session.release(spec)
 
 
