@@ -67,7 +67,7 @@ def test_a_used_folder_without_a_record_is_refused(tmp_path: Path, tiny_dir: Pat
     folder = _prepared_airline(tmp_path / "airline", tiny_dir)
     folder.path(RECORD_FILE).unlink()
     before = _snapshot(folder)
-    with pytest.raises(IntegrityError, match="no workspace.json"):
+    with pytest.raises(IntegrityError, match=r"no workspace\.json"):
         KeyRing.open(folder, "airline")
     assert _snapshot(folder) == before
 

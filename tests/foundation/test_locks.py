@@ -41,9 +41,9 @@ def test_a_second_writer_is_refused_naming_the_holder(tmp_path: Path) -> None:
     child = _holder(tmp_path, "x")
     try:
         started = time.monotonic()
-        with pytest.raises(BusyError, match=rf"busy: .*pid {child.pid} \(prepare") as caught:
-            with folder_lock(tmp_path, "repair"):
-                pass
+        busy = pytest.raises(BusyError, match=rf"busy: .*pid {child.pid} \(prepare")
+        with busy as caught, folder_lock(tmp_path, "repair"):
+            pass
         assert time.monotonic() - started < 1.0
         assert caught.value.holder is not None
         with pytest.raises(BusyError), folder_lock(tmp_path, "verify", exclusive=False):
@@ -80,6 +80,6 @@ def test_the_lock_is_reentrant_within_a_process(tmp_path: Path) -> None:
             assert holds_lock(tmp_path)
         assert holds_lock(tmp_path)
     assert not holds_lock(tmp_path)
-    with folder_lock(tmp_path, "verify", exclusive=False), pytest.raises(RuntimeError):
-        with folder_lock(tmp_path, "prepare"):
-            pass
+    shared = folder_lock(tmp_path, "verify", exclusive=False)
+    with shared, pytest.raises(RuntimeError), folder_lock(tmp_path, "prepare"):
+        pass
