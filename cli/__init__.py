@@ -46,6 +46,7 @@ def _register() -> None:
         prepare,
         release,
         validate,
+        verify,
     )
 
 

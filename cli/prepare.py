@@ -18,6 +18,8 @@ from cli import app
 from cli.arguments import existing_folder, writable_folder
 from engine.inputs import load_airline
 from engine.session import SecureSession, SessionSettings
+from engine.workspace import Workspace
+from foundation.faults import fault_point
 from geo.areas import DEFAULT_GEO_DIR, load_area_map
 
 KEY_SIZES = (2048, 3072)
@@ -63,8 +65,10 @@ def prepare(
 
     Nothing is encrypted and nothing crosses between the parties here: the carrier hashes its
     keys once and keeps its payloads in plaintext in its own folder; the airline creates its
-    Paillier key pair. Re-running rebuilds only months whose inputs changed. Both parties'
-    inputs are validated first.
+    Paillier key pair. Re-running rebuilds only months whose inputs changed, and first removes
+    what a killed run left. Both parties' inputs are validated first. Both party folders are
+    locked for the whole run: a second prepare (or a release reading the views) is refused as
+    busy, never interleaved.
     """
     validate_airline(data)
     area_map = load_area_map(geo_dir if geo_dir.exists() else None)
@@ -78,7 +82,13 @@ def prepare(
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, transient=True) as bar:
+    space = Workspace.open(workspace)
+    with (
+        space.airline.lock("prepare"),
+        space.carrier.lock("prepare"),
+        Progress(*columns, transient=True) as bar,
+    ):
+        fault_point("prepare.locked")
         task = bar.add_task("carrier views", total=None)
 
         def advance(_step: str, done: int, total: int) -> None:

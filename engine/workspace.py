@@ -3,21 +3,38 @@
 ::
 
     WS/
-      airline/   keys/ (Paillier key pair, mode 0600) · ledger.sqlite (budgets, releases, audit)
-      carrier/   views/ (plaintext payloads, pre-hashed keys) · ledger.sqlite
+      airline/   keys/ (mac.key, Paillier key pair; files 0600) · workspace.json · .lock
+                 ledger-anchor.json (which ledger, and its chain head)
+      carrier/   keys/ (mac.key) · workspace.json · .lock · ledger-anchor.json
+                 views/ (plaintext payloads, pre-hashed keys, MAC'd manifest)
+                 period.json (first and last day of the prepared observations) · volumes.sqlite
+
+The ledgers themselves (budgets, releases, audit) live in each party's ledger home, one per
+dataset (:mod:`engine.ledger.home`), so that a new workspace over the same data shares the budget.
 
 Each party gets a :class:`PartyFolder` for its own directory only; it has no path to the other
 party's folder. Blinding scalars are fresh per query and never stored. In the two-node set-up
 each node has only its own folder.
+
+**One writer at a time.** Whatever writes a party folder — ``prepare``, key creation, view
+building, ``repair`` — holds the folder's exclusive lock (:meth:`PartyFolder.lock`,
+:mod:`foundation.locks`); a second writer is refused at once with
+:class:`~foundation.errors.BusyError`. A release reading the carrier's views holds the lock
+shared (:meth:`PartyFolder.read_lock`) while it reads them, so a ``prepare`` cannot start under
+it and it cannot start under a ``prepare``; an idle workspace blocks nobody. The keys and the
+record vouching for them (``workspace.json``) are :mod:`engine.keyring`'s.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from foundation.atomic import remove_leftovers
 from foundation.errors import ConfigError
+from foundation.locks import folder_lock
 
 __all__ = ["PartyFolder", "Workspace"]
 
@@ -43,6 +60,18 @@ class PartyFolder:
     def path(self, *parts: str) -> Path:
         """A path inside this party's folder."""
         return self.root.joinpath(*parts)
+
+    def lock(self, purpose: str) -> contextlib.AbstractContextManager[None]:
+        """Hold this folder's exclusive lock (one writer); ``BusyError`` at once if it is taken."""
+        return folder_lock(self.root, purpose)
+
+    def read_lock(self, purpose: str) -> contextlib.AbstractContextManager[None]:
+        """Hold this folder's lock shared (readers together, never under a writer)."""
+        return folder_lock(self.root, purpose, exclusive=False)
+
+    def remove_leftovers(self) -> list[Path]:
+        """Delete temporary files a killed writer left in the folder and its keys (under lock)."""
+        return remove_leftovers(self.root) + remove_leftovers(self.keys)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ or subscriber ID, a ciphertext-to-person link or an exact count.
     ├── InputError        bad user input: a file, a row, a field, an argument, a mesh code
     ├── ConfigError       a workspace, key or setting that is missing or inconsistent
     ├── ProtocolError     a message that breaks the protocol (wrong type, size, order, party)
-    ├── IntegrityError    stored data that fails its checksum or cannot be read back
+    ├── IntegrityError    stored data that fails its checksum, MAC or key fingerprint
+    ├── BusyError         another process is writing the same party folder (its lock is held)
     ├── CryptoError       a cryptographic operation that cannot proceed (overflow, wrong key)
     └── BudgetExceeded    a release the privacy-budget ledger refuses
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 __all__ = [
     "BudgetExceeded",
+    "BusyError",
     "ConfigError",
     "CrossmeshError",
     "CryptoError",
@@ -68,7 +70,15 @@ class ProtocolError(CrossmeshError):
 
 
 class IntegrityError(CrossmeshError):
-    """Stored data fails its checksum or cannot be read back."""
+    """Stored data fails its checksum, its MAC or a key fingerprint, or cannot be read back."""
+
+
+class BusyError(CrossmeshError):
+    """A party folder is locked by another process; ``holder`` says who, when it is known."""
+
+    def __init__(self, message: str, *, holder: str | None = None) -> None:
+        self.holder = holder
+        super().__init__(message)
 
 
 class CryptoError(CrossmeshError):

@@ -20,13 +20,16 @@ never phe's float encoding. Homomorphic addition is multiplication mod ``n²``.
 
 Wire and disk formats are deliberately plain: a public key is ``n`` as big-endian bytes, a
 ciphertext is ``2 · ⌈bits(n)/8⌉`` big-endian bytes (512 for a 2048-bit key), and the private key
-is ``(p, q)`` in a JSON file created with mode 0600 and written atomically.
+is ``(p, q)`` in a JSON file. Both key files are created with mode 0600, exclusively (complete or
+not at all, never over an existing file: :func:`foundation.atomic.create_exclusive`); a workspace
+records their fingerprints and checks them on every open (:mod:`engine.keyring`), which is why
+:meth:`PaillierKeys.key_files` and :meth:`PaillierKeys.from_key_files` work on the files' bytes.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,7 +38,7 @@ from phe import EncryptedNumber, PaillierPrivateKey, PaillierPublicKey, generate
 
 from engine.crypto.pool import ResiduePool
 from engine.crypto.residues import DEFAULT_EXPONENT_BITS, CrtResidues, PublicResidues
-from foundation.atomic import atomic_write_text
+from foundation.atomic import create_exclusive
 from foundation.errors import ConfigError, CryptoError, IntegrityError, ProtocolError
 
 __all__ = [
@@ -103,24 +106,41 @@ class PaillierKeys:
         public = PaillierPublicKey(p * q)
         return cls(public, PaillierPrivateKey(public, p, q))
 
-    def save(self, directory: Path) -> None:
-        """Write the private key (mode 0600) and the public key into ``directory``, atomically."""
-        directory = Path(directory)
+    def key_files(self) -> dict[str, bytes]:
+        """The bytes of the private and the public key file, by file name."""
         private = {"format": _PRIVATE_FORMAT, "p": hex(self.private.p), "q": hex(self.private.q)}
-        atomic_write_text(directory / PRIVATE_KEY_FILE, json.dumps(private), secret=True)
         public = {"format": _PUBLIC_FORMAT, "n": hex(self.public.n)}
-        atomic_write_text(directory / PUBLIC_KEY_FILE, json.dumps(public))
+        return {
+            PRIVATE_KEY_FILE: json.dumps(private).encode("utf-8"),
+            PUBLIC_KEY_FILE: json.dumps(public).encode("utf-8"),
+        }
+
+    @classmethod
+    def from_key_files(cls, files: Mapping[str, bytes], where: Path) -> PaillierKeys:
+        """The key pair in the bytes of :meth:`key_files` (``where`` names them in errors)."""
+        fields = _parse_key_file(files[PRIVATE_KEY_FILE], where / PRIVATE_KEY_FILE,
+                                 _PRIVATE_FORMAT, ("p", "q"))  # fmt: skip
+        keys = cls.from_primes(fields["p"], fields["q"])
+        public = _parse_key_file(files[PUBLIC_KEY_FILE], where / PUBLIC_KEY_FILE,
+                                 _PUBLIC_FORMAT, ("n",))  # fmt: skip
+        if PaillierPublicKey(public["n"]) != keys.public:
+            raise IntegrityError(f"{PUBLIC_KEY_FILE} in {where} does not match the private key")
+        return keys
+
+    def save(self, directory: Path) -> None:
+        """Create both key files (mode 0600) in ``directory``; never over existing ones."""
+        for name, blob in self.key_files().items():
+            create_exclusive(Path(directory) / name, blob, secret=True)
 
     @classmethod
     def load(cls, directory: Path) -> PaillierKeys:
         """Read back what :meth:`save` wrote, refusing a private key others can read."""
-        path = Path(directory) / PRIVATE_KEY_FILE
-        _refuse_shared_secret(path)
-        fields = _read_key_file(path, _PRIVATE_FORMAT, ("p", "q"))
-        keys = cls.from_primes(fields["p"], fields["q"])
-        if load_public_key(directory) != keys.public:
-            raise IntegrityError(f"{PUBLIC_KEY_FILE} in {directory} does not match the private key")
-        return keys
+        directory = Path(directory)
+        _refuse_shared_secret(directory / PRIVATE_KEY_FILE)
+        return cls.from_key_files(
+            {name: _read_bytes(directory / name) for name in (PRIVATE_KEY_FILE, PUBLIC_KEY_FILE)},
+            directory,
+        )
 
     def decrypt_many(self, ciphertexts: Iterable[int]) -> list[int]:
         """The raw plaintexts (in ``[0, n)``) of ``ciphertexts``, with phe's CRT decryption."""
@@ -143,12 +163,25 @@ def _refuse_shared_secret(path: Path) -> None:
         raise ConfigError(f"{path} is readable by other users; run `chmod 600 {path}`")
 
 
-def _read_key_file(path: Path, expected_format: str, names: Sequence[str]) -> dict[str, int]:
+def _read_bytes(path: Path) -> bytes:
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        return path.read_bytes()
     except FileNotFoundError as err:
         raise ConfigError(f"no Paillier key file at {path}; generate the keys first") from err
-    except (OSError, ValueError) as err:
+    except OSError as err:
+        raise IntegrityError(f"{path} cannot be read as a key file ({type(err).__name__})") from err
+
+
+def _read_key_file(path: Path, expected_format: str, names: Sequence[str]) -> dict[str, int]:
+    return _parse_key_file(_read_bytes(path), path, expected_format, names)
+
+
+def _parse_key_file(
+    blob: bytes, path: Path, expected_format: str, names: Sequence[str]
+) -> dict[str, int]:
+    try:
+        document = json.loads(blob.decode("utf-8"))
+    except ValueError as err:
         raise IntegrityError(f"{path} cannot be read as a key file ({type(err).__name__})") from err
     if not isinstance(document, dict) or document.get("format") != expected_format:
         raise IntegrityError(f"{path} is not a {expected_format} file")

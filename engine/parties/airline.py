@@ -1,9 +1,10 @@
 """The airline party (A): its own inputs, Paillier key pair, ledger, and its steps of protocol v2.
 
 The airline reads ``DATA/airline`` only and keeps everything under ``WS/airline/``: its Paillier
-key pair (``keys/``, mode 0600) and its ledger's anchor; the ledger is kept per dataset in the
-airline's ledger home (:mod:`engine.ledger.home`), so a second workspace over the same data
-shares its budget. Per query it
+key pair (``keys/``, mode 0600, created once and exclusively by :meth:`AirlineParty.prepare`,
+its fingerprints recorded and checked on every open by :mod:`engine.keyring`) and its ledger's
+anchor; the ledger is kept per dataset in the airline's ledger home (:mod:`engine.ledger.home`),
+so a second workspace over the same data shares its budget. Per query it
 
 1. checks the question and reserves its side of the budget — the released cells and the group
    sizes the carrier will see — in its own ledger (:meth:`AirlineParty.open_query`);
@@ -37,10 +38,17 @@ import numpy as np
 
 from engine.crypto.blinding import BlindingKey, JoinKey, hash_many_to_group
 from engine.crypto.lanes import LaneLayout
-from engine.crypto.paillier import Encryptor, PaillierKeys, public_key_to_bytes
+from engine.crypto.paillier import (
+    PRIVATE_KEY_FILE,
+    PUBLIC_KEY_FILE,
+    Encryptor,
+    PaillierKeys,
+    public_key_to_bytes,
+)
 from engine.crypto.pool import ResiduePool
 from engine.dp import NoiseMechanism, PrivacyCost, Release, build_release
 from engine.inputs import AirlineInputs, load_airline
+from engine.keyring import KeyRing
 from engine.ledger import CROSS_PAIR, Ledger, dataset_identity, party_scopes
 from engine.ledger.values import CachedRelease, Reservation, Scope
 from engine.parties.cohorts import Cohort, build_cohort
@@ -65,13 +73,14 @@ from engine.wire.messages import (
     ScopePartition,
 )
 from engine.workspace import PartyFolder
-from foundation.errors import ProtocolError
+from foundation.errors import ConfigError, ProtocolError
 
-__all__ = ["ACTOR", "AirlineParty", "AirlineStatus"]
+__all__ = ["ACTOR", "PAILLIER_FILES", "AirlineParty", "AirlineStatus"]
 
 ACTOR = "airline"
 BLINDING_THREADS = 2
 HASH_CACHE_KEYS = 500_000  # ≈ 60 MB of hashed cohort keys kept between queries
+PAILLIER_FILES = (PRIVATE_KEY_FILE, PUBLIC_KEY_FILE)
 
 
 @dataclass(frozen=True)
@@ -128,6 +137,7 @@ class AirlineParty:
     ) -> None:
         self.data_dir = Path(data_dir)
         self.folder = folder.ensure()
+        self.keyring = KeyRing.open(self.folder, ACTOR)  # before anything else is written here
         self.key_bits = key_bits
         self.randomiser_pool = randomiser_pool
         self.policy = policy or SideChannelPolicy()
@@ -145,12 +155,13 @@ class AirlineParty:
 
     @cached_property
     def keys(self) -> PaillierKeys:
-        """The Paillier key pair, created on first use in an empty keys folder."""
-        if not any(self.folder.keys.glob("paillier*")):
-            generated = PaillierKeys.generate(self.key_bits)
-            generated.save(self.folder.keys)
-            return generated
-        return PaillierKeys.load(self.folder.keys)
+        """The Paillier key pair, its files checked against their recorded fingerprints."""
+        if not self.keyring.recorded(PRIVATE_KEY_FILE):
+            raise ConfigError(
+                f"{self.folder.root} has no Paillier key pair yet; run 'crossmesh prepare' first"
+            )
+        files = {name: self.keyring.read(name) for name in PAILLIER_FILES}
+        return PaillierKeys.from_key_files(files, self.folder.keys)
 
     @cached_property
     def encryptor(self) -> Encryptor:
@@ -164,8 +175,17 @@ class AirlineParty:
         return encryptor
 
     def prepare(self) -> AirlineStatus:
-        """Validate the inputs and make sure the key pair exists (the airline's offline step)."""
-        self.keys  # noqa: B018 - created here, not during the first query
+        """Validate the inputs and make the key pair if this folder never had one (offline step).
+
+        The pair is made once, under the folder's lock, and only while the workspace record
+        lists no Paillier key: a recorded key that is missing or changed is refused by
+        :mod:`engine.keyring`, never made again.
+        """
+        with self.folder.lock("prepare"):
+            self.folder.remove_leftovers()
+            if not self.keyring.recorded(PRIVATE_KEY_FILE):
+                self.keyring.create(PaillierKeys.generate(self.key_bits).key_files())
+            self.keys  # noqa: B018 - loaded (and checked) here, not during the first query
         status = self.status()
         if status.start is not None and status.end is not None:
             months = Scope.spanning(CROSS_PAIR, status.start, status.end)

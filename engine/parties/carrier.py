@@ -47,6 +47,7 @@ from engine.crypto.pool import ResiduePool
 from engine.crypto.slot_sums import PartitionRecords, SlotSums, partial_products
 from engine.dp import ContributionBounds, Release, build_release, mechanism_for
 from engine.inputs import CarrierInputs, load_carrier
+from engine.keyring import KeyRing
 from engine.ledger import CROSS_PAIR, SUBSCRIBER_PAIR, Ledger, dataset_identity, party_scopes
 from engine.ledger.values import CachedRelease, Reservation, Scope
 from engine.parallel import Runner
@@ -135,8 +136,9 @@ class CarrierParty:
     ) -> None:
         self.data_dir = Path(data_dir)
         self.folder = folder.ensure()
+        self.keyring = KeyRing.open(self.folder, ACTOR)  # before anything else is written here
         self.policy = policy or SideChannelPolicy()
-        self.store = ViewStore(self.folder)
+        self.store = ViewStore(self.folder, self.keyring)
         self.dataset_id = dataset_identity("carrier", CROSS_PAIR, self.data_dir)
         self.ledger = Ledger.for_dataset(self.folder.root, "carrier", self.dataset_id)
         self.volumes = VolumeLog(self.folder.path(VOLUMES_FILE), self.policy.max_points_per_month)
@@ -156,8 +158,14 @@ class CarrierParty:
         """Build every family's views from the carrier's own data; hash the keys once.
 
         Opted-out subscribers are dropped first, before anything is derived from their data.
-        Months whose inputs did not change are kept as they are.
+        Months whose inputs did not change are kept as they are. The folder's lock is held
+        throughout, and what a killed run left (temporary files, unlisted views) goes first.
         """
+        with self.folder.lock("prepare"):
+            return self._prepare(area_map, progress)
+
+    def _prepare(self, area_map: AreaMap, progress: Progress | None) -> PrepareSummary:
+        self.folder.remove_leftovers()
         self.store.clean()
         subscribers = self.inputs.subscribers
         kept = subscribers[~subscribers["opt_out"].astype(bool)]
@@ -258,9 +266,10 @@ class CarrierParty:
         shape = shape_of(spec)
         side = plan_side_channels(self.policy, shape)
         cost = spec.cost
-        blocks = {block.key: self._records(shape, block) for block in shape.scope}  # read once
-        self._check_headroom(shape, side, blocks)
-        self._draw_scope_sizes(shape, side, blocks)
+        with self.folder.read_lock("release"):  # no prepare swaps the views while they are read
+            blocks = {block.key: self._records(shape, block) for block in shape.scope}  # once
+            self._check_headroom(shape, side, blocks)
+            self._draw_scope_sizes(shape, side, blocks)  # keyed by the manifest's digests
         scopes = party_scopes("carrier", spec.data_months)  # one budget per subscriber month
         outcome = self.ledger.reserve_or_cached(
             spec.spec_hash, scopes, cost.rho + side.match_rho, ACTOR

@@ -11,30 +11,62 @@ work that does not depend on a query:
 One file per (family, month), ``WS/carrier/views/<family>/<month>.npz`` (numpy's uncompressed
 archive, no pickles): ``points`` (records × 32 bytes), ``days`` (the period of each record, as
 day numbers since 1970 or month numbers), ``indptr`` and ``indices`` (the CSR payload slots).
-``manifest.json`` lists every file with its SHA-256 and a digest of the inputs it was built from,
-so an unchanged month is not rebuilt and a damaged file is refused on read. Files are written
-atomically; the manifest last.
+``manifest.json`` lists every file with its SHA-256, its MAC and a digest of the inputs it was
+built from, so an unchanged month is not rebuilt and a damaged file is refused on read. Files are
+written atomically; the manifest last.
+
+**Keyed MACs.** A view decides what a release counts, so a file edited to add or drop records
+would change results while its manifest's SHA-256 could simply be recomputed. Every file therefore
+carries an HMAC-SHA256 under the carrier's MAC key (``WS/carrier/keys/mac.key``,
+:mod:`engine.keyring`) over its family, month and bytes — so a file cannot be moved to another
+month either — and the manifest carries one over its entries. The MAC is checked on every read:
+the file is read anyway, and one HMAC pass costs about what the SHA-256 did. A file that fails is
+refused with a message pointing to ``crossmesh repair``, which rebuilds it from the inputs.
+
+**Writers and readers.** Writes hold the carrier folder's exclusive lock
+(:meth:`~engine.workspace.PartyFolder.lock`; re-entrant, so ``prepare`` holds it throughout).
+Files are content-addressed and never rewritten in place, and the manifest is swapped
+atomically, so a reader always sees one complete manifest whose files exist; the carrier reads a
+query's months under the shared lock so that no ``prepare`` removes a superseded file between its
+reading the manifest and reading the file.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import io
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from engine.keyring import KeyRing
 from engine.wire.messages import POINT_BYTES
 from engine.workspace import PartyFolder
 from foundation.atomic import atomic_write_bytes, atomic_write_text
 from foundation.errors import IntegrityError
+from foundation.faults import fault_point
 
-__all__ = ["StoredMonth", "ViewStore"]
+__all__ = ["StoreProblem", "StoredMonth", "ViewStore"]
 
 IntArray = npt.NDArray[np.int64]
+Manifest = dict[str, dict[str, dict[str, object]]]
+MANIFEST_FORMAT = "crossmesh-views/2"
+
+
+@dataclass(frozen=True)
+class StoreProblem:
+    """A stored view file (or the manifest) that is missing, damaged, forged or left over."""
+
+    path: Path
+    problem: str
+    family: str | None = None
+    month: str | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,24 +109,50 @@ def _slug(family: str) -> str:
 class ViewStore:
     """Prepared months under ``WS/carrier/views``; the carrier's own folder only."""
 
-    def __init__(self, folder: PartyFolder) -> None:
+    def __init__(self, folder: PartyFolder, keyring: KeyRing) -> None:
+        self.folder = folder
+        self.keyring = keyring
         self.root = folder.path("views")
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._manifest_path = self.root / "manifest.json"
 
-    def manifest(self) -> dict[str, dict[str, dict[str, object]]]:
-        """``family → month → {file, sha256, digest, records}``."""
+    def _repair_hint(self) -> str:
+        return (
+            f"run 'crossmesh repair --party carrier --workspace {self.folder.root.parent} "
+            "--data DATA' to rebuild it from the carrier's inputs"
+        )
+
+    def manifest(self) -> Manifest:
+        """``family → month → {file, sha256, mac, digest, records}``, its MAC checked."""
         if not self._manifest_path.exists():
             return {}
         try:
-            loaded: dict[str, dict[str, dict[str, object]]] = json.loads(
-                self._manifest_path.read_text(encoding="utf-8")
+            document = json.loads(self._manifest_path.read_text(encoding="utf-8"))
+            months: Manifest = document["months"]
+            signed = document["format"] == MANIFEST_FORMAT and hmac.compare_digest(
+                str(document["mac"]), self._manifest_mac(months)
             )
-        except ValueError as err:
+        except (ValueError, KeyError, TypeError) as err:
             raise IntegrityError(
-                f"{self._manifest_path} is damaged; run 'crossmesh prepare' again"
+                f"{self._manifest_path} is damaged or was written by an older Crossmesh; "
+                f"{self._repair_hint()}"
             ) from err
-        return loaded
+        if not signed:
+            raise IntegrityError(
+                f"{self._manifest_path} fails its MAC (damaged or edited); {self._repair_hint()}"
+            )
+        return months
+
+    def _manifest_mac(self, months: Manifest) -> str:
+        return self.keyring.mac("views-manifest", json.dumps(months, sort_keys=True).encode())
+
+    def _file_mac(self, family: str, month: str, blob: bytes) -> str:
+        return self.keyring.mac("view", family.encode(), month.encode(), blob)
+
+    def _write_manifest(self, months: Manifest) -> None:
+        document = {"format": MANIFEST_FORMAT, "months": months, "mac": self._manifest_mac(months)}
+        atomic_write_text(self._manifest_path, json.dumps(document, sort_keys=True, indent=1))
+        fault_point("views.manifest-written")
 
     def months(self, family: str) -> tuple[str, ...]:
         """The prepared months of ``family``, sorted."""
@@ -112,50 +170,60 @@ class ViewStore:
         leaves the manifest pointing at complete files only; files no manifest lists are
         removed by :meth:`clean`.
         """
-        manifest = self.manifest()
-        replaced = []
-        for stored, digest in zip(months, digests, strict=True):
-            blob = _encode(stored)
-            checksum = hashlib.sha256(blob).hexdigest()
-            name = f"{_slug(stored.family)}/{stored.month}.{checksum[:16]}.npz"
-            atomic_write_bytes(self.root / name, blob)
-            old = manifest.setdefault(stored.family, {}).get(stored.month)
-            if old is not None and old["file"] != name:
-                replaced.append(self.root / str(old["file"]))
-            manifest[stored.family][stored.month] = {
-                "file": name,
-                "sha256": checksum,
-                "digest": digest,
-                "records": len(stored),
-            }
-        atomic_write_text(self._manifest_path, json.dumps(manifest, sort_keys=True, indent=1))
-        for path in replaced:
-            path.unlink(missing_ok=True)
+        with self.folder.lock("view building"):
+            manifest = self.manifest()
+            replaced = []
+            for stored, digest in zip(months, digests, strict=True):
+                blob = _encode(stored)
+                checksum = hashlib.sha256(blob).hexdigest()
+                name = f"{_slug(stored.family)}/{stored.month}.{checksum[:16]}.npz"
+                atomic_write_bytes(self.root / name, blob)
+                fault_point("views.month-written")
+                old = manifest.setdefault(stored.family, {}).get(stored.month)
+                if old is not None and old["file"] != name:
+                    replaced.append(self.root / str(old["file"]))
+                manifest[stored.family][stored.month] = {
+                    "file": name,
+                    "sha256": checksum,
+                    "mac": self._file_mac(stored.family, stored.month, blob),
+                    "digest": digest,
+                    "records": len(stored),
+                }
+            self._write_manifest(manifest)
+            for path in replaced:
+                path.unlink(missing_ok=True)
 
     def drop_months(self, family: str, keep: set[str]) -> None:
         """Forget the months of ``family`` not in ``keep`` (no longer in the inputs)."""
-        manifest = self.manifest()
-        entries = manifest.get(family, {})
-        gone = [
-            self.root / str(entries.pop(month)["file"]) for month in sorted(set(entries) - keep)
-        ]
-        if gone:
-            atomic_write_text(self._manifest_path, json.dumps(manifest, sort_keys=True, indent=1))
-        for path in gone:
-            path.unlink(missing_ok=True)
+        with self.folder.lock("view building"):
+            manifest = self.manifest()
+            entries = manifest.get(family, {})
+            gone = [
+                self.root / str(entries.pop(month)["file"]) for month in sorted(set(entries) - keep)
+            ]
+            if gone:
+                self._write_manifest(manifest)
+            for path in gone:
+                path.unlink(missing_ok=True)
 
-    def clean(self) -> None:
-        """Remove files the manifest does not list (left by a killed preparation)."""
-        listed = {
-            str(entry["file"]) for months in self.manifest().values() for entry in months.values()
-        }
-        for path in self.root.rglob("*"):
-            known = path == self._manifest_path or str(path.relative_to(self.root)) in listed
-            if path.is_file() and not known:
-                path.unlink()
+    def clean(self) -> list[Path]:
+        """Remove files the manifest does not list (left by a killed preparation); return them."""
+        with self.folder.lock("view building"):
+            listed = {
+                str(entry["file"])
+                for months in self.manifest().values()
+                for entry in months.values()
+            }
+            gone = []
+            for path in sorted(self.root.rglob("*")):
+                known = path == self._manifest_path or str(path.relative_to(self.root)) in listed
+                if path.is_file() and not known:
+                    path.unlink()
+                    gone.append(path)
+            return gone
 
     def read(self, family: str, month: str) -> StoredMonth:
-        """One prepared month, checked against its manifest entry."""
+        """One prepared month, checked against its manifest entry (its MAC)."""
         entry = self.manifest().get(family, {}).get(month)
         if entry is None:
             return StoredMonth(
@@ -166,10 +234,59 @@ class ViewStore:
         try:
             blob = path.read_bytes()
         except OSError as err:
-            raise IntegrityError(f"{path} is missing; run 'crossmesh prepare' again") from err
-        if hashlib.sha256(blob).hexdigest() != entry["sha256"]:
-            raise IntegrityError(f"{path} fails its checksum; run 'crossmesh prepare' again")
+            raise IntegrityError(f"{path} is missing; {self._repair_hint()}") from err
+        if not hmac.compare_digest(self._file_mac(family, month, blob), str(entry["mac"])):
+            raise IntegrityError(f"{path} fails its MAC (damaged or edited); {self._repair_hint()}")
         return _decode(family, month, blob)
+
+    # -- verify and repair --------------------------------------------------------------------
+    def problems(self) -> Iterator[StoreProblem]:
+        """Every stored file that is missing, damaged, forged or not listed (for ``verify``)."""
+        if not self._manifest_path.exists():
+            yield StoreProblem(self._manifest_path, f"{self._manifest_path} is missing")
+            return
+        try:
+            manifest = self.manifest()
+        except IntegrityError as err:
+            yield StoreProblem(self._manifest_path, str(err).split(";")[0])
+            return
+        listed = set()
+        for family, months in sorted(manifest.items()):
+            for month, entry in sorted(months.items()):
+                path = self.root / str(entry["file"])
+                listed.add(path)
+                problem = self._file_problem(family, month, entry, path)
+                if problem is not None:
+                    yield StoreProblem(path, problem, family, month)
+        for path in sorted(self.root.rglob("*")):
+            if path.is_file() and path != self._manifest_path and path not in listed:
+                yield StoreProblem(path, f"{path} is not listed in the manifest (a leftover)")
+
+    def _file_problem(
+        self, family: str, month: str, entry: dict[str, object], path: Path
+    ) -> str | None:
+        try:
+            blob = path.read_bytes()
+        except OSError:
+            return f"{path} is missing"
+        if hashlib.sha256(blob).hexdigest() != entry["sha256"]:
+            return f"{path} fails its checksum (damaged)"
+        if not hmac.compare_digest(self._file_mac(family, month, blob), str(entry["mac"])):
+            return f"{path} fails its MAC (written with another key, or forged)"
+        return None
+
+    def forget(self, problems: list[StoreProblem]) -> None:
+        """Drop the manifest entries of damaged months (or the whole manifest if it is damaged),
+        so that the next preparation rebuilds them; files not listed then go with :meth:`clean`."""
+        with self.folder.lock("repair"):
+            if any(problem.path == self._manifest_path for problem in problems):
+                self._manifest_path.unlink(missing_ok=True)
+                return
+            manifest = self.manifest()
+            for problem in problems:
+                if problem.family is not None and problem.month is not None:
+                    manifest.get(problem.family, {}).pop(problem.month, None)
+            self._write_manifest(manifest)
 
 
 def _encode(stored: StoredMonth) -> bytes:

@@ -66,6 +66,8 @@ def bad_arguments(missing: Path) -> dict[str, list[list[str]]]:
             [*RELEASE, "--level", "9", "--workspace", gone, "--data", gone],
             [*RELEASE, "--epsilon", "-1", "--workspace", gone, "--data", gone],
         ],
+        "repair": [["--workspace", gone], ["--workspace", gone, "--party", "both-and-more"]],
+        "verify": [["--workspace", gone], ["--party", "nobody", "--workspace", gone]],
         "validate": [[gone], [str(missing.parent), "--report", BAD_OUT], ["--show", "-1", gone]],
     }
 

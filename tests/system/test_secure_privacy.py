@@ -85,14 +85,14 @@ def test_folders_hold_only_their_own_party_identifiers(
 
 
 def test_key_files_are_private_and_the_carrier_keeps_no_key(released: SecureSession) -> None:
-    """The airline's Paillier secret is mode 0600 in a 0700 folder; blinding scalars are never
-    stored, and the carrier holds no key at all."""
+    """Every key file is mode 0600 in a 0700 folder; blinding scalars are never stored, and the
+    carrier holds no key but its MAC key."""
     airline, carrier = released.workspace.airline, released.workspace.carrier
     assert airline.keys.stat().st_mode & 0o777 == 0o700
-    secret_files = [p for p in airline.keys.iterdir() if "public" not in p.name]
-    assert [p.name for p in secret_files] == ["paillier_private.json"]
-    assert all(p.stat().st_mode & 0o777 == 0o600 for p in secret_files)
-    assert list(carrier.keys.iterdir()) == []
+    key_files = sorted(p.name for p in airline.keys.iterdir())
+    assert key_files == ["mac.key", "paillier_private.json", "paillier_public.json"]
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in airline.keys.iterdir())
+    assert [p.name for p in carrier.keys.iterdir()] == ["mac.key"]
     primes = released.airline.keys.private
     carrier_bytes = _folder_bytes(carrier.root)
     for prime in (primes.p, primes.q):
@@ -145,7 +145,7 @@ def test_opt_out_removes_all_of_a_subscribers_contribution(tiny_dir: Path, tmp_p
 
 
 def test_flipped_byte_in_a_stored_view_is_detected(tiny_dir: Path, tmp_path: Path) -> None:
-    """One flipped byte in the carrier's stored view stops the next query with a clear error."""
+    """One flipped byte in the carrier's stored view stops the next query, pointing to repair."""
     session = SecureSession(tmp_path / "ws", tiny_dir, SETTINGS)
     session.prepare()
     views = sorted((tmp_path / "ws" / "carrier" / "views").rglob("*.npz"))
@@ -154,7 +154,7 @@ def test_flipped_byte_in_a_stored_view_is_detected(tiny_dir: Path, tmp_path: Pat
     blob[len(blob) // 2] ^= 0x40
     target.write_bytes(bytes(blob))
     spec = QuerySpec(kind="flows", airport="FUK", start=START, end=END, epsilon=1.0)
-    with pytest.raises(IntegrityError, match="checksum"):
+    with pytest.raises(IntegrityError, match=r"fails its MAC.*crossmesh repair --party carrier"):
         session.release(spec)
 
 
