@@ -33,6 +33,7 @@ from engine.queries import QuerySpec
 from engine.wire.channel import Channel, Transcript
 from engine.wire.messages import QueryRequest
 from engine.workspace import Workspace
+from foundation.errors import ProtocolError
 from geo.areas import DEFAULT_GEO_DIR, AreaMap, load_area_map
 
 __all__ = ["PRODUCT_MASKS", "PRODUCT_POOL", "SecureSession", "SessionSettings"]
@@ -132,13 +133,21 @@ class SecureSession:
         except BaseException as err:
             self.airline.abandon(opened.query_id, type(err).__name__)
             self.carrier.abandon(opened.query_id, type(err).__name__)
-            raise
+            served = self.airline.cached_release(spec) if isinstance(err, ProtocolError) else None
+            if served is None:  # else: an identical release in another process got there first
+                raise
+            release = served
         tell("done", 1.0)
         return release
 
     def _run(self, request: QueryRequest, tell: Progress) -> Release:
         a, c, send = self.airline, self.carrier, self.channel.deliver
-        a.accepted(send("carrier", "airline", c.accept(send("airline", "carrier", request))))
+        served = a.accepted(
+            send("carrier", "airline", c.accept(send("airline", "carrier", request)))
+        )
+        if served is not None:  # released by another process meanwhile: the carrier's side goes
+            c.abandon(request.query_id, "served from the airline's cache")
+            return served
         tell("join", 0.1)
         cohort = send("airline", "carrier", a.blinded_cohort(request.query_id))
         a.receive_reblinded(send("carrier", "airline", c.reblind(cohort)))

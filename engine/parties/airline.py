@@ -73,7 +73,7 @@ from engine.wire.messages import (
     ScopePartition,
 )
 from engine.workspace import PartyFolder
-from foundation.errors import ConfigError, ProtocolError
+from foundation.errors import BudgetExceeded, ConfigError, ProtocolError
 
 __all__ = ["ACTOR", "PAILLIER_FILES", "AirlineParty", "AirlineStatus"]
 
@@ -112,7 +112,7 @@ class _Query:
     spec: QuerySpec
     shape: QueryShape
     side: SideChannelPlan
-    reservation: Reservation
+    reservation: Reservation | None  # made once the carrier has accepted
     scalar: BlindingKey
     cohort: Cohort | None = None
     padded_sizes: tuple[int, ...] = ()
@@ -228,33 +228,63 @@ class AirlineParty:
         return self.cost_of(spec).rho + self.policy.group_rho
 
     def open_query(self, spec: QuerySpec) -> Release | QueryRequest:
-        """Check ``spec`` and reserve; the cached release if this spec was released before.
+        """Check ``spec`` and ask the carrier; the cached release if it was released before.
 
-        Everything that can fail on the spec or the airline's inputs — the shape, the side-channel
-        plan, loading the inputs and building the cohort — runs before the reservation, so a bad
-        spec or a bad file is never charged.
+        Nothing is reserved here: everything that can fail on the spec or the airline's inputs —
+        the shape, the side-channel plan, loading the inputs, building the cohort, whether the
+        budget could pay — runs first, and the airline reserves only once the carrier, after its
+        own checks (headroom, caps, its budget), has accepted (:meth:`accepted`). A query either
+        party refuses costs the airline nothing.
         """
         shape = shape_of(spec)  # every check that needs no data, before anything is charged
         side = plan_side_channels(self.policy, shape)
-        released = self.ledger.cached(spec.spec_hash) is not None  # served below, nothing to build
-        cohort = None if released else build_cohort(shape, self.inputs)
         scopes = party_scopes("airline", spec.data_months)
-        outcome = self.ledger.reserve_or_cached(spec.spec_hash, scopes, self.charge_of(spec), ACTOR)
-        if isinstance(outcome, CachedRelease):
-            return Release.from_json(outcome.release_json)
-        cohort = cohort or build_cohort(shape, self.inputs)  # released by another process meanwhile
+        if self.ledger.cached(spec.spec_hash) is not None:  # served (and logged) by the ledger
+            served = self.ledger.reserve_or_cached(
+                spec.spec_hash, scopes, self.charge_of(spec), ACTOR
+            )
+            assert isinstance(served, CachedRelease)  # stored releases are never deleted
+            return Release.from_json(served.release_json)
+        self._check_affordable(spec, scopes)
+        cohort = build_cohort(shape, self.inputs)
         query_id = secrets.token_hex(12)
         self._queries[query_id] = _Query(
-            spec, shape, side, outcome, BlindingKey.generate(), cohort=cohort
+            spec, shape, side, None, BlindingKey.generate(), cohort=cohort
         )
         spec_text = json.dumps(
             {"spec": spec.canonical(), "policy": self.policy.to_dict()}, sort_keys=True
         )
         return QueryRequest(query_id, secrets.token_hex(16), spec_text)
 
-    def accepted(self, message: QueryAccepted) -> None:
-        """The carrier reserved its side: the query may go on."""
-        self._query(message.query_id)
+    def cached_release(self, spec: QuerySpec) -> Release | None:
+        """The release of ``spec`` from the airline's ledger, or None (spends nothing)."""
+        text = self.ledger.cached(spec.spec_hash)
+        return None if text is None else Release.from_json(text)
+
+    def _check_affordable(self, spec: QuerySpec, scopes: tuple[Scope, ...]) -> None:
+        """BudgetExceeded, before the carrier is asked, when a scope could not pay the charge."""
+        charge = self.charge_of(spec)
+        for scope in scopes:
+            left = self.ledger.budget(scope).remaining_rho
+            if left < charge:
+                raise BudgetExceeded(
+                    f"the {scope} budget has ρ {left:.4g} left, this release needs {charge:.4g}; "
+                    "lower epsilon, choose fewer months or ask for a larger budget"
+                )
+
+    def accepted(self, message: QueryAccepted) -> Release | None:
+        """The carrier reserved its side: reserve the airline's (the cached release if another
+        process released this spec meanwhile — the caller then gives up the carrier's side)."""
+        query = self._query(message.query_id)
+        scopes = party_scopes("airline", query.spec.data_months)
+        outcome = self.ledger.reserve_or_cached(
+            query.spec.spec_hash, scopes, self.charge_of(query.spec), ACTOR
+        )
+        if isinstance(outcome, CachedRelease):
+            self._queries.pop(message.query_id, None)
+            return Release.from_json(outcome.release_json)
+        query.reservation = outcome
+        return None
 
     def _query(self, query_id: str) -> _Query:
         query = self._queries.get(query_id)
@@ -383,6 +413,8 @@ class AirlineParty:
         noisy = values + mechanism.sample(values.size).reshape(values.shape)
         rows = query.shape.project(query.shape.group_labels, list(noisy), query.padded_sizes)
         release = _assemble(rows, mechanism, self.cost_of(query.spec), query.spec)
+        if query.reservation is None:
+            raise ProtocolError("noised sums for a query the airline has not reserved")
         self.ledger.commit(query.reservation, release.to_json(), summary=_summary(query.spec))
         del self._queries[message.query_id]
         return release, ReleasePublished(message.query_id, release.to_json())
@@ -425,7 +457,7 @@ class AirlineParty:
     def abandon(self, query_id: str, reason: str) -> None:
         """Give up a query (a failure on either side); its reservation is recorded as abandoned."""
         query = self._queries.pop(query_id, None)
-        if query is not None:
+        if query is not None and query.reservation is not None:
             self.ledger.abandon(query.reservation, reason)
 
     def close(self) -> None:

@@ -9,10 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from engine.ledger.values import Scope
 from engine.queries import QuerySpec
 from engine.service import CrossmeshService
 from engine.session import SecureSession
-from foundation.errors import InputError
+from foundation.errors import BudgetExceeded, InputError
 
 SPEC = QuerySpec(kind="visit-map", airport="SHM", start="2025-08-01", end="2025-08-07", epsilon=1)
 
@@ -66,3 +67,22 @@ def test_a_window_past_the_data_is_refused_by_the_service_before_any_charge(
         assert _reservations(service.session) > 0
     finally:
         service.close()
+
+
+def test_a_query_the_carrier_refuses_costs_the_airline_nothing(
+    tiny_dir: Path, tmp_path: Path
+) -> None:
+    """The carrier's budget cannot pay: refused at its checks, before the airline reserves."""
+    spec = QuerySpec(kind="visit-map", airport="SHM", start="2025-08-01", end="2025-08-07",
+                     epsilon=1)  # fmt: skip
+    with SecureSession(tmp_path / "ws", tiny_dir) as session:
+        session.prepare()
+        session.carrier.ledger.set_budget(Scope("carrier", "2025-08"), 1e-4, "test")
+        with pytest.raises(BudgetExceeded):
+            session.release(spec)
+        airline = session.airline.ledger
+        assert not [e for e in airline.audit() if str(e.action) == "reserve"]
+        assert all(budget.spent_rho == 0 for budget in airline.budgets())
+        session.carrier.ledger.set_budget(Scope("carrier", "2025-08"), 10, "test")
+        assert session.release(spec).values  # the next try runs
+        assert [e for e in airline.audit() if str(e.action) == "reserve"]
