@@ -26,6 +26,7 @@ import streamlit as st
 
 from app import basemap, charts, maps
 from app.i18n import has_text
+from app.ledger_text import scope_text
 from app.names import municipality_names
 from app.state import area_map, language, remember, remembered, service, tr
 from foundation.errors import BudgetExceeded, ConfigError, CrossmeshError, InputError
@@ -118,7 +119,8 @@ def cost_panel(specs: Sequence[QuerySpec]) -> list[Any]:
     cost, remaining, months = st.columns(3)
     cost.metric(tr("cost.epsilon"), f"{spend:.2g}", help=tr("cost.epsilon_help"))
     remaining.metric(tr("cost.remaining"), f"{left:.2f}", help=tr("cost.remaining_help"))
-    months.metric(tr("cost.scopes"), str(len(scopes)), help=", ".join(scopes))
+    named = ", ".join(scope_text(scope, tr) for scope in scopes)
+    months.metric(tr("cost.scopes"), str(len(scopes)), help=named)
     if all(e.cached for e in estimates):
         st.info(tr("cost.cached"), icon=":material/history:")
     elif not all(e.cached or e.affordable for e in estimates):

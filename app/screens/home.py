@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app.ledger_text import releases_for_people
 from app.ledger_view import budget_frame, release_frame
 from app.state import service, tr
 from app.ui import budget_gauge, guarded
@@ -45,7 +46,7 @@ def _recent(releases: pd.DataFrame) -> None:
         st.info(tr("home.no_releases"))
         return
     st.dataframe(
-        releases.head(RECENT), hide_index=True,
+        releases_for_people(releases.head(RECENT), tr), hide_index=True,
         column_config={"release_id": tr("col.release"), "kind": tr("col.kind"),
                        "summary": tr("col.summary"), "created": tr("col.created"),
                        "epsilon": st.column_config.NumberColumn("ε", format="%.2f")},

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from app import frames, maps
+from app.ledger_text import audit_for_people, releases_for_people, summary_text
 from app.ledger_view import audit_frame, budget_frame, release_frame
 from app.state import cached_release, service, tr
 from app.ui import (
@@ -58,7 +59,7 @@ def _releases() -> pd.DataFrame:
     releases = release_frame(service().releases())
     st.subheader(tr("ledger.releases"))
     st.dataframe(
-        releases, hide_index=True,
+        releases_for_people(releases, tr), hide_index=True,
         column_config={"release_id": tr("col.release"), "kind": tr("col.kind"),
                        "summary": tr("col.summary"), "created": tr("col.created"),
                        "epsilon": st.column_config.NumberColumn("ε", format="%.2f")},
@@ -70,7 +71,8 @@ def _reopen_picker(releases: pd.DataFrame) -> None:
     """Pick a past release and reopen it (no budget is spent)."""
     if releases.empty:
         return
-    labels = dict(zip(releases["release_id"], releases["summary"], strict=True))
+    summaries = [summary_text(summary, tr) for summary in releases["summary"]]
+    labels = dict(zip(releases["release_id"], summaries, strict=True))
     row = st.columns([3, 1], vertical_alignment="bottom")
     chosen = row[0].selectbox(
         tr("ledger.pick"), list(labels), format_func=lambda r: f"#{r} · {labels[r]}",
@@ -117,7 +119,7 @@ def _reopened() -> None:
 def _audit() -> None:
     """The audit log, newest first."""
     st.subheader(tr("ledger.audit"))
-    log = audit_frame(service().audit(200))
+    log = audit_for_people(audit_frame(service().audit(200)), tr)
     st.dataframe(
         log, hide_index=True, height=300,
         column_config={"at": tr("col.at"), "actor": tr("col.actor"), "action": tr("col.action"),
