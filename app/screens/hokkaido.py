@@ -97,6 +97,11 @@ def side_by_side(areas: pd.DataFrame) -> pd.DataFrame:
     return table.drop(columns="order").reset_index()
 
 
+def _count_text(value: object) -> str:
+    """A published count as ``1,234``; a withheld one as a dash."""
+    return "—" if pd.isna(value) else f"{int(value):,}"  # type: ignore[call-overload]
+
+
 @guarded
 def render() -> None:
     """The East Hokkaido page."""
@@ -114,9 +119,13 @@ def render() -> None:
     suppressed_note(areas)
     st.subheader(tr("hokkaido.overlap"))
     st.caption(tr("hokkaido.overlap_note"))
-    # A municipality an airport's passengers reached below the threshold shows a dash, not "None".
+    # A municipality whose value for an airport is withheld shows a dash, not "None"; every cell
+    # of those columns is text (numbers formatted), so the table has one type per column.
+    table = side_by_side(areas)
+    for airport in EAST_HOKKAIDO_AIRPORTS:
+        table[airport] = [_count_text(v) for v in table[airport]]
     st.dataframe(
-        side_by_side(areas).astype({a: "object" for a in EAST_HOKKAIDO_AIRPORTS}).fillna("—"),
+        table,
         hide_index=True,
         column_config={"municipality_code": tr("col.code"), "area": tr("col.area"),
                        "overlap": tr("hokkaido.overlap_col")},
