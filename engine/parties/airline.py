@@ -193,18 +193,21 @@ class AirlineParty:
         return status
 
     def status(self) -> AirlineStatus:
-        """The period the airline's boardings cover."""
+        """The periods of the airline's boardings and donations, and the carrier's as stated."""
+        return replace(self._own_periods, observations=self._observations)
+
+    @cached_property
+    def _own_periods(self) -> AirlineStatus:
+        """The boardings' and donations' periods, computed once (the inputs are loaded once)."""
         boardings, donations = self.inputs.boardings, self.inputs.donations
         gifts = None
         if len(donations):
             dates = donations["donation_date"]
             gifts = DataPeriod(dates.min().date(), dates.max().date())
         if not len(boardings):
-            return AirlineStatus(None, None, gifts, self._observations)
-        return AirlineStatus(
-            boardings["departure"].min().date(), boardings["arrival"].max().date(), gifts,
-            self._observations,
-        )  # fmt: skip
+            return AirlineStatus(None, None, gifts)
+        first, last = boardings["departure"].min().date(), boardings["arrival"].max().date()
+        return AirlineStatus(first, last, gifts)
 
     def receive_hello(self, message: CarrierHello) -> None:
         """Keep the period of the carrier's observations (public metadata)."""

@@ -238,13 +238,7 @@ def _arrival_reach(spec: QuerySpec, days: int) -> list[ScopeBlock]:
 
 
 def _arrival_shape(spec: QuerySpec) -> QueryShape:
-    region = region_of_airport(str(spec.airport))
-    if spec.level is not None and spec.level != region.mesh_level:
-        raise InputError(
-            f"the {region.name_en} region is released on level-{region.mesh_level} cells, "
-            f"not level {spec.level}",
-            field="level",
-        )
+    region = region_of_airport(str(spec.airport))  # its level: the spec checked --level
     days = 1 if spec.kind == "repeat" else spec.days
     family = view_family(f"region:{region.id}")
     blocks, names = {

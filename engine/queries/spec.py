@@ -122,8 +122,7 @@ class QuerySpec:
         for name, default in _RESETTABLE.items():
             if name not in used:
                 object.__setattr__(self, name, default() if callable(default) else default)
-        if self.level is not None:  # checked against the region's level by the shape
-            object.__setattr__(self, "level", None)
+        object.__setattr__(self, "level", None)  # checked above: only the region's own level
 
     def _check_kind_fields(self) -> None:
         kind = self.kind
@@ -217,7 +216,7 @@ class QuerySpec:
         return "carrier" if self.kind == "population" else "airline+carrier"
 
 
-_ARRIVALS = frozenset({"airport", "level", "repeat_flyer_min", "max_trips"})
+_ARRIVALS = frozenset({"airport", "repeat_flyer_min", "max_trips"})
 _FIELDS_USED: dict[str, frozenset[str]] = {
     "visit-map": _ARRIVALS | {"days"},
     "flows": _ARRIVALS | {"days"},
@@ -231,7 +230,6 @@ _FIELDS_USED: dict[str, frozenset[str]] = {
 _RESETTABLE: dict[str, Any] = {
     "airport": None,
     "days": 3,
-    "level": None,
     "repeat_flyer_min": 0,
     "max_trips": 1,
     "municipality": None,
