@@ -64,11 +64,13 @@ _JA: dict[str, str] = {
     "error.engine": "集計エンジンでエラーが発生しました。",
     # results
     "release.caption": (
-        "ε = {epsilon}、δ = {delta}（{mechanism}）・ {threshold} 未満は秘匿 ・ 公開 {created} UTC"
+        "ε = {epsilon}、δ = {delta}（{mechanism}）・ 95% 区間が 0 を含まない値だけを公開 ・ "
+        "公開 {created} UTC"
     ),
     "release.empty": "公開された値がありません（対象者が少なすぎる可能性があります）。",
     "release.suppressed_note": (
-        "灰色・空欄はしきい値未満のため秘匿した値です。合計は公開値のみの和（下限）です。"
+        "灰色・空欄は、ノイズと区別できない（95% 区間が 0 を含む）ため公開しなかった値です。"
+        "合計は公開値のみの和（下限）です。"
     ),
     "mechanism.gaussian": "離散ガウス機構",
     "mechanism.laplace": "離散ラプラス機構",
@@ -321,7 +323,8 @@ _JA: dict[str, str] = {
         "差分プライバシーのノイズは両社が加えます。携帯電話会社は合計が暗号化されたままのうちに、"
         "航空会社は復号した後に、それぞれ自社のノイズを加えるので、どちらの会社も自分で加えたノイズだけで"
         "守られた値を持つことはありません。一致件数やリストの長さにもノイズを加えています。"
-        "負の値の0への切り上げ、しきい値未満の秘匿を行い、誤差幅を付けて公開します。"
+        "95% 区間が 0 を含まない値だけを（誤検出率 2.5% 以内に抑えて）"
+        "正確な誤差幅付きで公開します。"
         "公開は両社の予算台帳に記録されます。"
     ),
     "method.who_title": "誰が何を見るか",
@@ -344,7 +347,7 @@ _JA: dict[str, str] = {
     "method.limits_title": "読み方の注意",
     "method.limits": (
         "- 値はすべてノイズを含む推定値です。「±」は95%の確率で真の値が入る幅です。\n"
-        "- しきい値未満の値は秘匿され、地図では灰色、表では空欄になります。\n"
+        "- ノイズと区別できない値は公開されず、地図では灰色、表では空欄になります。\n"
         "- 秘匿された値を含む合計は、公開された値だけの和（下限）です。"
     ),
     "method.areas_title": "市区町村の境界",
@@ -395,13 +398,14 @@ _EN: dict[str, str] = {
     "error.input": "Please check the inputs.",
     "error.engine": "The statistics engine reported an error.",
     "release.caption": (
-        "ε = {epsilon}, δ = {delta} ({mechanism}) · values below {threshold} suppressed · "
+        "ε = {epsilon}, δ = {delta} ({mechanism}) · shown only where the 95 % interval "
+        "excludes 0 · "
         "published {created} UTC"
     ),
     "release.empty": "No values were published (the group may be too small).",
     "release.suppressed_note": (
-        "Grey or empty entries were suppressed (below the threshold). Totals add published "
-        "values only (a lower bound)."
+        "Grey or empty entries were withheld: they cannot be told apart from noise (their 95 % "
+        "interval includes 0). Totals add published values only (a lower bound)."
     ),
     "mechanism.gaussian": "discrete Gaussian",
     "mechanism.laplace": "discrete Laplace",
@@ -651,7 +655,9 @@ _EN: dict[str, str] = {
         "Both parties add differential-privacy noise: the carrier while the sums are still "
         "encrypted, the airline after it decrypts, so neither ever holds a value protected only "
         "by noise it drew itself. Match counts and list sizes carry noise too. Values are "
-        "clamped at zero, suppressed below a threshold and published with their error bounds. "
+        "shown only where their 95 % interval excludes zero (with false discoveries held at "
+        "2.5 %), "
+        "and published with their exact error bounds. "
         "Every release is recorded in both parties' budget ledgers."
     ),
     "method.who_title": "Who sees what",
@@ -675,7 +681,8 @@ _EN: dict[str, str] = {
     "method.limits": (
         "- Every value is a noisy estimate; “±” is the range that holds the true value with "
         "95 % probability.\n"
-        "- Values below the threshold are suppressed: grey on maps, empty in tables.\n"
+        "- Values that cannot be told apart from noise are withheld: grey on maps, empty in "
+        "tables.\n"
         "- Totals that include suppressed values add the published ones only (a lower bound)."
     ),
     "method.areas_title": "Municipal boundaries",

@@ -47,7 +47,13 @@ def release(
         str, typer.Option(help="gaussian (zCDP) or laplace (pure ε).")
     ] = "gaussian",
     delta: Annotated[float, typer.Option(help="δ for the Gaussian mechanism.")] = 1e-6,
-    threshold: Annotated[int, typer.Option(help="Suppress values below this.")] = 10,
+    threshold: Annotated[
+        int,
+        typer.Option(
+            help="An extra floor: withhold shown values below it too (the rule: a value is shown "
+            "only when its 95 % interval excludes 0, false discoveries held at 2.5 %)."
+        ),
+    ] = 0,
 ) -> None:
     """Release one statistic: charged to the budget, noised before decryption, then written."""
     spec = QuerySpec(
@@ -76,5 +82,5 @@ def release(
     shown = sum(1 for hidden in result.suppressed if not hidden)
     typer.echo(
         f"wrote {out} ({len(result.values)} values, {shown} shown, "
-        f"{len(result.values) - shown} suppressed below {result.threshold}) and {out}.json"
+        f"{len(result.values) - shown} withheld: not distinguishable from noise) and {out}.json"
     )

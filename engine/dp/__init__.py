@@ -5,7 +5,9 @@
 * :mod:`~engine.dp.mechanisms` — OpenDP's discrete Gaussian / discrete Laplace, calibrated to a
   cost, sampled as exact integer noise on a zero vector;
 * :mod:`~engine.dp.intervals` — exact 95 % half-widths of that noise;
-* :mod:`~engine.dp.postprocess` — clamp at zero, suppress below a threshold;
+* :mod:`~engine.dp.sums` — the exact law of a sum of noise draws (FFT convolution);
+* :mod:`~engine.dp.publication` — the rule deciding which values are shown: interval excludes 0,
+  false discoveries controlled (Benjamini–Hochberg), an optional floor;
 * :mod:`~engine.dp.release` — the frozen :class:`Release` and :func:`build_release`;
 * :mod:`~engine.dp.side_channels` — the dummy coins and padding that hide protocol v2's match
   counts, scope sizes and group sizes, with their exact accounting;
@@ -41,27 +43,31 @@ from engine.dp.export import (
 )
 from engine.dp.intervals import CI_LEVEL, coverage_probability, half_width
 from engine.dp.mechanisms import NoiseMechanism, calibrate, mechanism_for
-from engine.dp.postprocess import DEFAULT_THRESHOLD, PostProcessed, postprocess
+from engine.dp.publication import DEFAULT_FLOOR, FALSE_DISCOVERY_RATE, RULE, Publication, publish
 from engine.dp.release import RELEASE_FORMAT, Label, Release, build_release
 from engine.dp.side_channels import DummyCoins, PaddingNoise, dummy_count
+from engine.dp.sums import NoiseLaw, noise_law, sum_half_width
 
 __all__ = [
     "CI_LEVEL",
     "DEFAULT_DELTA",
-    "DEFAULT_THRESHOLD",
+    "DEFAULT_FLOOR",
+    "FALSE_DISCOVERY_RATE",
     "MECHANISM_KINDS",
     "MESH_LABEL",
     "MUNICIPALITY_LABEL",
     "RELEASE_FORMAT",
+    "RULE",
     "ContributionBounds",
     "DummyCoins",
     "GeometryFor",
     "Label",
     "MechanismKind",
+    "NoiseLaw",
     "NoiseMechanism",
     "PaddingNoise",
-    "PostProcessed",
     "PrivacyCost",
+    "Publication",
     "Release",
     "build_release",
     "bun_steinke_epsilon",
@@ -72,10 +78,12 @@ __all__ = [
     "half_width",
     "mechanism_for",
     "metadata_path",
-    "postprocess",
+    "noise_law",
+    "publish",
     "pure_epsilon_to_zcdp",
     "release_geojson",
     "release_metadata",
+    "sum_half_width",
     "write_release",
     "zcdp_to_epsilon",
 ]

@@ -3,18 +3,23 @@
 A :class:`Release` is what the airline publishes after decrypting and post-processing (DESIGN §3,
 step 7) and what the ledger stores and the dashboard reads. It is frozen and validated when built,
 so a malformed release cannot exist: a suppressed value has no number (``None``) and no interval,
-every published value is at least the threshold, and the privacy parameters are consistent
-(checked by building their :class:`~engine.dp.accounting.PrivacyCost`).
+every published value lies above its interval's half-width (its 95 % interval excludes zero) and
+is at least the optional floor (``threshold``), and the privacy parameters are consistent
+(checked by building their :class:`~engine.dp.accounting.PrivacyCost`). Each value records how
+many draws of the noise it carries (``draws``, at ``noise_scale``), so any sum of shown values
+can be given its exact interval (:func:`Release.sum_half_width`).
 
 Map of the module:
 
-* :class:`Release` — values, suppression flags, 95 % half-widths, row labels (the mesh cell, area
-  or group of each value) and their column names, the DP parameters, the threshold, the query
-  spec (JSON-able), ``created_at`` (ISO 8601, UTC) and ``release_id``;
+* :class:`Release` — values, suppression flags, 95 % half-widths, noise draws per value, row
+  labels (the mesh cell, area or group of each value) and their column names, the DP parameters
+  and noise scale, the publication rule and floor, the query spec (JSON-able), ``created_at``
+  (ISO 8601, UTC) and ``release_id``;
 * :meth:`Release.to_frame`, :meth:`Release.to_json` / :meth:`Release.from_json` (an exact round
   trip), :meth:`Release.write` (CSV, Parquet, GeoJSON or JSON by extension; see
   :mod:`engine.dp.export`);
-* :func:`build_release` — post-processes decrypted noisy integers and assembles the release.
+* :func:`build_release` — applies the publication rule (:mod:`engine.dp.publication`) to
+  decrypted noisy integers and assembles the release.
 """
 
 from __future__ import annotations
@@ -32,12 +37,13 @@ import shapely
 
 from engine.dp.accounting import MechanismKind, PrivacyCost
 from engine.dp.mechanisms import NoiseMechanism
-from engine.dp.postprocess import DEFAULT_THRESHOLD, check_threshold, postprocess
+from engine.dp.publication import DEFAULT_FLOOR, RULE, check_floor, publish
+from engine.dp.sums import noise_law
 from foundation.errors import ConfigError, InputError, IntegrityError
 
 __all__ = ["RELEASE_FORMAT", "RESERVED_COLUMNS", "Label", "Release", "build_release"]
 
-RELEASE_FORMAT = "crossmesh.release/1"
+RELEASE_FORMAT = "crossmesh.release/2"
 RESERVED_COLUMNS = ("value", "suppressed", "ci95")  # the frame's own columns, not label names
 Label = str | int
 
@@ -78,15 +84,21 @@ class Release:
     rho: float
     threshold: int
     query_spec: Mapping[str, Any]
+    noise_scale: float
+    draws: tuple[int, ...]
+    rule: str = RULE
     created_at: str = field(default_factory=_utc_now)
     release_id: str = field(default_factory=_new_release_id)
 
     def __post_init__(self) -> None:
-        for name in ("values", "suppressed", "ci95", "label_names"):
+        for name in ("values", "suppressed", "ci95", "label_names", "draws"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         object.__setattr__(self, "row_labels", tuple(tuple(row) for row in self.row_labels))
         object.__setattr__(self, "query_spec", _canonical_json(self.query_spec))
-        object.__setattr__(self, "threshold", check_threshold(self.threshold))
+        object.__setattr__(self, "threshold", check_floor(self.threshold))
+        if not isinstance(self.noise_scale, int | float) or not self.noise_scale > 0:
+            raise InputError("the noise scale must be positive", field="noise_scale")
+        object.__setattr__(self, "noise_scale", float(self.noise_scale))
         self._check_labels()
         self._check_values()
         PrivacyCost(self.rho, self.epsilon, self.delta, self.mechanism)  # validates all four
@@ -110,9 +122,13 @@ class Release:
                 )
 
     def _check_values(self) -> None:
-        """Per-value tuples align; suppressed ⇔ no value ⇔ no interval; values ≥ threshold."""
-        if not len(self.values) == len(self.suppressed) == len(self.ci95) == len(self.row_labels):
-            raise InputError("values, suppressed, ci95 and row_labels must have the same length")
+        """Per-value tuples align; suppressed ⇔ no value ⇔ no interval; a shown value's interval
+        excludes zero and the value is at least the floor."""
+        lengths = {len(getattr(self, n)) for n in ("values", "suppressed", "ci95", "draws")}
+        if lengths != {len(self.row_labels)}:
+            raise InputError("values, suppressed, ci95, draws and row_labels must align")
+        if not all(_is_count(d) and d > 0 for d in self.draws):
+            raise InputError("every value carries a positive number of noise draws", field="draws")
         rows = zip(self.values, self.suppressed, self.ci95, strict=True)
         for position, (value, hidden, half_width) in enumerate(rows):
             if hidden is not True and hidden is not False:
@@ -122,12 +138,16 @@ class Release:
                     f"value {position}: a suppressed value has neither a number nor an interval",
                     field="values",
                 )
-            if not hidden and not (_is_count(value) and value >= self.threshold):
-                raise InputError(
-                    f"value {position} must be an integer at least the threshold", field="values"
-                )
-            if not hidden and not _is_count(half_width):
+            if hidden:
+                continue
+            if not _is_count(half_width):
                 raise InputError(f"ci95 {position} must be a non-negative integer", field="ci95")
+            if not (_is_count(value) and value > half_width and value >= self.threshold):
+                raise InputError(
+                    f"value {position} must be an integer above its interval's half-width and at "
+                    "least the floor: its interval must exclude zero",
+                    field="values",
+                )
 
     def _check_identity(self) -> None:
         """``created_at`` is ISO 8601 in UTC; ``release_id`` is a non-empty string."""
@@ -140,6 +160,13 @@ class Release:
             raise InputError("created_at must be in UTC (+00:00)", field="created_at")
         if not isinstance(self.release_id, str) or not self.release_id.strip():
             raise InputError("release_id must be a non-empty string", field="release_id")
+
+    def sum_half_width(self, positions: Iterable[int]) -> int:
+        """The exact 95 % half-width of the sum of the values at ``positions`` (their draws)."""
+        draws = sum(self.draws[position] for position in positions)
+        if draws == 0:
+            return 0
+        return noise_law(self.mechanism, self.noise_scale, draws).half_width()
 
     def to_frame(self) -> pd.DataFrame:
         """One row per value: the label columns, ``value`` and ``ci95`` (NA when suppressed),
@@ -169,8 +196,12 @@ class Release:
         except ValueError:
             message = "release JSON cannot be parsed; restore it from the ledger"
             raise IntegrityError(message) from None
-        if not isinstance(data, dict) or data.pop("format", None) != RELEASE_FORMAT:
-            raise IntegrityError(f"not a release: expected format {RELEASE_FORMAT!r}")
+        found = data.pop("format", None) if isinstance(data, dict) else None
+        if found != RELEASE_FORMAT:
+            raise IntegrityError(
+                f"not a release of format {RELEASE_FORMAT!r} (found {found!r}); a release made "
+                "before the publication rule cannot be shown — run the query again"
+            )
         expected = set(cls.__dataclass_fields__)
         if set(data) != expected:
             raise IntegrityError(f"release JSON must have exactly the fields {sorted(expected)}")
@@ -209,26 +240,33 @@ def build_release(
     row_labels: Sequence[Sequence[Label]],
     label_names: Sequence[str],
     query_spec: Mapping[str, Any],
-    threshold: int = DEFAULT_THRESHOLD,
+    draws: Sequence[int] | None = None,
+    threshold: int = DEFAULT_FLOOR,
     release_id: str | None = None,
     created_at: str | None = None,
 ) -> Release:
-    """Post-process decrypted noisy integers and assemble the :class:`Release`.
+    """Apply the publication rule to decrypted noisy integers and assemble the :class:`Release`.
 
     ``cost`` is what the ledger charged; the mechanism that drew the noise must be of the same
-    kind and must not spend more than it (ρ for gaussian, ε for laplace).
+    kind and must not spend more than it (ρ for gaussian, ε for laplace). ``draws[i]`` is how
+    many independent draws of the mechanism value ``i`` carries (default one each; two per slot
+    under protocol v2, more for values that sum slots); its interval is the exact one of that sum.
     """
     if mechanism.kind != cost.mechanism or mechanism.cost > cost.budget:
         raise ConfigError(
             f"the {mechanism.kind} noise spends more than the {cost.mechanism} cost charged for "
             "it; calibrate the mechanism from the charged cost (mechanism_for)"
         )
-    processed = postprocess(noisy, threshold=threshold)
-    half_width = mechanism.ci95
+    noisy = list(noisy)
+    counts = tuple(1 for _ in noisy) if draws is None else tuple(int(d) for d in draws)
+    if len(counts) != len(noisy) or min(counts, default=1) < 1:
+        raise InputError("every noisy value needs a positive number of noise draws", field="draws")
+    laws = [noise_law(mechanism.kind, mechanism.scale, count) for count in counts]
+    shown = publish(noisy, laws, floor=threshold)
     return Release(
-        values=processed.values,
-        suppressed=processed.suppressed,
-        ci95=tuple(None if hidden else half_width for hidden in processed.suppressed),
+        values=shown.values,
+        suppressed=shown.suppressed,
+        ci95=shown.ci95,
         row_labels=tuple(tuple(row) for row in row_labels),
         label_names=tuple(label_names),
         mechanism=cost.mechanism,
@@ -237,6 +275,8 @@ def build_release(
         rho=cost.rho,
         threshold=threshold,
         query_spec=query_spec,
+        noise_scale=mechanism.scale,
+        draws=counts,
         created_at=created_at or _utc_now(),
         release_id=release_id or _new_release_id(),
     )

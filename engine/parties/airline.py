@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import math
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -479,26 +478,22 @@ def _summary(spec: QuerySpec) -> str:
 def _assemble(
     rows: ProjectedRows, mechanism: NoiseMechanism, cost: PrivacyCost, spec: QuerySpec
 ) -> Release:
-    """Post-process projected rows into a release; intervals cover both parties' noise.
+    """Apply the publication rule to projected rows; intervals cover both parties' noise.
 
-    Every value carries two independent draws (``N_C`` and ``N_A``) and may sum ``k`` slots, so
-    its noise is the sum of ``2k`` draws of the mechanism; the Gaussian interval scales by
-    ``√(2k)`` (for the discrete Laplace a normal approximation, stated in docs/method.md).
+    Every slot carries two independent draws (``N_C`` and ``N_A``) and a row may sum ``k`` slots,
+    so its noise is the sum of ``2k`` draws of the mechanism, whose exact law gives the row's
+    interval and its p-value (:mod:`engine.dp.sums`).
     """
-    release = build_release(
+    return build_release(
         rows.values,
         mechanism,
         cost,
         row_labels=rows.labels,
         label_names=rows.label_names,
         query_spec=spec.canonical(),
+        draws=tuple(2 * count for count in rows.summed),
         threshold=spec.threshold,
     )
-    widened = tuple(
-        None if width is None else math.ceil(width * math.sqrt(2 * count))
-        for width, count in zip(release.ci95, rows.summed, strict=True)
-    )
-    return replace(release, ci95=widened)
 
 
 Progress = Callable[[str, float], None]

@@ -52,7 +52,7 @@ KINDS = (
     "population",
 )
 MECHANISMS = ("gaussian", "laplace")
-DEFAULT_THRESHOLD = 10
+DEFAULT_THRESHOLD = 0  # an optional floor on top of the publication rule
 DEFAULT_DELTA = 1e-6
 EAST_HOKKAIDO_AIRPORTS = ("MMB", "KUH", "SHB")
 

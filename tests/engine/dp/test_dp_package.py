@@ -12,9 +12,10 @@ MODULES = (
     "export",
     "intervals",
     "mechanisms",
-    "postprocess",
+    "publication",
     "release",
     "side_channels",
+    "sums",
 )
 
 

@@ -13,6 +13,7 @@ from engine.dp.accounting import PrivacyCost
 from engine.dp.bounds import ContributionBounds
 from engine.dp.mechanisms import NoiseMechanism, mechanism_for
 from engine.dp.release import RELEASE_FORMAT, Release, build_release
+from engine.dp.sums import noise_law
 from foundation.errors import ConfigError, InputError, IntegrityError
 
 BOUNDS = ContributionBounds(max_groups=3, max_records_per_group=1, max_nonzero_per_record=2)
@@ -39,7 +40,9 @@ def test_build_release_post_processes_and_attaches_intervals() -> None:
     assert release.suppressed == (False, True, True, False)
     assert release.ci95 == (MECHANISM.ci95, None, None, MECHANISM.ci95)
     assert (release.epsilon, release.delta, release.rho) == (1.0, 1e-6, COST.rho)
-    assert (release.mechanism, release.threshold) == ("gaussian", 10)
+    assert (release.mechanism, release.threshold) == ("gaussian", 0)
+    assert release.draws == (1, 1, 1, 1)
+    assert release.noise_scale == MECHANISM.scale
 
 
 def test_json_round_trip_is_exact() -> None:
@@ -92,7 +95,11 @@ def test_a_mechanism_that_spends_more_than_charged_is_refused() -> None:
     "changes",
     [
         {"values": (42, 5, None, 1500)},  # a value where it is suppressed
-        {"values": (9, None, None, 1500), "suppressed": (False, True, True, False)},  # below 10
+        {"values": (MECHANISM.ci95, None, None, 1500)},  # its interval reaches 0
+        {"threshold": 50},  # 42 is below the floor
+        {"draws": (1, 1, 0, 1)},  # a value with no noise
+        {"draws": (1, 1, 1)},  # draws do not align
+        {"noise_scale": 0.0},
         {"ci95": (None, None, None, 3)},  # no interval on a published value
         {"suppressed": (0, 1, 1, 0)},  # flags must be bools
         {"label_names": ("value", "municipality_code")},  # reserved column
@@ -134,4 +141,22 @@ def test_tampered_release_json_raises_integrity_error() -> None:
     data = json.loads(sample_release().to_json())
     data["values"][1] = 3
     with pytest.raises(IntegrityError, match="suppressed"):
+        Release.from_json(json.dumps(data))
+
+
+def test_build_release_gives_summed_values_the_interval_of_their_draws() -> None:
+    """A value carrying k draws gets the exact half-width of the k-fold sum, and sums of shown
+    values can be given theirs from the release alone."""
+    release = sample_release(draws=[2, 2, 2, 8])
+    assert release.draws == (2, 2, 2, 8)
+    two, eight = (noise_law("gaussian", MECHANISM.scale, d).half_width() for d in (2, 8))
+    assert release.ci95 == (two, None, None, eight)
+    assert release.sum_half_width([0, 3]) == noise_law("gaussian", MECHANISM.scale, 10).half_width()
+
+
+def test_a_release_of_the_old_format_is_refused_with_advice() -> None:
+    """A release made before the publication rule (format /1) is not shown; the message says why."""
+    data = json.loads(sample_release().to_json())
+    data["format"] = "crossmesh.release/1"
+    with pytest.raises(IntegrityError, match="run the query again"):
         Release.from_json(json.dumps(data))
