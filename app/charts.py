@@ -46,9 +46,15 @@ class Axes:
 
 
 def published_with_bounds(frame: pd.DataFrame, ceiling: float | None = None) -> pd.DataFrame:
-    """Published rows only, with ``low`` and ``high`` (value ∓ ci95, within 0 and ``ceiling``)."""
+    """Published rows only, with ``low`` and ``high`` (value ∓ ci95, within 0 and ``ceiling``);
+    a frame that brings its own ``low`` and ``high`` (rates, shares) keeps them."""
     published = frame[~frame["suppressed"]].copy()
     value = published["value"].astype("float64")
+    if {"low", "high"} <= set(published.columns):
+        published["value"] = value
+        published["low"] = published["low"].astype("float64")
+        published["high"] = published["high"].astype("float64")
+        return published
     width = published["ci95"].astype("Float64").fillna(0).astype("float64")
     published["value"] = value
     published["low"] = (value - width).clip(lower=0)

@@ -1,17 +1,20 @@
 """Shaping released values for display: pick rows, add up published values, compare two releases.
 
 Everything here is post-processing of a release frame (:meth:`engine.dp.Release.to_frame`): the
-label columns, then ``value`` (missing where suppressed), ``suppressed`` and ``ci95``. Nothing
+label columns, then ``value`` (missing where suppressed), ``suppressed``, ``ci95`` and ``draws``
+(the noise draws a value carries; ``attrs["noise"]`` names the mechanism and scale). Nothing
 reads party data, and a suppressed value stays without a number through every function:
 
 * :func:`normalise` — label columns as the app uses them (codes as text, offsets as integers);
 * :func:`select` — the rows whose labels equal given values;
-* :func:`collapse` — one row per key, adding up the published values of the rows it merges
-  (their 95 % half-widths combine as independent noise, √Σw²); a key whose rows are all
-  suppressed stays suppressed;
+* :func:`collapse` — one row per key, adding up the published values of the rows it merges, with
+  the exact 95 % half-width of the sum of their draws (:func:`engine.dp.noise_law`; √Σw² only
+  for a frame that does not say its noise); a key whose rows are all suppressed stays suppressed;
+* :func:`interval` — the exact half-width of a sum of rows at any level;
 * :func:`coarsen` — mesh cells merged into their parent cells at a coarser level;
 * :func:`within` — the rows whose label is one of a set (a destination area's cells);
-* :func:`share` — one release's values as a percentage of another's, key by key;
+* :func:`share` — one release's values as a percentage of another's, key by key, with an
+  interval inside 0–100 % (each side's interval at √0.95, so both hold together with 95 %);
 * :func:`top_published` — the largest published rows;
 * :func:`options` — the distinct values of a label, in order.
 
@@ -27,6 +30,7 @@ from typing import Any
 
 import pandas as pd
 
+from engine.dp import CI_LEVEL, noise_law
 from geo.mesh import parent
 
 __all__ = [
@@ -34,6 +38,7 @@ __all__ = [
     "VALUE_COLUMNS",
     "coarsen",
     "collapse",
+    "interval",
     "normalise",
     "options",
     "select",
@@ -42,7 +47,8 @@ __all__ = [
     "within",
 ]
 
-VALUE_COLUMNS = ("value", "suppressed", "ci95")
+VALUE_COLUMNS = ("value", "suppressed", "ci95", "draws")
+JOINT_LEVEL = math.sqrt(CI_LEVEL)  # two independent intervals at this level hold together w.p. 95 %
 INTEGER_LABELS = ("day_offset", "month_offset", "minutes_before", "hour", "cohort_keys")
 
 
@@ -60,6 +66,19 @@ def normalise(frame: pd.DataFrame) -> pd.DataFrame:
     return result
 
 
+def interval(frame: pd.DataFrame, draws: int, level: float = CI_LEVEL) -> int | None:
+    """The exact half-width of a sum of rows carrying ``draws`` draws of the frame's noise.
+
+    ``None`` if the frame does not say its noise (``attrs["noise"]``); 0 for no draws.
+    """
+    noise = frame.attrs.get("noise")
+    if not noise:
+        return None
+    if draws <= 0:
+        return 0
+    return noise_law(noise["mechanism"], float(noise["scale"]), int(draws)).half_width(level)
+
+
 def select(frame: pd.DataFrame, **equals: Any) -> pd.DataFrame:
     """The rows whose label ``column`` equals ``value`` for every ``column=value`` given."""
     keep = pd.Series(True, index=frame.index)
@@ -73,6 +92,7 @@ def _empty(keys: Sequence[str]) -> pd.DataFrame:
     columns["value"] = pd.array([], dtype="Int64")
     columns["suppressed"] = pd.array([], dtype=bool)
     columns["ci95"] = pd.array([], dtype="Int64")
+    columns["draws"] = pd.array([], dtype="int64")
     return pd.DataFrame(columns)
 
 
@@ -80,13 +100,19 @@ def collapse(frame: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     """One row per distinct ``keys``: the sum of published values, suppressed if none is."""
     keys = list(keys)
     if frame.empty:
-        return _empty(keys)
+        empty = _empty(keys)
+        empty.attrs = dict(frame.attrs)
+        return empty
     published = frame[~frame["suppressed"]]
-    totals = published.groupby(keys, sort=False)["value"].sum().astype("Int64")
-    squares = (published["ci95"].astype("float64") ** 2).groupby(
-        [published[key] for key in keys], sort=False
-    )
-    widths = squares.sum().map(lambda total: math.ceil(math.sqrt(total)))
+    groups = [published[key] for key in keys]
+    totals = published.groupby(groups, sort=False)["value"].sum().astype("Int64")
+    if "draws" in published and frame.attrs.get("noise"):
+        summed = published["draws"].astype("int64").groupby(groups, sort=False).sum()
+        widths = summed.map(lambda draws: interval(frame, int(draws)))
+    else:
+        summed = None
+        squares = (published["ci95"].astype("float64") ** 2).groupby(groups, sort=False)
+        widths = squares.sum().map(lambda total: math.ceil(math.sqrt(total)))
     every = frame[keys].drop_duplicates().sort_values(keys).reset_index(drop=True)
     index = pd.MultiIndex.from_frame(every) if len(keys) > 1 else pd.Index(every[keys[0]])
     result = every.copy()
@@ -94,25 +120,57 @@ def collapse(frame: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     result["value"] = result["value"].astype("Int64")
     result["suppressed"] = result["value"].isna().to_numpy(dtype=bool)
     result["ci95"] = pd.array(widths.reindex(index).to_numpy(), dtype="Int64")
+    if summed is not None:
+        result["draws"] = summed.reindex(index).fillna(0).to_numpy(dtype="int64")
+    result.attrs = dict(frame.attrs)
     return result
 
 
 def share(part: pd.DataFrame, whole: pd.DataFrame, key: str) -> pd.DataFrame:
     """``part`` as a percentage of ``whole`` per ``key``; suppressed unless both are published.
 
-    The share of two noisy values has no simple interval, so ``ci95`` is missing throughout.
+    The interval (``low``, ``high``, in percent) stays inside 0–100 %: each side's exact interval
+    is taken at √0.95, so both hold together with 95 % (the noises are independent), and the
+    ratio's interval is the smallest over those two ranges, clipped to 0–100. ``ci95`` is
+    missing: a ratio's interval is not symmetric.
     """
-    merged = part[[key, "value"]].merge(
-        whole[[key, "value"]], on=key, how="left", suffixes=("_part", "_whole")
+    merged = part[[key, "value", *_draws(part)]].merge(
+        whole[[key, "value", *_draws(whole)]], on=key, how="left", suffixes=("_part", "_whole")
     )
     ratio = merged["value_part"].astype("Float64") / merged["value_whole"].astype("Float64")
     percent = (ratio * 100).round(1)
     usable = percent.notna() & (merged["value_whole"].fillna(0) > 0)
     result = pd.DataFrame({key: merged[key]})
-    result["value"] = percent.where(usable).astype("Float64")
+    result["value"] = percent.where(usable).clip(upper=100.0).astype("Float64")
     result["suppressed"] = (~usable).to_numpy(dtype=bool)
     result["ci95"] = pd.array([pd.NA] * len(result), dtype="Int64")
+    lows, highs = [], []
+    for row, ok in zip(merged.itertuples(index=False), usable, strict=True):
+        bounds = _ratio_bounds(row, part, whole) if ok else None
+        lows.append(None if bounds is None else bounds[0])
+        highs.append(None if bounds is None else bounds[1])
+    result["low"] = pd.array(lows, dtype="Float64")
+    result["high"] = pd.array(highs, dtype="Float64")
     return result
+
+
+def _draws(frame: pd.DataFrame) -> list[str]:
+    return ["draws"] if "draws" in frame.columns and frame.attrs.get("noise") else []
+
+
+def _ratio_bounds(row: Any, part: pd.DataFrame, whole: pd.DataFrame) -> tuple[float, float] | None:
+    """The percentage range of part/whole when both lie in their √0.95 intervals."""
+    values = row._asdict()
+    if "draws_part" not in values or "draws_whole" not in values:
+        return None
+    p, w = float(values["value_part"]), float(values["value_whole"])
+    kp = interval(part, int(values["draws_part"]), JOINT_LEVEL) or 0
+    kw = interval(whole, int(values["draws_whole"]), JOINT_LEVEL) or 0
+    low_part, high_part = max(0.0, p - kp), p + kp
+    low_whole, high_whole = max(1.0, w - kw), w + kw
+    low = min(100.0, 100 * low_part / high_whole)
+    high = min(100.0, 100 * high_part / max(low_whole, low_part, 1.0))
+    return round(low, 1), round(max(high, low), 1)
 
 
 def coarsen(cells: pd.DataFrame, level: int) -> pd.DataFrame:

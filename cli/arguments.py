@@ -64,8 +64,10 @@ def writable_file(value: Path) -> Path:
     return value
 
 
-def release_file(value: Path) -> Path:
-    """Accept a writable ``.csv``, ``.parquet`` or ``.geojson`` path for a release."""
+def release_file(value: Path | None) -> Path | None:
+    """Accept a writable ``.csv``, ``.parquet`` or ``.geojson`` path for a release (or none)."""
+    if value is None:
+        return None
     if value.suffix.lower() not in RELEASE_SUFFIXES:
         raise typer.BadParameter(f"must end in {', '.join(RELEASE_SUFFIXES)}, not {value.name!r}")
     return writable_file(value)

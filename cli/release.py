@@ -11,6 +11,7 @@ import typer
 from cli import app
 from cli.arguments import iso_date, release_file
 from engine.dp import write_release
+from engine.preview import AccuracyPreview
 from engine.queries import KINDS, QuerySpec
 from engine.service import CrossmeshService
 
@@ -21,10 +22,14 @@ KIND_HELP = "Query: " + ", ".join(KINDS) + "."
 def release(
     query: Annotated[str, typer.Option("--query", help=KIND_HELP)],
     out: Annotated[
-        Path,
-        typer.Option("--out", help="Output: .csv, .parquet or .geojson.", callback=release_file),
-    ],
-    epsilon: Annotated[float, typer.Option(help="Privacy loss ε of this release.")],
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Output: .csv, .parquet or .geojson (not with --preview).",
+            callback=release_file,
+        ),
+    ] = None,
+    epsilon: Annotated[float, typer.Option(help="Privacy loss ε of this release.")] = 1.0,
     workspace: Annotated[Path, typer.Option(help="Prepared workspace.")] = Path("workspace"),
     data: Annotated[Path, typer.Option(help="The parties' data folder.")] = Path("data/demo"),
     airport: Annotated[str | None, typer.Option(help="Arrival (or departure) airport.")] = None,
@@ -54,8 +59,19 @@ def release(
             "only when its 95 % interval excludes 0, false discoveries held at 2.5 %)."
         ),
     ] = 0,
+    preview: Annotated[
+        bool,
+        typer.Option(
+            "--preview",
+            help="Only show the expected accuracy (intervals, withheld share, releases left); "
+            "charges nothing.",
+        ),
+    ] = False,
 ) -> None:
-    """Release one statistic: charged to the budget, noised before decryption, then written."""
+    """Release one statistic: charged to the budget, noised before decryption, then written.
+
+    With ``--preview``, nothing runs and nothing is charged: the expected accuracy is printed.
+    """
     spec = QuerySpec(
         kind=query,
         start=dt.date.fromisoformat(start),
@@ -73,7 +89,15 @@ def release(
         delta=delta,
         threshold=threshold,
     )
+    if out is None and not preview:
+        raise typer.BadParameter(
+            "give --out FILE for the release, or --preview", param_hint="--out"
+        )
     service = CrossmeshService.open(workspace, data)
+    if preview:
+        typer.echo(preview_text(service.preview(spec)))
+        return
+    assert out is not None
     estimate = service.estimate(spec)
     note = "served from the cache, no cost" if estimate.cached else f"ε={estimate.epsilon:g}"
     typer.echo(f"{spec.kind}: {note}; charges {', '.join(estimate.scopes)}", err=True)
@@ -83,4 +107,24 @@ def release(
     typer.echo(
         f"wrote {out} ({len(result.values)} values, {shown} shown, "
         f"{len(result.values) - shown} withheld: not distinguishable from noise) and {out}.json"
+    )
+
+
+def preview_text(found: AccuracyPreview) -> str:
+    """The preview as a few plain lines."""
+    if found.withheld_share is None:
+        withheld = "no earlier release of this kind and place to predict from"
+    else:
+        withheld = f"about {found.withheld_share:.0%} (predicted from release {found.based_on})"
+    return "\n".join(
+        [
+            f"{found.kind} at ε={found.epsilon:g} "
+            f"({found.mechanism}, scale {found.noise_scale:.1f})",
+            f"  values: {found.values}; each ± {found.half_width} (95 %, {found.draws} draws)",
+            f"  shown when above {found.shown_from_best} (with many others) or "
+            f"{found.shown_from_alone} (alone)",
+            f"  withheld: {withheld}",
+            f"  releases like this one the budget left allows: {found.releases_left}",
+            "  nothing was charged",
+        ]
     )

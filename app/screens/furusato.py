@@ -37,7 +37,7 @@ __all__ = ["render", "visit_rates"]
 
 SLOT = "furusato"
 DEFAULT_MUNICIPALITY = "30401"  # 白浜町, the town of the 2023 trial
-WIDE_INTERVAL = 25.0  # percentage points: beyond this a rate is too uncertain to compare
+WIDE_INTERVAL = 50.0  # percentage points from low to high: too uncertain to compare
 
 
 def _spec(status: Any) -> QuerySpec:
@@ -64,7 +64,9 @@ def visit_rates(frame: pd.DataFrame) -> pd.DataFrame:
     """Visit rate (%) per cohort and month offset, over the published rows of every month.
 
     A row's rate is its released count over its cohort size (``cohort_keys``); rows of several
-    donation months are pooled by adding counts and sizes of the published rows.
+    donation months are pooled by adding counts and sizes of the published rows. The interval
+    (``low``–``high``) is the exact 95 % interval of the pooled count (its draws' law), kept
+    within 0 and the cohort's size, over the size: it never leaves 0–100 %.
     """
     published = frame[~frame["suppressed"]]
     records = []
@@ -73,16 +75,26 @@ def visit_rates(frame: pd.DataFrame) -> pd.DataFrame:
         size = int(shown["cohort_keys"].sum()) if len(shown) else 0
         record: dict[str, Any] = {"cohort": cohort, "month_offset": int(str(offset))}
         if size:
-            width = math.sqrt(float((shown["ci95"].astype("float64") ** 2).sum()))
-            # Noise can push a small cohort's count past its size: a rate stays within 0–100 %.
-            rate = min(100.0, 100 * float(shown["value"].sum()) / size)
-            record.update(value=rate, suppressed=False)
-            record["ci95"] = 100 * width / size
+            count = float(shown["value"].sum())
+            width = _pooled_width(frame, shown)
+            record.update(value=min(100.0, 100 * count / size), suppressed=False)
+            record["low"] = 100 * max(0.0, count - width) / size
+            record["high"] = 100 * min(float(size), count + width) / size
+            record["ci95"] = (record["high"] - record["low"]) / 2
         else:
-            record.update(value=None, suppressed=True, ci95=None)
+            record.update(value=None, suppressed=True, ci95=None, low=None, high=None)
         records.append(record)
-    columns = ["cohort", "month_offset", "value", "suppressed", "ci95"]
+    columns = ["cohort", "month_offset", "value", "suppressed", "ci95", "low", "high"]
     return pd.DataFrame.from_records(records, columns=columns)
+
+
+def _pooled_width(frame: pd.DataFrame, shown: pd.DataFrame) -> float:
+    """The exact 95 % half-width of the pooled count (√Σw² if the frame does not say its noise)."""
+    if "draws" in shown.columns:
+        exact = frames.interval(frame, int(shown["draws"].sum()))
+        if exact is not None:
+            return float(exact)
+    return math.sqrt(float((shown["ci95"].astype("float64") ** 2).sum()))
 
 
 def _table(rates: pd.DataFrame) -> pd.DataFrame:
@@ -96,9 +108,11 @@ def _table(rates: pd.DataFrame) -> pd.DataFrame:
                 hidden if s else f"{v:.1f}"
                 for v, s in zip(rates["value"], rates["suppressed"], strict=True)
             ],
-            tr("col.ci95"): [
-                "" if s else f"± {w:.1f}"
-                for w, s in zip(rates["ci95"], rates["suppressed"], strict=True)
+            tr("col.interval"): [
+                "" if s else f"{low:.1f} – {high:.1f}"
+                for low, high, s in zip(
+                    rates["low"], rates["high"], rates["suppressed"], strict=True
+                )
             ],
         }
     )
@@ -125,7 +139,7 @@ def render() -> None:
     )  # fmt: skip
     st.altair_chart(charts.lines(rates, axes, ceiling=100), width="stretch")
     suppressed_note(rates)
-    if bool((rates["ci95"].astype("Float64") > WIDE_INTERVAL).fillna(False).any()):
+    if bool((rates["ci95"].astype("Float64") > WIDE_INTERVAL / 2).fillna(False).any()):
         st.warning(tr("furusato.small_cohort"), icon=":material/info:")
     st.dataframe(_table(rates), hide_index=True)
     release_caption(release)

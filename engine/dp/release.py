@@ -44,7 +44,7 @@ from foundation.errors import ConfigError, InputError, IntegrityError
 __all__ = ["RELEASE_FORMAT", "RESERVED_COLUMNS", "Label", "Release", "build_release"]
 
 RELEASE_FORMAT = "crossmesh.release/2"
-RESERVED_COLUMNS = ("value", "suppressed", "ci95")  # the frame's own columns, not label names
+RESERVED_COLUMNS = ("value", "suppressed", "ci95", "draws")  # the frame's columns, not labels
 Label = str | int
 
 
@@ -170,7 +170,8 @@ class Release:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per value: the label columns, ``value`` and ``ci95`` (NA when suppressed),
-        ``suppressed``."""
+        ``suppressed`` and ``draws``; ``attrs["noise"]`` holds the mechanism and scale, so sums of
+        rows can be given their exact interval (:func:`engine.dp.sums.noise_law`)."""
         columns: dict[str, Any] = {
             name: [row[index] for row in self.row_labels]
             for index, name in enumerate(self.label_names)
@@ -178,7 +179,10 @@ class Release:
         columns["value"] = pd.array(self.values, dtype="Int64")
         columns["suppressed"] = pd.array(self.suppressed, dtype=bool)
         columns["ci95"] = pd.array(self.ci95, dtype="Int64")
-        return pd.DataFrame(columns)
+        columns["draws"] = pd.array(self.draws, dtype="int64")
+        frame = pd.DataFrame(columns)
+        frame.attrs["noise"] = {"mechanism": self.mechanism, "scale": self.noise_scale}
+        return frame
 
     def to_dict(self) -> dict[str, Any]:
         """Every field as JSON-able Python values, tagged with :data:`RELEASE_FORMAT`."""

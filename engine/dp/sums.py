@@ -11,6 +11,7 @@ the publication rule need is read off that pmf:
 * :meth:`NoiseLaw.half_width` — the smallest ``k`` with P(|N| ≤ k) ≥ level;
 * :meth:`NoiseLaw.upper_tail` — P(N ≥ x), the one-sided p-value of "the truth is 0" for a noisy
   value ``x`` (the publication rule, :mod:`engine.dp.publication`);
+* :meth:`NoiseLaw.cut_off` — the smallest x with P(N ≥ x) ≤ a level (the rule's cut-offs);
 * :meth:`NoiseLaw.coverage` — P(|N| ≤ k), for tests and previews.
 
 :func:`noise_law` is cached: the law depends only on public parameters (kind, scale, draws).
@@ -91,6 +92,7 @@ class NoiseLaw:
     draws: int
     sd: float
     pmf: FloatArray | None
+    tail: FloatArray | None = None  # tail[i] = P(N ≥ i − centre), filled by noise_law
 
     @property
     def centre(self) -> int:
@@ -128,7 +130,16 @@ class NoiseLaw:
             return 1.0
         if index >= len(self.pmf):
             return 0.0
+        if self.tail is not None:
+            return float(self.tail[index])
         return float(self.pmf[index:].sum())
+
+    def cut_off(self, level: float) -> int:
+        """The smallest integer x with P(N ≥ x) ≤ ``level`` (how large noise alone rarely gets)."""
+        if self.pmf is None or self.tail is None:
+            return math.ceil(NormalDist().inv_cdf(1 - level) * self.sd + 0.5)
+        beyond = np.flatnonzero(self.tail <= level)
+        return (int(beyond[0]) if beyond.size else len(self.pmf)) - self.centre
 
 
 def noise_law(kind: MechanismKind, scale: float, draws: int = 1) -> NoiseLaw:
@@ -146,8 +157,10 @@ def _law(kind: MechanismKind, scale: float, draws: int) -> NoiseLaw:
     if sd > MAX_EXACT_SD:
         return NoiseLaw(kind, scale, draws, sd, None)
     pmf = _power(_one_draw(kind, scale), draws)
-    pmf.setflags(write=False)
-    return NoiseLaw(kind, scale, draws, sd, pmf)
+    tail = np.cumsum(pmf[::-1])[::-1].copy()
+    for array in (pmf, tail):
+        array.setflags(write=False)
+    return NoiseLaw(kind, scale, draws, sd, pmf, tail)
 
 
 def _power(base: FloatArray, draws: int) -> FloatArray:

@@ -43,3 +43,18 @@ def test_prepare_release_and_both_budgets(tiny_dir: Path, tmp_path: Path) -> Non
         assert scope in budget.output
     audit = runner.invoke(app, ["audit", "--workspace", str(workspace), "--party", "carrier"])
     assert "cohort points re-blinded" in audit.output  # the carrier logs its padded volumes
+
+    # --preview: the accuracy of a further release, predicted from this one; nothing charged.
+    before = runner.invoke(app, ["budget", "--workspace", str(workspace)]).output
+    previewed = runner.invoke(
+        app,
+        [
+            "release", "--query", "visit-map", "--airport", "SHM", "--from", "2025-08-01",
+            "--to", "2025-08-12", "--epsilon", "0.5", "--workspace", str(workspace),
+            "--data", str(tiny_dir), "--preview",
+        ],
+    )  # fmt: skip
+    assert previewed.exit_code == 0, previewed.output
+    assert "each ±" in previewed.output and "predicted from release" in previewed.output
+    assert "nothing was charged" in previewed.output
+    assert runner.invoke(app, ["budget", "--workspace", str(workspace)]).output == before

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
+import engine.parties.airline as airline_module
 from engine.crypto.blinding import JoinKey, hash_many_to_group
 from engine.dp.mechanisms import NoiseMechanism
 from engine.ledger.values import Scope
@@ -25,16 +27,28 @@ from engine.queries.shapes import shape_of
 from engine.session import SecureSession, SessionSettings
 
 WINDOW = {"start": "2025-08-01", "end": "2025-08-14", "epsilon": 1.0, "threshold": 0}
+BEFORE_RULE: dict[str, Any] = {}
 SETTINGS = SessionSettings(policy=SideChannelPolicy(match_rho=0.5, max_dummies_per_query=2000))
 
 
 @pytest.fixture(scope="module")
 def session(tiny_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureSession]:
-    """A prepared tiny workspace whose noise draws are all zero (test only) and budgets large."""
+    """A prepared tiny workspace whose noise draws are all zero (test only) and budgets large.
+
+    The publication rule still withholds values its (nominal) noise could explain, so the
+    airline's values before the rule are recorded too: :func:`_before_rule` reads them.
+    """
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(
             NoiseMechanism, "sample", lambda self, length: np.zeros(length, dtype=np.int64)
         )
+        real = airline_module.build_release
+
+        def recording(noisy: Any, *args: Any, **kwargs: Any) -> Any:
+            BEFORE_RULE["last"] = (list(noisy), kwargs["row_labels"], kwargs["label_names"])
+            return real(noisy, *args, **kwargs)
+
+        patch.setattr(airline_module, "build_release", recording)
         secure = SecureSession(tmp_path_factory.mktemp("ws"), tiny_dir, SETTINGS)
         secure.prepare()
         for ledger in (secure.airline.ledger, secure.carrier.ledger):
@@ -46,6 +60,16 @@ def session(tiny_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
                     ledger.set_budget(Scope(pair, month), 1e4, "test")
         yield secure
         secure.close()
+
+
+def _before_rule(session: SecureSession, spec: QuerySpec) -> pd.DataFrame:
+    """Release ``spec`` and return every value as the airline had it before the rule (exact,
+    the noise being zero here), with the release's label columns."""
+    session.release(spec)
+    noisy, labels, names = BEFORE_RULE.pop("last")
+    frame = pd.DataFrame([list(row) for row in labels], columns=list(names))
+    frame["value"] = noisy
+    return frame
 
 
 def _truth(tiny_dir: Path, name: str) -> pd.DataFrame:
@@ -105,7 +129,7 @@ def test_arrival_maps_equal_truth_exactly(
 ) -> None:
     """Cells and municipalities visited per day after arrival equal the truth, every trip."""
     spec = QuerySpec(kind=kind, airport=airport, days=3, max_trips=10, **WINDOW)
-    frame = session.release(spec).to_frame()
+    frame = _before_rule(session, spec)
     truth = _truth(tiny_dir, truth_name)
     truth = _sums(truth[truth["airport"] == airport], ["day_offset", slot])
     label = "mesh_code" if kind == "visit-map" else "municipality_code"
@@ -122,7 +146,7 @@ def test_profile_and_repeat_equal_truth_exactly(
 ) -> None:
     """Hours, age × gender on the arrival day, and prior-visit buckets equal the truth."""
     spec = QuerySpec(kind="profile", airport=airport, days=1, max_trips=10, **WINDOW)
-    frame = session.release(spec).to_frame()
+    frame = _before_rule(session, spec)
     hours = _truth(tiny_dir, "hour_profile")
     hours = hours[(hours["airport"] == airport) & (hours["day_offset"] == "0")]
     hours = hours.assign(hour=hours["hour"].str.zfill(2))
@@ -136,7 +160,7 @@ def test_profile_and_repeat_equal_truth_exactly(
     assert got_people == _sums(people, ["category"])
 
     spec = QuerySpec(kind="repeat", airport=airport, max_trips=10, **WINDOW)
-    frame = session.release(spec).to_frame()
+    frame = _before_rule(session, spec)
     repeat = _truth(tiny_dir, "repeat")
     repeat = repeat[repeat["airport"] == airport]
     got = _nonzero(frame, ["prior_bucket"])
@@ -153,7 +177,7 @@ def test_furusato_donors_and_comparison_equal_truth_exactly(
     checked = 0
     for municipality in sorted(set(truth["municipality_code"]))[:3]:
         spec = QuerySpec(kind="furusato", municipality=municipality, months_after=1, **WINDOW)
-        frame = session.release(spec).to_frame()
+        frame = _before_rule(session, spec)
         got = frame[frame["month_offset"] == "0"].set_index("cohort")["value"].astype(int)
         for row in truth[truth["municipality_code"] == municipality].itertuples(index=False):
             assert got[row.cohort] == row.visited
@@ -171,7 +195,7 @@ def test_furusato_over_two_donation_months_equals_truth_exactly(
         kind="furusato", municipality=municipality, months_after=1,
         **{**WINDOW, "start": "2025-07-01", "end": "2025-08-31"},
     )  # fmt: skip
-    frame = session.release(spec).to_frame()
+    frame = _before_rule(session, spec)
     keys = ["cohort", "donation_month", "month_offset"]
     got = frame.set_index(keys)["value"].astype(int)
     rows = truth[truth["municipality_code"] == municipality]
@@ -189,7 +213,7 @@ def test_preboarding_classes_equal_truth_exactly(
 ) -> None:
     """Location class 24 h, 60, 40 and 20 minutes before departure equals the truth."""
     spec = QuerySpec(kind="preboarding", airport=origin, max_trips=10, **WINDOW)
-    frame = session.release(spec).to_frame()
+    frame = _before_rule(session, spec)
     keys = ["half", "minutes_before", "location_class"]
     truth = _truth(tiny_dir, "preboarding")
     truth = truth[(truth["origin"] == origin) & (truth["location_class"] != "none")]

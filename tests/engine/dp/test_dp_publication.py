@@ -1,4 +1,4 @@
-"""Tests of the publication rule (engine.dp.publication): shown only when distinguishable from noise.
+"""Tests of the publication rule (engine.dp.publication): shown only when told apart from noise.
 
 Played as a reader of the map would be fooled: cells whose truth is 0 must not appear as numbers,
 except at the stated false discovery rate, and no shown value may have an interval reaching 0.
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from engine.dp import ContributionBounds, PrivacyCost, mechanism_for
-from engine.dp.publication import FALSE_DISCOVERY_RATE, publish, selected
+from engine.dp.publication import FALSE_DISCOVERY_RATE, publish, selected, selective_interval
 from engine.dp.sums import noise_law
 from foundation.errors import InputError
 
@@ -81,3 +81,33 @@ def test_non_integer_noisy_values_are_refused(bad: list[object]) -> None:
     law = noise_law(MECHANISM.kind, MECHANISM.scale, 1)
     with pytest.raises(InputError):
         publish(bad, [law])  # type: ignore[arg-type]
+
+
+def test_shown_values_intervals_cover_their_truth_despite_selection() -> None:
+    """Selection makes shown values run high near the cut-off; their (conditional) intervals
+    still cover the truth 94–96 % of the time, over 200 releases of a map whose truths crowd
+    the cut-off."""
+    law = noise_law(MECHANISM.kind, MECHANISM.scale, 2)
+    k = law.half_width()
+    truth = np.zeros(400, dtype=np.int64)
+    truth[:200] = np.linspace(k // 2, 4 * k, 200).astype(np.int64)
+    covered = plain = shown_total = 0
+    for _ in range(200):
+        noisy = truth + MECHANISM.sample(2 * truth.size).reshape(2, -1).sum(axis=0)
+        shown = publish(list(noisy), [law] * truth.size)
+        for value, width, t in zip(shown.values, shown.ci95, truth, strict=True):
+            if value is None or width is None:
+                continue
+            shown_total += 1
+            covered += abs(value - int(t)) <= width
+            plain += abs(value - int(t)) <= k
+    assert 0.94 <= covered / shown_total <= 0.975
+    assert covered >= plain  # never narrower than the plain interval
+
+
+def test_the_selective_interval_is_the_plain_one_far_above_the_cut() -> None:
+    """Far above the cut-off, selection carries no information: x ± k."""
+    law = noise_law(MECHANISM.kind, MECHANISM.scale, 2)
+    k = law.half_width()
+    low, high = selective_interval(law, 20 * k, law.cut_off(0.001))
+    assert abs(low - (20 * k - k)) <= 1 and abs(high - (20 * k + k)) <= 1

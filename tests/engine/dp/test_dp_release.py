@@ -34,11 +34,13 @@ def sample_release(**changes: Any) -> Release:
 
 
 def test_build_release_post_processes_and_attaches_intervals() -> None:
-    """Published values carry the mechanism's 95 % half-width; suppressed ones carry nothing."""
+    """Published values carry their 95 % half-width — the plain one far above the cut-off, a
+    wider one (selection-adjusted) near it; suppressed ones carry nothing."""
     release = sample_release()
     assert release.values == (42, None, None, 1500)
     assert release.suppressed == (False, True, True, False)
-    assert release.ci95 == (MECHANISM.ci95, None, None, MECHANISM.ci95)
+    assert release.ci95[3] == MECHANISM.ci95
+    assert release.ci95[0] is not None and MECHANISM.ci95 <= release.ci95[0] < 42
     assert (release.epsilon, release.delta, release.rho) == (1.0, 1e-6, COST.rho)
     assert (release.mechanism, release.threshold) == ("gaussian", 0)
     assert release.draws == (1, 1, 1, 1)
@@ -72,7 +74,14 @@ def test_created_at_is_utc_and_release_ids_differ() -> None:
 def test_to_frame_has_labels_values_flags_and_intervals() -> None:
     """The frame has one row per value and NA where a value is suppressed."""
     frame = sample_release().to_frame()
-    assert list(frame.columns) == ["day_offset", "municipality_code", "value", "suppressed", "ci95"]
+    assert list(frame.columns) == [
+        "day_offset",
+        "municipality_code",
+        "value",
+        "suppressed",
+        "ci95",
+        "draws",
+    ]
     assert frame["value"].dtype == "Int64" and frame["ci95"].dtype == "Int64"
     assert frame["value"].isna().tolist() == [False, True, True, False]
     assert frame["suppressed"].tolist() == [False, True, True, False]
@@ -147,7 +156,11 @@ def test_tampered_release_json_raises_integrity_error() -> None:
 def test_build_release_gives_summed_values_the_interval_of_their_draws() -> None:
     """A value carrying k draws gets the exact half-width of the k-fold sum, and sums of shown
     values can be given theirs from the release alone."""
-    release = sample_release(draws=[2, 2, 2, 8])
+    arguments = {"row_labels": [(0, "a"), (0, "b"), (1, "a"), (1, "b")], "query_spec": SPEC}
+    release = build_release(
+        [900, 3, -8, 1500], MECHANISM, COST, label_names=["day_offset", "m"], draws=[2, 2, 2, 8],
+        **arguments,
+    )  # fmt: skip
     assert release.draws == (2, 2, 2, 8)
     two, eight = (noise_law("gaussian", MECHANISM.scale, d).half_width() for d in (2, 8))
     assert release.ci95 == (two, None, None, eight)
