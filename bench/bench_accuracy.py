@@ -72,7 +72,7 @@ def _expected(data: Path, kind: str) -> tuple[pd.Series, list[str]]:
     if kind == "population":
         truth = _in_month(_truth(data, "population"), "date")
         truth = truth[truth["region"] == "nanki_shirahama"]
-        keys = ["date", "residency", "mesh_code"]
+        keys = ["residency", "mesh_code"]  # person-days over the window
         return truth.groupby(keys)["count"].sum(), keys
     raise ValueError(kind)
 

@@ -42,7 +42,7 @@ from foundation.errors import InputError
 
 __all__ = ["AccuracyPreview", "preview_accuracy", "release_noise", "withheld_share"]
 
-RESIDENCIES = 2  # resident, visitor: the population release's rows per day and cell
+RESIDENCIES = 2  # resident, visitor: the population release's rows per cell
 
 
 @dataclass(frozen=True)
@@ -75,9 +75,9 @@ def release_noise(spec: QuerySpec) -> tuple[str, float, tuple[int, ...]]:
     cost = PrivacyCost.from_epsilon(spec.epsilon, spec.delta, spec.mechanism)  # type: ignore[arg-type]
     if spec.kind == "population":
         days = (spec.end - spec.start).days + 1
-        mechanism = mechanism_for(cost, ContributionBounds(days, 1, K_MESH))
+        mechanism = mechanism_for(cost, ContributionBounds(1, days, K_MESH))
         cells = len(view_family(f"region:{spec.region}").block("mesh").labels)
-        return mechanism.kind, mechanism.scale, (1,) * (days * RESIDENCIES * cells)
+        return mechanism.kind, mechanism.scale, (1,) * (RESIDENCIES * cells)
     shape = shape_of(spec)
     zeros = [np.zeros(shape.vector_length(), dtype=np.int64) for _ in shape.group_labels]
     rows = shape.project(shape.group_labels, zeros, [0] * shape.groups)

@@ -127,13 +127,14 @@ def _shape(cells: pd.DataFrame, inputs: VisitInputs) -> pd.DataFrame:
 
 
 def _visitors(population: Any, inputs: VisitInputs, offset: int) -> pd.DataFrame:
-    """Visitors (non-residents) per cell on the days passengers of ``offset`` were there."""
+    """Visitors' (non-residents') person-days per cell over the release's days.
+
+    The population release sums its window before noise (daily cells sit below the noise), so
+    every day after arrival is compared with the same window: the arrivals' days plus the days
+    after them the cross release reads.
+    """
     frame = frames.normalise(population.to_frame())
-    days = [
-        (inputs.start + dt.timedelta(days=offset + n)).isoformat()
-        for n in range((inputs.end - inputs.start).days + 1)
-    ]
-    visitors = frames.within(frames.select(frame, residency="visitor"), "date", days)
+    visitors = frames.select(frame, residency="visitor")
     return _shape(frames.collapse(visitors, ["mesh_code"]), inputs)
 
 

@@ -585,7 +585,9 @@ class CarrierParty:
 
     # -- the carrier's own statistics -------------------------------------------------------
     def population_release(self, spec: QuerySpec, area_map: AreaMap) -> Release:
-        """People present per mesh cell and day: the carrier's data, ledger and noise only."""
+        """Person-days present per mesh cell over the window, residents and visitors: the
+        carrier's data, ledger and noise only (bounds: one group, ``days`` records of at most
+        ``K_MESH`` cells each — a person-day is one record)."""
         cost = spec.cost
         scopes = party_scopes("carrier", spec.data_months)  # the same budget as cross releases
         outcome = self.ledger.reserve_or_cached(spec.spec_hash, scopes, cost.rho, ACTOR)
@@ -596,11 +598,11 @@ class CarrierParty:
                 self.inputs.subscribers, self.inputs.observations, area_map,
                 str(spec.region), spec.start, spec.end,
             )  # fmt: skip
-            mechanism = mechanism_for(cost, ContributionBounds(counts.days, 1, K_MESH))
+            mechanism = mechanism_for(cost, ContributionBounds(1, counts.days, K_MESH))
             noisy = np.asarray(counts.counts, dtype=np.int64) + mechanism.sample(len(counts.counts))
             release = build_release(
                 tuple(int(v) for v in noisy), mechanism, cost, row_labels=counts.labels,
-                label_names=("date", "residency", "mesh_code"), query_spec=spec.canonical(),
+                label_names=("residency", "mesh_code"), query_spec=spec.canonical(),
                 threshold=spec.threshold,
             )  # fmt: skip
             self.ledger.commit(outcome, release.to_json(), summary=f"population {spec.region}")
