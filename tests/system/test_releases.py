@@ -52,8 +52,8 @@ def _compare(release_frame: pd.DataFrame, expected: pd.Series, keys: list[str]) 
     withheld = joined[joined["got"].isna()]
     difference = (shown["got"] - shown["want"]).abs()
     assert len(shown) > 0 and joined["want"].sum() > 0
-    # Within the stated interval (a value of a few noise draws at this ε: 0–3 wide)
-    inside = difference <= shown["width"]
+    # Within the stated interval (0–3 wide at this ε), give or take the one trip the bound drops
+    inside = difference <= shown["width"] + 1
     assert inside.mean() >= 0.9 and (difference <= 2 * shown["width"] + 1).all(), shown[~inside]
     small = 4 * float(shown["width"].median()) + 4  # a few intervals: the cut-off's reach
     assert (withheld["want"] <= small).all(), withheld[withheld["want"] > small].head()
