@@ -15,6 +15,9 @@ reads party data, and a suppressed value stays without a number through every fu
 * :func:`within` — the rows whose label is one of a set (a destination area's cells);
 * :func:`share` — one release's values as a percentage of another's, key by key, with an
   interval inside 0–100 % (each side's interval at √0.95, so both hold together with 95 %);
+* :func:`compare` — two releases key by key: the difference with the exact interval of the two
+  noises and a verdict (``higher``, ``lower``, ``no_difference`` when the interval includes 0,
+  ``not_comparable`` when either side is withheld);
 * :func:`top_published` — the largest published rows;
 * :func:`options` — the distinct values of a label, in order.
 
@@ -30,7 +33,7 @@ from typing import Any
 
 import pandas as pd
 
-from engine.dp import CI_LEVEL, noise_law
+from engine.dp import CI_LEVEL, difference_half_width, noise_law
 from geo.mesh import parent
 
 __all__ = [
@@ -38,6 +41,7 @@ __all__ = [
     "VALUE_COLUMNS",
     "coarsen",
     "collapse",
+    "compare",
     "interval",
     "normalise",
     "options",
@@ -171,6 +175,57 @@ def _ratio_bounds(row: Any, part: pd.DataFrame, whole: pd.DataFrame) -> tuple[fl
     low = min(100.0, 100 * low_part / high_whole)
     high = min(100.0, 100 * high_part / max(low_whole, low_part, 1.0))
     return round(low, 1), round(max(high, low), 1)
+
+
+def compare(first: pd.DataFrame, second: pd.DataFrame, key: str) -> pd.DataFrame:
+    """``first`` against ``second`` per ``key`` (e.g. two periods or two airports).
+
+    Columns: ``key``, ``value_a``, ``ci95_a``, ``value_b``, ``ci95_b``, ``difference`` (a − b),
+    ``ci95`` (the exact 95 % half-width of the difference of the two sides' noises, from each
+    frame's draws and scale) and ``verdict``. Both sides must be shown to be compared: a withheld
+    value has no number, so its key is ``not_comparable``. The comparison is of shown values only;
+    it says nothing about places neither release could tell from noise.
+    """
+    left = first[[key, "value", "ci95", *_draws(first)]]
+    right = second[[key, "value", "ci95", *_draws(second)]]
+    merged = left.merge(right, on=key, how="outer", suffixes=("_a", "_b"))
+    records = []
+    for row in merged.to_dict("records"):
+        a, b = row["value_a"], row["value_b"]
+        record = {key: row[key], "value_a": a, "ci95_a": row["ci95_a"], "value_b": b}
+        record["ci95_b"] = row["ci95_b"]
+        if pd.isna(a) or pd.isna(b):
+            record.update(difference=None, ci95=None, verdict="not_comparable")
+        else:
+            width = _difference_width(first, second, row)
+            difference = int(a) - int(b)
+            verdict = (
+                "no_difference"
+                if abs(difference) <= width
+                else ("higher" if difference > 0 else "lower")
+            )
+            record.update(difference=difference, ci95=width, verdict=verdict)
+        records.append(record)
+    result = pd.DataFrame.from_records(records)
+    for column in ("value_a", "ci95_a", "value_b", "ci95_b", "difference", "ci95"):
+        result[column] = pd.array(result[column].tolist(), dtype="Int64")
+    return result
+
+
+def _difference_width(first: pd.DataFrame, second: pd.DataFrame, row: Any) -> int:
+    """The half-width of a − b: the exact one of the two noises' difference, and never less than
+    √(w_a² + w_b²) of the stated intervals (wider than the law's near the cut-off, where
+    selection biases shown values; see engine/dp/publication.py)."""
+    stated = math.ceil(math.hypot(float(row["ci95_a"]), float(row["ci95_b"])))
+    laws = []
+    for frame, side in ((first, "a"), (second, "b")):
+        noise, draws = frame.attrs.get("noise"), row.get(f"draws_{side}")
+        if not noise or draws is None or pd.isna(draws) or int(draws) <= 0:
+            break
+        laws.append(noise_law(noise["mechanism"], float(noise["scale"]), int(draws)))
+    if len(laws) == 2:
+        return max(stated, difference_half_width(laws[0], laws[1]))
+    return stated
 
 
 def coarsen(cells: pd.DataFrame, level: int) -> pd.DataFrame:

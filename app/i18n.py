@@ -144,6 +144,7 @@ _JA: dict[str, str] = {
     "home.recent": "最近の公開",
     "home.no_releases": "まだ公開された集計はありません。",
     "home.explore": "分析メニュー",
+    "card.compare": "2つの期間・2つの空港の訪問先を比べ、差の有無を 95% 区間で判定。",
     "card.visit": "到着した搭乗者が到着後の各日に滞在した地域メッシュ。全来訪者との比較も。",
     "card.flows": "空港から市区町村への流れと、滞在の時間帯・年代・性別。",
     "card.repeat": "過去1年の訪問日数から見る、初訪問とリピーター。",
@@ -190,6 +191,41 @@ _JA: dict[str, str] = {
     "visit.download_cross": "搭乗者（クロス集計）",
     "visit.download_population": "全来訪者（人口統計）",
     # flows and time
+    "page.compare": "比較",
+    "furusato.verdict_higher": "寄附者の方が訪問率が高い（95% 区間が重ならない）",
+    "furusato.verdict_lower": "寄附者の方が訪問率が低い（95% 区間が重ならない）",
+    "furusato.verdict_same": "差があるとは言えない（95% 区間が重なる）",
+    "furusato.verdict_missing": "比較できない（公開されていない値がある）",
+    "compare.title": "比較",
+    "compare.lead": (
+        "2つの期間、または2つの空港の到着者が訪れた市区町村を比べます。"
+        "差の 95% 区間が 0 を含むときは「差があるとは言えない」と表示します。"
+    ),
+    "compare.mode": "比べるもの",
+    "compare.mode_periods": "2つの期間",
+    "compare.mode_airports": "2つの空港",
+    "compare.period_a": "期間 A",
+    "compare.period_b": "期間 B",
+    "compare.airport_a": "空港 A",
+    "compare.airport_b": "空港 B",
+    "compare.col_a": "A",
+    "compare.col_b": "B",
+    "compare.side": "比較対象",
+    "compare.col_difference": "差（A − B）",
+    "compare.col_verdict": "判定",
+    "compare.verdict_higher": "A の方が多い",
+    "compare.verdict_lower": "B の方が多い",
+    "compare.verdict_no_difference": "差があるとは言えない",
+    "compare.verdict_not_comparable": "比較できない（公開されていない値）",
+    "compare.not_run": "「実行」を押すと、2つの集計が実行され比較が表示されます。",
+    "compare.summary": (
+        "A の方が多い：{higher} 市区町村 ・ B の方が多い：{lower} ・ "
+        "差があるとは言えない：{same} ・ 比較できない：{missing}"
+    ),
+    "compare.note": (
+        "延べ人数は到着後3日間の合計です。どちらかの集計で公開されなかった値は比較しません。"
+        "差の区間は両方の集計のノイズから求めています。"
+    ),
     "flows.title": "移動・時間帯",
     "flows.lead": "到着した搭乗者が訪れた市区町村と、滞在した時間帯・属性。",
     "flows.tab_flows": "市区町村への流れ",
@@ -479,6 +515,10 @@ _EN: dict[str, str] = {
     "home.recent": "Recent releases",
     "home.no_releases": "No release has been published yet.",
     "home.explore": "Analyses",
+    "card.compare": (
+        "Two periods or two airports side by side, with a verdict from the 95 % interval of the "
+        "difference."
+    ),
     "card.visit": "Where arriving passengers stay, per mesh cell and day; against all visitors.",
     "card.flows": "Flows from the airport to municipalities; hours of day, age and gender.",
     "card.repeat": "First-timers and repeaters, by visit days in the year before.",
@@ -522,6 +562,42 @@ _EN: dict[str, str] = {
     "visit.arcs": "Show flows from the airport to the top areas",
     "visit.download_cross": "Passengers (cross release)",
     "visit.download_population": "All visitors (population release)",
+    "page.compare": "Compare",
+    "furusato.verdict_higher": "donors visit more (the 95 % intervals do not overlap)",
+    "furusato.verdict_lower": "donors visit less (the 95 % intervals do not overlap)",
+    "furusato.verdict_same": "no evidence of a difference (the 95 % intervals overlap)",
+    "furusato.verdict_missing": "not comparable (a value was withheld)",
+    "compare.title": "Compare",
+    "compare.lead": (
+        "Compare the municipalities reached by arrivals in two periods, or at two airports. When "
+        "the 95 % interval of the difference includes 0, the page says there is no evidence of a "
+        "difference."
+    ),
+    "compare.mode": "Compare",
+    "compare.mode_periods": "two periods",
+    "compare.mode_airports": "two airports",
+    "compare.period_a": "Period A",
+    "compare.period_b": "Period B",
+    "compare.airport_a": "Airport A",
+    "compare.airport_b": "Airport B",
+    "compare.col_a": "A",
+    "compare.col_b": "B",
+    "compare.side": "Release",
+    "compare.col_difference": "Difference (A − B)",
+    "compare.col_verdict": "Verdict",
+    "compare.verdict_higher": "more in A",
+    "compare.verdict_lower": "more in B",
+    "compare.verdict_no_difference": "no evidence of a difference",
+    "compare.verdict_not_comparable": "not comparable (a value was withheld)",
+    "compare.not_run": "Press “Run” to run both releases and see the comparison.",
+    "compare.summary": (
+        "More in A: {higher} municipalities · more in B: {lower} · no evidence of a difference: "
+        "{same} · not comparable: {missing}"
+    ),
+    "compare.note": (
+        "Person-days over the 3 days after arrival. Values either release withheld are not "
+        "compared. The difference's interval comes from both releases' noise."
+    ),
     "flows.title": "Flows and time",
     "flows.lead": "Which municipalities arriving passengers visit, when they are there, and who.",
     "flows.tab_flows": "Flows to municipalities",

@@ -13,6 +13,7 @@ import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 from app.screens import (
+    compare,
     flows,
     furusato,
     hokkaido,
@@ -46,6 +47,7 @@ PAGES: tuple[PageEntry, ...] = (
     PageEntry(furusato.render, "furusato", "furusato", ":material/volunteer_activism:"),
     PageEntry(preboarding.render, "preboarding", "preboarding", ":material/flight_takeoff:"),
     PageEntry(hokkaido.render, "east-hokkaido", "hokkaido", ":material/landscape:"),
+    PageEntry(compare.render, "compare", "compare", ":material/compare_arrows:"),
     PageEntry(ledger.render, "ledger", "ledger", ":material/shield:"),
     PageEntry(method.render, "method", "method", ":material/menu_book:"),
 )

@@ -33,7 +33,7 @@ from app.ui import (
 from engine.queries import QuerySpec
 from geo.places import REGIONS
 
-__all__ = ["render", "visit_rates"]
+__all__ = ["render", "verdicts", "visit_rates"]
 
 SLOT = "furusato"
 DEFAULT_MUNICIPALITY = "30401"  # 白浜町, the town of the 2023 trial
@@ -78,7 +78,7 @@ def visit_rates(frame: pd.DataFrame) -> pd.DataFrame:
             count = float(shown["value"].sum())
             width = _pooled_width(frame, shown)
             record.update(value=min(100.0, 100 * count / size), suppressed=False)
-            record["low"] = 100 * max(0.0, count - width) / size
+            record["low"] = 100 * min(float(size), max(0.0, count - width)) / size
             record["high"] = 100 * min(float(size), count + width) / size
             record["ci95"] = (record["high"] - record["low"]) / 2
         else:
@@ -95,6 +95,28 @@ def _pooled_width(frame: pd.DataFrame, shown: pd.DataFrame) -> float:
         if exact is not None:
             return float(exact)
     return math.sqrt(float((shown["ci95"].astype("float64") ** 2).sum()))
+
+
+def verdicts(rates: pd.DataFrame) -> list[str]:
+    """Per month offset, donors against non-donors in plain words: a difference is claimed only
+    when the two 95 % intervals do not overlap (conservative), else 差があるとは言えない."""
+    lines = []
+    for offset, rows in rates.groupby("month_offset", sort=True):  # one row per cohort
+        by = rows.set_index("cohort")
+        if not {"donor", "comparison"} <= set(by.index) or bool(by["suppressed"].any()):
+            key = "furusato.verdict_missing"
+        elif _bound(by, "donor", "low") > _bound(by, "comparison", "high"):
+            key = "furusato.verdict_higher"
+        elif _bound(by, "donor", "high") < _bound(by, "comparison", "low"):
+            key = "furusato.verdict_lower"
+        else:
+            key = "furusato.verdict_same"
+        lines.append(f"- {tr('furusato.offset')} {int(str(offset))}: {tr(key)}")
+    return lines
+
+
+def _bound(rows: pd.DataFrame, cohort: str, column: str) -> float:
+    return float(rows[column].astype("float64")[cohort])
 
 
 def _table(rates: pd.DataFrame) -> pd.DataFrame:
@@ -142,5 +164,7 @@ def render() -> None:
     if bool((rates["ci95"].astype("Float64") > WIDE_INTERVAL / 2).fillna(False).any()):
         st.warning(tr("furusato.small_cohort"), icon=":material/info:")
     st.dataframe(_table(rates), hide_index=True)
+    for line in verdicts(rates):
+        st.markdown(line)
     release_caption(release)
     downloads(release, f"furusato-{spec.municipality}-{spec.start}")

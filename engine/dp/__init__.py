@@ -46,7 +46,7 @@ from engine.dp.mechanisms import NoiseMechanism, calibrate, mechanism_for
 from engine.dp.publication import DEFAULT_FLOOR, FALSE_DISCOVERY_RATE, RULE, Publication, publish
 from engine.dp.release import RELEASE_FORMAT, Label, Release, build_release
 from engine.dp.side_channels import DummyCoins, PaddingNoise, dummy_count
-from engine.dp.sums import NoiseLaw, noise_law, sum_half_width
+from engine.dp.sums import NoiseLaw, difference_half_width, noise_law, sum_half_width
 
 __all__ = [
     "CI_LEVEL",
@@ -73,6 +73,7 @@ __all__ = [
     "bun_steinke_epsilon",
     "calibrate",
     "coverage_probability",
+    "difference_half_width",
     "dummy_count",
     "epsilon_to_zcdp",
     "half_width",

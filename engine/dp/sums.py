@@ -32,7 +32,7 @@ import numpy.typing as npt
 from engine.dp.accounting import MechanismKind, check_kind, check_positive
 from foundation.errors import InputError
 
-__all__ = ["MAX_EXACT_SD", "NoiseLaw", "noise_law", "sum_half_width"]
+__all__ = ["MAX_EXACT_SD", "NoiseLaw", "difference_half_width", "noise_law", "sum_half_width"]
 
 MAX_EXACT_SD = 2e4  # standard deviation of the sum beyond which the normal law is used
 _TRIM = 1e-18  # tail mass dropped on each side after every convolution
@@ -180,3 +180,14 @@ def _power(base: FloatArray, draws: int) -> FloatArray:
 def sum_half_width(kind: MechanismKind, scale: float, draws: int, level: float = _LEVEL) -> int:
     """Half-width of the exact ``level`` interval of the sum of ``draws`` draws."""
     return noise_law(kind, scale, draws).half_width(level)
+
+
+def difference_half_width(first: NoiseLaw, second: NoiseLaw, level: float = _LEVEL) -> int:
+    """Half-width of the exact ``level`` interval of N₁ − N₂ for independent noises of two laws
+    (two releases compared): the noise is symmetric, so N₁ − N₂ has the law of N₁ + N₂."""
+    if first.pmf is None or second.pmf is None:
+        sd = math.hypot(first.sd, second.sd)
+        return max(0, math.ceil(NormalDist().inv_cdf((1 + level) / 2) * sd - 0.5))
+    pmf = _convolve(np.asarray(first.pmf), np.asarray(second.pmf))
+    combined = NoiseLaw(first.kind, first.scale, first.draws + second.draws, 0.0, pmf)
+    return combined.half_width(level)

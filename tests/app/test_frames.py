@@ -73,3 +73,40 @@ def test_top_published_ignores_suppressed_rows() -> None:
     """The largest published rows, largest first."""
     frame = released([("0", "A", 10, 3), ("0", "B", None, None), ("0", "C", 30, 3)])
     assert frames.top_published(frame, 5)["mesh_code"].tolist() == ["C", "A"]
+
+
+def test_collapse_gives_sums_the_exact_interval_of_their_draws() -> None:
+    """A frame that says its noise gets, for a sum of rows, the half-width of the summed draws'
+    exact law — not √Σw²."""
+    from engine.dp import noise_law
+
+    frame = released([("0", "A", 300, 40), ("1", "A", 200, 40)]).assign(draws=[2, 6])
+    frame.attrs["noise"] = {"mechanism": "laplace", "scale": 12.0}
+    result = frames.collapse(frame, ["mesh_code"])
+    assert int(result["ci95"][0]) == noise_law("laplace", 12.0, 8).half_width()
+    assert int(result["draws"][0]) == 8
+
+
+def test_share_intervals_stay_inside_zero_and_one_hundred() -> None:
+    """The ratio's interval comes from both sides at √0.95 and never leaves 0–100 %."""
+    part = released([("0", "A", 90, 20)]).assign(draws=[2])
+    whole = released([("0", "A", 100, 20)]).assign(draws=[1])
+    for frame in (part, whole):
+        frame.attrs["noise"] = {"mechanism": "gaussian", "scale": 8.0}
+    result = frames.share(part, whole, "mesh_code")
+    low, value, high = (float(result[c][0]) for c in ("low", "value", "high"))
+    assert 0.0 <= low < value <= high <= 100.0 and high == 100.0
+
+
+def test_compare_gives_a_verdict_only_where_both_are_shown() -> None:
+    """The difference's interval decides: clear differences are higher or lower, small ones
+    'no_difference'; a withheld side is 'not_comparable' with no number."""
+    first = released([("0", "A", 500, 30), ("0", "B", 210, 30), ("0", "C", 90, 20)])
+    second = released([("0", "A", 300, 30), ("0", "B", 200, 30), ("0", "C", None, None)])
+    result = frames.compare(first, second, "mesh_code").set_index("mesh_code")
+    assert result.loc["A", "verdict"] == "higher" and result.loc["A", "difference"] == 200
+    assert result.loc["A", "ci95"] >= 42  # at least √(30² + 30²)
+    assert result.loc["B", "verdict"] == "no_difference"
+    assert result.loc["C", "verdict"] == "not_comparable" and pd.isna(result.loc["C", "difference"])
+    swapped = frames.compare(second, first, "mesh_code").set_index("mesh_code")
+    assert swapped.loc["A", "verdict"] == "lower"

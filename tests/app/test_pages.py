@@ -240,3 +240,19 @@ def test_method_page_states_the_n03_credit(page: OpenPage) -> None:
     body = " ".join(m.value for m in app.markdown)
     for stage in ("deidentify", "aggregate", "disclose"):
         assert text(f"method.{stage}.title", "ja") in body
+
+
+def test_compare_page_runs_both_releases_and_speaks_japanese(page: OpenPage) -> None:
+    """Two periods of SHM flows: one button runs both (their joint cost shown first); the page
+    then compares them or says nothing could be shown, in Japanese."""
+    app = page("compare")
+    assert not app.exception, [e.value for e in app.exception]
+    assert not app.error, [e.value for e in app.error]
+    labels = [metric.label for metric in app.metric]
+    assert text("cost.epsilon", "ja") in labels
+    run(app, "run:compare:a,compare:b")
+    shown = " ".join(
+        [*(m.value for m in app.markdown), *(i.value for i in app.info)]
+        + [str(frame.value.columns.tolist()) for frame in app.dataframe]
+    )
+    assert text("compare.col_verdict", "ja") in shown or text("release.empty", "ja") in shown

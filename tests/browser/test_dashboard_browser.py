@@ -37,6 +37,7 @@ PAGES = (
     ("east-hokkaido", "hokkaido.title", "07-east-hokkaido", ("run.button",)),
     ("ledger", "ledger.title", "08-ledger", ()),
     ("method", "method.title", "09-method", ()),
+    ("compare", "compare.title", "10-compare", ("run.button",)),
 )
 WAIT_MS = 60_000
 MAX_SHOT = 4000  # pixels: the tallest screenshot
