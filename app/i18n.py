@@ -62,6 +62,19 @@ _JA: dict[str, str] = {
     "error.config": "ワークスペースの設定を確認してください。",
     "error.input": "入力を確認してください。",
     "error.engine": "集計エンジンでエラーが発生しました。",
+    "error.budget_advice": (
+        "小さい ε を選ぶか、予算の管理者に相談してください。予算は消費されていません。"
+    ),
+    "error.config_advice": (
+        "`make run` をやり直すか、README の手順でワークスペースを作り直してください。"
+    ),
+    "error.input_advice": (
+        "期間・空港・市区町村などの選択を見直してください。何も消費されていません。"
+    ),
+    "error.engine_advice": (
+        "もう一度実行してください。続く場合は管理者に技術的な詳細を伝えてください。"
+    ),
+    "error.details": "技術的な詳細（英語）",
     # results
     "release.caption": (
         "ε = {epsilon}、δ = {delta}（{mechanism}）・ 95% 区間が 0 を含まない値だけを公開 ・ "
@@ -434,6 +447,13 @@ _EN: dict[str, str] = {
     "error.config": "Please check the workspace setup.",
     "error.input": "Please check the inputs.",
     "error.engine": "The statistics engine reported an error.",
+    "error.budget_advice": (
+        "Choose a smaller ε or ask the budget's administrator; nothing was spent."
+    ),
+    "error.config_advice": ("Run `make run` again, or rebuild the workspace as the README says."),
+    "error.input_advice": ("Check the period, airport or municipality chosen; nothing was spent."),
+    "error.engine_advice": ("Run it again; if it persists, pass the details to an administrator."),
+    "error.details": "Technical details",
     "release.caption": (
         "ε = {epsilon}, δ = {delta} ({mechanism}) · shown only where the 95 % interval "
         "excludes 0 · "

@@ -1,8 +1,9 @@
 """Widgets every page shares: the error boundary, the cost panel, the run button, downloads.
 
 * :func:`guarded` — the page boundary: an error of the Crossmesh family becomes a friendly
-  ``st.error`` (what went wrong, in the user's language, then the engine's own message, which
-  names the place and the remedy); anything else is a bug and propagates;
+  ``st.error`` (what went wrong and what to do, in the user's language; the engine's own
+  message, in English, names the place and the remedy: in the English UI below it, in the
+  Japanese UI in an expander of technical details); anything else is a bug and propagates;
 * :func:`cost_panel` — what one or more releases would spend and what is left, **before** they
   run (``svc.estimate``); :func:`run_release` — the "run secure release" button with
   ``st.status`` and a progress bar; :func:`shown_release` — the release of the current inputs,
@@ -70,7 +71,14 @@ def guarded(render: Callable[[], None]) -> Callable[[], None]:
         try:
             render()
         except CrossmeshError as error:
-            st.error(f"**{tr(_error_key(error))}**\n\n{error}", icon=":material/error:")
+            key = _error_key(error)
+            if language() == "en":
+                st.error(f"**{tr(key)}**\n\n{error}", icon=":material/error:")
+                return
+            # The engine's own words are English: kept aside under the advice, not hidden.
+            st.error(f"**{tr(key)}**\n\n{tr(key + '_advice')}", icon=":material/error:")
+            with st.expander(tr("error.details")):
+                st.code(str(error), language=None)
 
     return page
 

@@ -46,7 +46,13 @@ def test_missing_workspace_is_a_friendly_configuration_message(
     shown = page("home")
     assert not shown.exception
     [error] = shown.error
-    assert text("error.config", "ja") in error.value and "crossmesh prepare" in error.value
+    assert text("error.config", "ja") in error.value and text("error.config_advice", "ja") in (
+        error.value
+    )
+    assert "crossmesh" not in error.value  # the engine's English is in the details below
+    [details] = shown.expander
+    assert details.label == text("error.details", "ja")
+    assert any("crossmesh prepare" in code.value for code in shown.code)
 
 
 def test_budget_refusal_is_shown_with_the_ledgers_words(
