@@ -209,6 +209,16 @@ _JA: dict[str, str] = {
     "furusato.verdict_lower": "寄附者の方が訪問率が低い（95% 区間が重ならない）",
     "furusato.verdict_same": "差があるとは言えない（95% 区間が重なる）",
     "furusato.verdict_missing": "比較できない（公開されていない値がある）",
+    "page.hourly": "時間帯の動き",
+    "hourly.title": "時間帯の動き",
+    "hourly.lead": (
+        "到着した搭乗者が、到着日と翌日の各時間帯にどの市区町村にいたか。"
+        "「再生」で 1 時間ずつ進みます。"
+    ),
+    "hourly.hour": "時刻",
+    "hourly.play": "再生",
+    "hourly.heat": "時刻 × 市区町村",
+    "card.hourly": "到着日と翌日、時間帯ごとに搭乗者がいた市区町村を地図で再生。",
     "compare.title": "比較",
     "compare.lead": (
         "2つの期間、または2つの空港の到着者が訪れた市区町村を比べます。"
@@ -320,6 +330,7 @@ _JA: dict[str, str] = {
     "kind.visit-map": "訪問マップ",
     "kind.flows": "移動先（市区町村）",
     "kind.profile": "時間帯・属性",
+    "kind.hourly": "時間帯ごとの市区町村",
     "kind.repeat": "再訪（関係人口）",
     "kind.furusato": "ふるさと納税と訪問",
     "kind.preboarding": "搭乗前の居場所",
@@ -587,6 +598,16 @@ _EN: dict[str, str] = {
     "furusato.verdict_lower": "donors visit less (the 95 % intervals do not overlap)",
     "furusato.verdict_same": "no evidence of a difference (the 95 % intervals overlap)",
     "furusato.verdict_missing": "not comparable (a value was withheld)",
+    "page.hourly": "Hour by hour",
+    "hourly.title": "Hour by hour",
+    "hourly.lead": (
+        "Which municipality arriving passengers were in, hour by hour, on the arrival day and the "
+        "day after. “Play” advances one hour a second."
+    ),
+    "hourly.hour": "Hour",
+    "hourly.play": "Play",
+    "hourly.heat": "Hour × municipality",
+    "card.hourly": "Hour by hour on the arrival day and the day after, played back on the map.",
     "compare.title": "Compare",
     "compare.lead": (
         "Compare the municipalities reached by arrivals in two periods, or at two airports. When "
@@ -696,6 +717,7 @@ _EN: dict[str, str] = {
     "kind.visit-map": "Visit map",
     "kind.flows": "Flows (municipalities)",
     "kind.profile": "Hours and profile",
+    "kind.hourly": "Municipality by hour",
     "kind.repeat": "Repeat visitors",
     "kind.furusato": "Furusato donors' visits",
     "kind.preboarding": "Before boarding",

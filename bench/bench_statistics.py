@@ -78,6 +78,7 @@ def _specs(data: Path) -> dict[str, QuerySpec]:
         "visit-map": QuerySpec(kind="visit-map", airport="SHM", **MONTH),  # type: ignore[arg-type]
         "flows": QuerySpec(kind="flows", airport="CTS", **MONTH),  # type: ignore[arg-type]
         "profile": QuerySpec(kind="profile", airport="FUK", **MONTH),  # type: ignore[arg-type]
+        "hourly": QuerySpec(kind="hourly", airport="SHM", days=2, **MONTH),  # type: ignore[arg-type]
         "repeat": QuerySpec(kind="repeat", airport="SHM", **MONTH),  # type: ignore[arg-type]
         "hokkaido": QuerySpec(kind="hokkaido", **MONTH),  # type: ignore[arg-type]
         "furusato": QuerySpec(kind="furusato", municipality=town, months_after=0, **MONTH),  # type: ignore[arg-type]

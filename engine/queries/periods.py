@@ -74,7 +74,7 @@ def read_window(spec: QuerySpec) -> tuple[dt.date, dt.date]:
         return _month_start(spec.start), _month_start(last_month, 1) - _ONE_DAY
     if spec.kind == "preboarding":
         return spec.start - _ONE_DAY, spec.end
-    reach = spec.days if spec.kind in ("visit-map", "flows", "profile", "hokkaido") else 1
+    reach = spec.days if spec.kind in ("visit-map", "flows", "profile", "hourly", "hokkaido") else 1
     return spec.start, spec.end + dt.timedelta(days=reach - 1)
 
 

@@ -221,7 +221,7 @@ def _day_scope(window: tuple[dt.date, dt.date], reach: tuple[dt.date, dt.date]) 
 def shape_of(spec: QuerySpec) -> QueryShape:
     """The public shape of a cross query (every kind but ``population``)."""
     kind = spec.kind
-    if kind in ("visit-map", "flows", "profile", "repeat"):
+    if kind in ("visit-map", "flows", "profile", "hourly", "repeat"):
         return _arrival_shape(spec)
     if kind == "hokkaido":
         return _hokkaido_shape(spec)
@@ -245,6 +245,7 @@ def _arrival_shape(spec: QuerySpec) -> QueryShape:
         "visit-map": (("mesh",), ("day_offset", "mesh_code")),
         "flows": (("area",), ("day_offset", "municipality_code")),
         "profile": (("hour", "demographic"), ("day_offset", "dimension", "category")),
+        "hourly": (("hour_area",), ("day_offset", "hour_area")),
         "repeat": (("prior_visits",), ("day_offset", "prior_bucket")),
     }[spec.kind]
     bounds = ContributionBounds(days, spec.max_trips, _nonzero(family, blocks))

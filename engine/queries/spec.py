@@ -45,12 +45,15 @@ KINDS = (
     "visit-map",
     "flows",
     "profile",
+    "hourly",
     "repeat",
     "furusato",
     "preboarding",
     "hokkaido",
     "population",
 )
+ARRIVAL_KINDS = ("visit-map", "flows", "profile", "hourly", "repeat")  # of one study airport
+DAYS_AFTER_KINDS = ("visit-map", "flows", "profile", "hourly")  # read `days` after arrival
 MECHANISMS = ("gaussian", "laplace")
 DEFAULT_THRESHOLD = 0  # an optional floor on top of the publication rule
 DEFAULT_DELTA = 1e-6
@@ -126,14 +129,12 @@ class QuerySpec:
 
     def _check_kind_fields(self) -> None:
         kind = self.kind
-        if kind in ("visit-map", "flows", "profile", "repeat") and (
-            self.airport not in STUDY_AIRPORTS
-        ):
+        if kind in ARRIVAL_KINDS and (self.airport not in STUDY_AIRPORTS):
             raise InputError(
                 f"airport must be one of {', '.join(STUDY_AIRPORTS)}, not {self.airport!r}",
                 field="airport",
             )
-        if kind in ("visit-map", "flows", "profile", "repeat") and self.level is not None:
+        if kind in ARRIVAL_KINDS and self.level is not None:
             region = region_of_airport(str(self.airport))
             if self.level != region.mesh_level:
                 raise InputError(
@@ -143,7 +144,7 @@ class QuerySpec:
                 )
         if kind == "preboarding" and self.airport not in AIRPORTS:
             raise InputError(f"unknown departure airport {self.airport!r}", field="airport")
-        if kind in ("visit-map", "flows", "profile", "hokkaido") and not 1 <= self.days <= 14:
+        if kind in (*DAYS_AFTER_KINDS, "hokkaido") and not 1 <= self.days <= 14:
             raise InputError(f"days after arrival must be 1–14, not {self.days}", field="days")
         if kind == "furusato":
             if self.municipality not in MUNICIPALITIES:
@@ -221,6 +222,7 @@ _FIELDS_USED: dict[str, frozenset[str]] = {
     "visit-map": _ARRIVALS | {"days"},
     "flows": _ARRIVALS | {"days"},
     "profile": _ARRIVALS | {"days"},
+    "hourly": _ARRIVALS | {"days"},
     "repeat": _ARRIVALS,
     "hokkaido": frozenset({"days", "repeat_flyer_min", "max_trips"}),
     "furusato": frozenset({"municipality", "months_after"}),

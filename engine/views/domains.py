@@ -151,7 +151,8 @@ def demographic_labels() -> tuple[str, ...]:
 
 
 def region_family(region_id: str, area_codes: tuple[str, ...]) -> ViewFamily:
-    """The day family of one region: mesh, area, hour, demographic and prior-visit blocks."""
+    """The day family of one region: mesh, area, hour, demographic, prior-visit and hour × area
+    blocks (``hour_area``: per hour, the one municipality with most of its observations)."""
     cells = region_domain(region_id)
     blocks = [SlotBlock("mesh", cells, min(K_MESH, len(cells)))]
     if area_codes:
@@ -161,6 +162,9 @@ def region_family(region_id: str, area_codes: tuple[str, ...]) -> ViewFamily:
         SlotBlock("demographic", demographic_labels(), 1),
         SlotBlock("prior_visits", PRIOR_BUCKETS, 1),
     ]
+    if area_codes:  # last, so that adding it moved no other block's slots
+        labels = tuple(f"{hour}|{code}" for hour in HOURS for code in area_codes)
+        blocks.append(SlotBlock("hour_area", labels, len(HOURS)))
     return ViewFamily(f"region:{region_id}", "day", tuple(blocks))
 
 

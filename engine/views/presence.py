@@ -10,7 +10,9 @@ implement the same definitions):
   at K_AREA the same way;
 * ``hour`` — hours 00–23 with ≥1 observation inside the domain;
 * ``demographic`` — exactly one ``"<age_band>|<gender>"`` slot from the subscriber's attributes;
-* ``prior_visits`` — exactly one bucket of earlier visit days (see :mod:`engine.views.history`).
+* ``prior_visits`` — exactly one bucket of earlier visit days (see :mod:`engine.views.history`);
+* ``hour_area`` — per hour 00–23, the one municipality of the region holding most of that hour's
+  observations (ties: the smaller code), so at most 24 slots: where the person was, hour by hour.
 
 Map of the module: :func:`top_k_pairs` (the cap with its tie-break, shared with other views) and
 :func:`region_pairs` (the records and their ``(record key, slot)`` pairs).
@@ -71,6 +73,7 @@ def region_pairs(
         _hour_pairs(family, keys[chosen], prepared.second[chosen]),
         _demographic_pairs(family, prepared, records),
         _prior_pairs(family, records, visit_days),
+        _hour_area_pairs(family, prepared, keys, records),
     ]
     return records, np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
@@ -105,6 +108,25 @@ def _hour_pairs(
     hours = seconds // SECONDS_PER_HOUR
     pairs = distinct(keys * 24 + hours)
     return pairs // 24, pairs % 24 + family.block_offset("hour")
+
+
+def _hour_area_pairs(
+    family: ViewFamily,
+    prepared: PreparedObservations,
+    keys: npt.NDArray[np.int64],
+    records: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Per record and hour, the municipality with most observations (one slot per hour)."""
+    if "hour_area" not in {block.name for block in family.blocks}:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    areas = family.block("area").labels
+    slots = label_positions(prepared.municipality, areas)
+    chosen = (slots >= 0) & np.isin(keys, records)
+    hours = prepared.second[chosen] // SECONDS_PER_HOUR
+    per_hour = keys[chosen] * 24 + hours
+    hour_keys, area_slots = top_k_pairs(per_hour, slots[chosen], 1)
+    hour_of = hour_keys % 24
+    return hour_keys // 24, hour_of * len(areas) + area_slots + family.block_offset("hour_area")
 
 
 def _demographic_pairs(

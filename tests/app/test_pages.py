@@ -256,3 +256,16 @@ def test_compare_page_runs_both_releases_and_speaks_japanese(page: OpenPage) -> 
         + [str(frame.value.columns.tolist()) for frame in app.dataframe]
     )
     assert text("compare.col_verdict", "ja") in shown or text("release.empty", "ja") in shown
+
+
+def test_hourly_page_plays_the_hours_back(page: OpenPage) -> None:
+    """After the release: an hour slider, a play toggle, and each hour's map; playing moves the
+    hour on by one per run of the fragment."""
+    app = page("hourly")
+    run(app, "run:hourly")
+    assert app.slider(key="hourly:hour").value == 8
+    [deck] = decks(app)
+    assert "land" in {layer["id"] for layer in deck["layers"]}
+    app.toggle(key="hourly:play").set_value(True).run()
+    assert_clean(app)
+    assert app.slider(key="hourly:hour").value == 9

@@ -42,6 +42,7 @@ SPECS: dict[str, dict[str, Any]] = {
     "visit-map": {"airport": "SHM", "start": "2025-08-01", "end": "2025-08-12", "days": 3},
     "flows": {"airport": "SHM", "start": "2025-08-01", "end": "2025-08-12", "days": 3},
     "profile": {"airport": "SHM", "start": "2025-08-01", "end": "2025-08-12", "days": 2},
+    "hourly": {"airport": "SHM", "start": "2025-08-01", "end": "2025-08-12", "days": 2},
     "repeat": {"airport": "SHM", "start": "2025-08-01", "end": "2025-08-12"},
     "furusato": {"municipality": "30401", "start": "2025-07-01", "end": "2025-08-31",
                  "months_after": 1},

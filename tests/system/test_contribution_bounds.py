@@ -168,6 +168,7 @@ SPECS = [
     {"kind": "visit-map", "airport": "CTS", "days": 2, "max_trips": 1},
     {"kind": "flows", "airport": "FUK", "days": 3, "max_trips": 2},
     {"kind": "profile", "airport": "TAK", "days": 1, "max_trips": 2},
+    {"kind": "hourly", "airport": "SHM", "days": 2, "max_trips": 2},
     {"kind": "repeat", "airport": "SHM", "max_trips": 2},
     {"kind": "preboarding", "airport": "HND", "max_trips": 2},
     {"kind": "hokkaido", "days": 2, "max_trips": 2},

@@ -221,3 +221,23 @@ def test_preboarding_classes_equal_truth_exactly(
     got = _nonzero(frame, keys)
     assert got == _sums(truth, keys)
     assert got
+
+
+def test_hourly_places_equal_the_plain_join(session: SecureSession) -> None:
+    """Hour × municipality on the arrival day and the day after: the pipeline is exact, and no
+    person-day is in two municipalities in the same hour (one slot per hour, the cap of 24)."""
+    spec = QuerySpec(kind="hourly", airport="SHM", days=2, max_trips=10, **WINDOW)
+    frame = _before_rule(session, spec)
+    got = _nonzero(frame, ["day_offset", "hour_area"])
+    assert got and got == _joined(session, spec)
+    shape = shape_of(spec)
+    block = shape.family.block("hour_area")
+    start = shape.family.block_offset("hour_area")
+    for scope in shape.scope:
+        stored = session.carrier._records(shape, scope)
+        for row in range(len(stored)):
+            slots = stored.indices[stored.indptr[row] : stored.indptr[row + 1]]
+            hours = [
+                block.labels[s - start][:2] for s in slots if start <= s < start + len(block.labels)
+            ]
+            assert len(hours) == len(set(hours)) <= 24

@@ -36,15 +36,18 @@ def test_families_are_fixed_and_equal_across_calls() -> None:
 
 
 def test_region_family_layout() -> None:
-    """A region family has mesh, area, hour, demographic, prior_visits with their caps."""
+    """A region family has mesh, area, hour, demographic, prior_visits, hour_area with caps."""
     family = view_family("region:fukuoka")
     blocks = {block.name: block for block in family.blocks}
-    assert list(blocks) == ["mesh", "area", "hour", "demographic", "prior_visits"]
+    assert list(blocks) == ["mesh", "area", "hour", "demographic", "prior_visits", "hour_area"]
     assert blocks["mesh"].labels == region_domain("fukuoka")
     assert blocks["area"].labels == REGIONS["fukuoka"].municipality_codes
     assert blocks["hour"].labels == tuple(f"{h:02d}" for h in range(24))
     assert blocks["prior_visits"].labels == ("0", "1", "2", "3-5", "6-10", "11+")
-    assert family.max_nonzero == K_MESH + K_AREA + 24 + 1 + 1
+    areas = REGIONS["fukuoka"].municipality_codes
+    assert blocks["hour_area"].labels == tuple(f"{h:02d}|{a}" for h in range(24) for a in areas)
+    assert blocks["hour_area"].cap == 24  # one municipality per hour
+    assert family.max_nonzero == K_MESH + K_AREA + 24 + 1 + 1 + 24
     assert family.size == sum(len(block.labels) for block in family.blocks)
 
 
