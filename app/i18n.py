@@ -64,7 +64,8 @@ _JA: dict[str, str] = {
     "error.engine": "集計エンジンでエラーが発生しました。",
     # results
     "release.caption": (
-        "ε = {epsilon}、δ = {delta}（{mechanism}）・ {threshold} 未満は秘匿 ・ 公開 {created} UTC"
+        "ε = {epsilon}、δ = {delta}（{mechanism}）・ {threshold} 未満は秘匿 ・ "
+        "公開 {created}（日本時間）"
     ),
     "release.empty": "公開された値がありません（対象者が少なすぎる可能性があります）。",
     "release.suppressed_note": (
@@ -88,12 +89,48 @@ _JA: dict[str, str] = {
     "col.release": "公開 ID",
     "col.kind": "種類",
     "col.summary": "内容",
-    "col.created": "公開日時 (UTC)",
-    "col.at": "日時 (UTC)",
+    "col.created": "公開日時（日本時間）",
+    "col.at": "日時（日本時間）",
     "col.actor": "実行者",
     "col.action": "操作",
     "col.scope": "予算の範囲",
     "col.detail": "詳細",
+    # reports (CSV for spreadsheets)
+    "col.day_offset": "到着後の日数",
+    "col.municipality_code": "市区町村コード",
+    "col.municipality_name": "市区町村名",
+    "col.dimension": "区分",
+    "col.category": "カテゴリ",
+    "col.prior_bucket": "過去の訪問回数",
+    "col.cohort": "グループ",
+    "col.donation_month": "寄附月",
+    "col.month_offset": "寄附後の月数",
+    "col.cohort_keys": "グループの人数（公開値）",
+    "col.half": "便の時間帯",
+    "col.minutes_before": "出発前（分）",
+    "col.location_class": "居場所",
+    "col.date": "日付",
+    "col.residency": "居住・来訪",
+    "cat.dimension.hour": "時間帯",
+    "cat.dimension.demographic": "性別・年代",
+    "report.item": "項目",
+    "report.content": "内容",
+    "report.kind": "集計の種類",
+    "report.period": "期間",
+    "report.mechanism": "ノイズの機構",
+    "report.rule": "公開ルール",
+    "report.rule_text": (
+        "ノイズを加えた値が {threshold} 未満のものは秘匿（空欄）。負の値は 0 に切り上げ。"
+    ),
+    "report.notes": "注記",
+    "report.notes_text": (
+        "すべての値は差分プライバシーで保護された推定値です。± は 95% 区間の半幅です。"
+        "合計は公開値のみの和（下限）です。"
+    ),
+    "report.release_id": "公開 ID",
+    "report.created": "公開日時（日本時間）",
+    "report.credit": "データ出典",
+    "report.suppressed_yes": "秘匿",
     "dataset.airline+carrier": "航空×通信",
     "dataset.carrier": "通信の加入者",
     # released categories
@@ -396,7 +433,7 @@ _EN: dict[str, str] = {
     "error.engine": "The statistics engine reported an error.",
     "release.caption": (
         "ε = {epsilon}, δ = {delta} ({mechanism}) · values below {threshold} suppressed · "
-        "published {created} UTC"
+        "published {created} JST"
     ),
     "release.empty": "No values were published (the group may be too small).",
     "release.suppressed_note": (
@@ -421,12 +458,48 @@ _EN: dict[str, str] = {
     "col.release": "Release ID",
     "col.kind": "Kind",
     "col.summary": "Summary",
-    "col.created": "Published (UTC)",
-    "col.at": "Time (UTC)",
+    "col.created": "Published (JST)",
+    "col.at": "Time (JST)",
     "col.actor": "Actor",
     "col.action": "Action",
     "col.scope": "Budget scope",
     "col.detail": "Detail",
+    # reports (CSV for spreadsheets)
+    "col.day_offset": "Days after arrival",
+    "col.municipality_code": "Municipality code",
+    "col.municipality_name": "Municipality",
+    "col.dimension": "Dimension",
+    "col.category": "Category",
+    "col.prior_bucket": "Earlier visits",
+    "col.cohort": "Group",
+    "col.donation_month": "Donation month",
+    "col.month_offset": "Months after donation",
+    "col.cohort_keys": "Group size (published)",
+    "col.half": "Flight time",
+    "col.minutes_before": "Before departure (min)",
+    "col.location_class": "Where",
+    "col.date": "Date",
+    "col.residency": "Resident or visitor",
+    "cat.dimension.hour": "Hour",
+    "cat.dimension.demographic": "Gender and age",
+    "report.item": "Item",
+    "report.content": "Value",
+    "report.kind": "Kind of statistic",
+    "report.period": "Period",
+    "report.mechanism": "Noise mechanism",
+    "report.rule": "Publication rule",
+    "report.rule_text": (
+        "Values below {threshold} after noise are withheld (empty); negative values become 0."
+    ),
+    "report.notes": "Notes",
+    "report.notes_text": (
+        "Every value is an estimate protected by differential privacy; ± is the half-width of "
+        "the 95% interval. Totals add published values only (a lower bound)."
+    ),
+    "report.release_id": "Release ID",
+    "report.created": "Published (JST)",
+    "report.credit": "Data credit",
+    "report.suppressed_yes": "withheld",
     "dataset.airline+carrier": "Airline × carrier",
     "dataset.carrier": "Carrier subscribers",
     "cat.gender.F": "Female",

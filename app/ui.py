@@ -26,8 +26,9 @@ import streamlit as st
 
 from app import basemap, charts, maps
 from app.i18n import has_text
-from app.ledger_text import scope_text
+from app.ledger_text import jst, scope_text
 from app.names import municipality_names
+from app.reports import report_csv
 from app.state import area_map, language, remember, remembered, service, tr
 from foundation.errors import BudgetExceeded, ConfigError, CrossmeshError, InputError
 
@@ -180,7 +181,7 @@ def release_caption(release: Release) -> None:
             delta=f"{release.delta:.0e}" if release.delta else "0",
             mechanism=tr(f"mechanism.{release.mechanism}"),
             threshold=release.threshold,
-            created=release.created_at.replace("T", " ")[:16],
+            created=jst(release.created_at),
         )
     )
 
@@ -194,15 +195,20 @@ def suppressed_note(frame: pd.DataFrame) -> None:
 
 
 def downloads(release: Release, stem: str, title: str | None = None) -> None:
-    """CSV and (for mesh or municipality rows) GeoJSON of the release, as published."""
+    """The release as a report (CSV for Excel, :mod:`app.reports`) and, for places, GeoJSON.
+
+    The CSV is the localised report: UTF-8 with a byte-order mark, a metadata block, headers in
+    the user's language. The GeoJSON keeps the engine's machine-readable properties.
+    """
     from engine.dp import MESH_LABEL, MUNICIPALITY_LABEL, release_geojson
 
     if title:
         st.caption(title)
     csv_column, geo_column = st.columns(2)
+    credit = service().status().credit
     csv_column.download_button(
         tr("download.csv"),
-        release.to_frame().to_csv(index=False).encode("utf-8"),
+        report_csv(release, tr, language(), credit),
         file_name=f"{stem}.csv",
         mime="text/csv",
         icon=":material/download:",
