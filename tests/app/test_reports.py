@@ -1,4 +1,4 @@
-"""The localised CSV report: Excel's UTF-8 (BOM), a metadata block, headers in the reader's words."""
+"""The localised CSV report: UTF-8 with BOM for Excel, a metadata block, headers in words."""
 
 from __future__ import annotations
 
