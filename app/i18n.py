@@ -42,6 +42,17 @@ _JA: dict[str, str] = {
     "cost.remaining": "残り予算 ε（最小の月）",
     "cost.remaining_help": "対象となる各月の予算のうち、最も残りが少ない月の値です。",
     "cost.scopes": "対象の月数",
+    "cost.more": "この条件であと約",
+    "cost.more_value": "{n} 回",
+    "cost.more_help": (
+        "同じ ε の集計を、対象の月の残り予算であと何回実行できるかの目安です（今回を含む）。"
+    ),
+    "cost.after": "公開後の残り予算 ε（最小の月）",
+    "budget.why": (
+        "ε は単純な足し算になりません。費用は ρ（ゼロ集中差分プライバシー）で足し合わされ、"
+        "ε は使用した ρ の合計から計算されるため、「使用 ε ＋ 残り ε」は「予算 ε」と一致しません。"
+    ),
+    "budget.month": "対象",
     "cost.cached": "同じ条件の集計は公開済みです。予算を使わずに再表示します。",
     "cost.unaffordable": "予算が足りません。ε を小さくするか、期間を短くしてください。",
     "run.button": "安全な集計を実行",
@@ -411,6 +422,17 @@ _EN: dict[str, str] = {
     "cost.remaining": "ε left (tightest month)",
     "cost.remaining_help": "Of the months this release reads, the one with the least left.",
     "cost.scopes": "Months charged",
+    "cost.more": "Releases like this one left",
+    "cost.more_value": "about {n}",
+    "cost.more_help": (
+        "How many releases with this ε the months it reads can still afford (this one included)."
+    ),
+    "cost.after": "ε left after the release (tightest month)",
+    "budget.why": (
+        "ε does not add up: costs add up in ρ (zero-concentrated DP) and ε is derived from the "
+        "total ρ, so spent ε plus left ε is not the budget ε."
+    ),
+    "budget.month": "Scope",
     "cost.cached": "This exact release was published before; it is shown again at no cost.",
     "cost.unaffordable": "Not enough budget left. Lower ε or shorten the period.",
     "run.button": "Run secure release",

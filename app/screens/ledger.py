@@ -34,24 +34,9 @@ REOPEN_KEY = "ledger:reopened"
 
 
 def _budgets() -> None:
-    """Each scope's budget: the share spent and left (ε left in the tooltip and the table)."""
-    budgets = budget_frame(service().budgets())
+    """Each scope's budget: the share spent and left, and total / used / left in ε."""
     st.subheader(tr("ledger.budgets"))
-    budget_gauge(budgets)
-    if budgets.empty:
-        return
-    with st.expander(tr("ledger.budget_table")):
-        table = budgets.assign(dataset=[tr(f"dataset.{d}") for d in budgets["dataset"]])
-        st.dataframe(
-            table[["dataset", "month", "total_epsilon", "spent_epsilon", "remaining_epsilon"]],
-            hide_index=True,
-            column_config={
-                "dataset": tr("col.dataset"), "month": tr("col.month"),
-                "total_epsilon": st.column_config.NumberColumn(tr("col.total"), format="%.2f"),
-                "spent_epsilon": st.column_config.NumberColumn(tr("col.spent"), format="%.2f"),
-                "remaining_epsilon": st.column_config.NumberColumn(tr("col.left"), format="%.2f"),
-            },
-        )  # fmt: skip
+    budget_gauge(budget_frame(service().budgets()), key="ledger:budget")
 
 
 def _releases() -> pd.DataFrame:
