@@ -188,19 +188,38 @@ def run_release(
     """
     allowed = all(e.cached or e.affordable for e in estimates)
     key = "run:" + ",".join(slot for slot, _ in jobs)
-    running = [service().job(spec) for _slot, spec in jobs]
-    busy = any(job is not None and not job.finished for job in running)
-    place = st.empty()
-    clicked = place.button(tr(label_key), type="primary", disabled=busy or not allowed, key=key)
-    if clicked:
-        for _slot, spec in jobs:
-            service().submit(spec)
-    if clicked or busy:
-        # Locked while the jobs run: a second press would only follow the same jobs anyway.
-        place.button(tr(label_key), type="primary", disabled=True, key=f"{key}:busy")
+    # The jobs start in the button's callback, before the page is drawn again: the button of
+    # that run is drawn locked already (a disabled button cannot be pressed a second time).
+    st.button(
+        tr(label_key), type="primary", key=key, on_click=_start, args=(key, jobs),
+        disabled=_busy(key, jobs) or not allowed,
+    )  # fmt: skip
+    failure = st.session_state.pop(f"{key}:failed", None)
+    if failure is not None:
+        raise failure
+    if st.session_state.pop(f"{key}:started", False) or _busy(key, jobs):
         _follow(jobs)
         if isinstance(estimates, CostEstimates):
             estimates.refresh()
+
+
+def _start(key: str, jobs: Sequence[tuple[str, QuerySpec]]) -> None:
+    """The run button's callback: submit every job (a failure is raised on the page)."""
+    try:
+        for _slot, spec in jobs:
+            service().submit(spec)
+    except CrossmeshError as error:
+        st.session_state[f"{key}:failed"] = error
+    else:
+        st.session_state[f"{key}:started"] = True
+
+
+def _busy(key: str, jobs: Sequence[tuple[str, QuerySpec]]) -> bool:
+    """Whether this button's jobs were just started or still run."""
+    if st.session_state.get(f"{key}:started"):
+        return True
+    running = [service().job(spec) for _slot, spec in jobs]
+    return any(job is not None and not job.finished for job in running)
 
 
 def _follow(jobs: Sequence[tuple[str, QuerySpec]]) -> None:

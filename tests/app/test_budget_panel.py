@@ -40,7 +40,7 @@ def test_gauge_after_a_release_shows_the_new_figures(page: OpenPage, dashboard: 
     assert after == _left(dashboard) and float(after) < float(before)
     assert _metric(app, "cost.more") == "–"  # shown again from the cache, it costs nothing
     assert any(i.value == text("cost.cached", "ja") for i in app.info)
-    assert app.button(key="run:preboarding:busy").disabled  # locked while it ran
+    assert app.button(key="run:preboarding").disabled  # drawn locked while it ran
 
 
 def test_home_and_ledger_show_total_used_and_left_per_month(page: OpenPage) -> None:
