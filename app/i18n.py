@@ -69,6 +69,16 @@ _JA: dict[str, str] = {
     "step.decrypt": "復号と秘匿処理",
     "step.done": "完了",
     "step.cached": "公開済みの結果を再表示",
+    "step.scope": "暗号化した印を配り、暗号化したまま合計",
+    "step.sums": "ノイズを加えた合計の復号と秘匿処理",
+    "scale.tiny": "最小（テスト用）",
+    "scale.demo": "デモ",
+    "scale.large": "大規模",
+    "home.areas_approx_help": (
+        "調査地域の内蔵の代表点のうち 15 km 以内で最も近いものを市区町村とする近似です"
+        "（境界は使わないため、境界付近では誤ることがあります）。"
+    ),
+    "home.areas_n03_help": "国土数値情報（行政区域データ）の境界で判定しています。",
     "error.budget": "プライバシー予算が不足しています。",
     "error.config": "ワークスペースの設定を確認してください。",
     "error.input": "入力を確認してください。",
@@ -449,6 +459,16 @@ _EN: dict[str, str] = {
     "step.decrypt": "Decrypting and disclosure control",
     "step.done": "Done",
     "step.cached": "Showing the published result again",
+    "step.scope": "Handing out encrypted marks, adding up still encrypted",
+    "step.sums": "Decrypting the noised sums and withholding small values",
+    "scale.tiny": "tiny (tests)",
+    "scale.demo": "demo",
+    "scale.large": "large",
+    "home.areas_approx_help": (
+        "Approximate: the nearest built-in reference point of the study region within 15 km "
+        "(no boundaries, so it may err near borders)."
+    ),
+    "home.areas_n03_help": "Decided by the boundaries of MLIT's N03 administrative areas.",
     "error.budget": "Not enough privacy budget.",
     "error.config": "Please check the workspace setup.",
     "error.input": "Please check the inputs.",

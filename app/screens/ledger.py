@@ -16,7 +16,8 @@ import streamlit as st
 from app import frames, maps
 from app.ledger_text import audit_for_people, releases_for_people, summary_text
 from app.ledger_view import audit_frame, budget_frame, release_frame
-from app.state import cached_release, service, tr
+from app.reports import report_frame
+from app.state import cached_release, language, service, tr
 from app.ui import (
     budget_gauge,
     downloads,
@@ -97,7 +98,7 @@ def _reopened() -> None:
     if "mesh_code" in frame and not frame.empty:
         _cells_map(frame)
     suppressed_note(frame)
-    st.dataframe(frame, hide_index=True, height=260)
+    st.dataframe(report_frame(release, tr, language()), hide_index=True, height=260)
     downloads(release, f"release-{release_id}")
 
 

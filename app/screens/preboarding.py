@@ -17,6 +17,7 @@ import streamlit as st
 from app import charts, frames
 from app.inputs import airport_select, date_range, epsilon_slider
 from app.names import category
+from app.reports import report_frame
 from app.state import language, service, tr
 from app.ui import (
     cost_panel,
@@ -87,6 +88,6 @@ def render() -> None:
         _half(column, frames.select(frame, half=half), half)
     suppressed_note(frame)
     with st.expander(tr("preboarding.table")):
-        st.dataframe(frame, hide_index=True)
+        st.dataframe(report_frame(release, tr, language()), hide_index=True)
     release_caption(release)
     downloads(release, f"preboarding-{spec.airport}-{spec.start}")
