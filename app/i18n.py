@@ -355,6 +355,7 @@ _JA: dict[str, str] = {
     "ledger.pick": "再表示する公開",
     "ledger.reopen": "再表示（予算消費なし）",
     "ledger.reopened": "公開 #{id}",
+    "ledger.table": "公開された値の表",
     "ledger.audit": "監査ログ",
     # method
     "method.title": "手法",
@@ -739,6 +740,7 @@ _EN: dict[str, str] = {
     "ledger.pick": "Release to reopen",
     "ledger.reopen": "Reopen (no cost)",
     "ledger.reopened": "Release #{id}",
+    "ledger.table": "Published values as a table",
     "ledger.audit": "Audit log",
     "method.title": "Method",
     "method.lead": (
