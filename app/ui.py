@@ -3,15 +3,19 @@
 * :func:`guarded` — the page boundary: an error of the Crossmesh family becomes a friendly
   ``st.error`` (what went wrong, in the user's language, then the engine's own message, which
   names the place and the remedy); anything else is a bug and propagates;
-* :func:`cost_panel` — what one or more releases would spend and what is left, **before** they
-  run (``svc.estimate``); :func:`run_release` — the "run secure release" button with
+* :func:`cost_panel` — what one or more releases would spend, the ε left, about how many more
+  releases like these fit, and why ε does not add up, **before** they run (``svc.estimate``);
+  it returns :class:`CostEstimates`, which :func:`run_release` redraws once the release ran;
+* :func:`run_release` — the "run secure release" button (locked while its jobs run) with
   ``st.status`` and a progress bar; :func:`shown_release` — the release of the current inputs,
   if this session ran it (a changed input hides the old result rather than mislabel it);
 * :func:`draw_map` — a region's map: the land (:mod:`app.basemap`), the released layers, place
   names and airports, with the credit of the municipal data under it;
-* :func:`budget_gauge` — the share of each month's privacy budget spent and left;
-* :func:`release_caption`, :func:`suppressed_note`, :func:`downloads`, :func:`map_legend` —
-  how a release is described next to its map, chart or table.
+* :func:`budget_gauge` — each month's privacy budget: shares spent and left, ε total / used /
+  left, and why those do not add up;
+* :func:`release_caption`, :func:`suppressed_note`, :func:`downloads` (the localised CSV report
+  of :mod:`app.reports`, GeoJSON), :func:`map_legend` — how a release is described next to its
+  map, chart or table.
 """
 
 from __future__ import annotations
