@@ -52,7 +52,7 @@ def _header(column: str, tr: Translate) -> str:
 def report_frame(release: Release, tr: Translate, lang: str) -> pd.DataFrame:
     """The release's rows for people: localised headers and categories, values as published."""
     frame = release.to_frame()
-    labels = [name for name in release.label_names]
+    labels = list(release.label_names)
     shown = pd.DataFrame(
         {name: [category(name, value, lang) for value in frame[name]] for name in labels}
     )
