@@ -87,16 +87,17 @@ def bars(
     look: dict[str, Any] = {"opacity": 0.85} if axes.series else {"opacity": 0.85, "color": CALM[0]}
     if horizontal:
         category = alt.Y(f"{axes.x}:N", title=axes.x_title, sort=order)
-        value, low, high = alt.X("value:Q", title=axes.y_title), "low:Q", "high:Q"
+        value, low = alt.X("value:Q", title=axes.y_title), alt.X("low:Q", title=axes.y_title)
         offset: dict[str, Any] = {"yOffset": alt.YOffset(f"{axes.series}:N")} if axes.series else {}
         base = alt.Chart(data).encode(y=category, **offset)
-        ends: dict[str, Any] = {"x": low, "x2": high}
+        ends: dict[str, Any] = {"x": low, "x2": "high:Q"}
         bar = base.mark_bar(**look).encode(x=value, color=_series_colour(axes))
     else:
         category_x = alt.X(f"{axes.x}:N", title=axes.x_title, sort=order, axis=LEVEL_LABELS)
         offset = {"xOffset": alt.XOffset(f"{axes.series}:N")} if axes.series else {}
         base = alt.Chart(data).encode(x=category_x, **offset)
-        ends = {"y": "low:Q", "y2": "high:Q"}
+        # Every layer titles the shared axis: Vega-Lite joins differing titles ("人数, low").
+        ends = {"y": alt.Y("low:Q", title=axes.y_title), "y2": "high:Q"}
         bar = base.mark_bar(**look).encode(
             y=alt.Y("value:Q", title=axes.y_title), color=_series_colour(axes)
         )
@@ -129,7 +130,7 @@ def lines(
         band = base.mark_area(opacity=0.12, color="#5a6b78").encode(detail=f"{axes.series}:N")
         line = base.mark_line(point=True).encode(color=_series_colour(axes))
     band = band.encode(y=alt.Y("low:Q", title=axes.y_title), y2="high:Q")
-    line = line.encode(y="value:Q", tooltip=_tooltip(axes))
+    line = line.encode(y=alt.Y("value:Q", title=axes.y_title), tooltip=_tooltip(axes))
     return (band + line).properties(height=HEIGHT)
 
 

@@ -42,6 +42,17 @@ _JA: dict[str, str] = {
     "cost.remaining": "残り予算 ε（最小の月）",
     "cost.remaining_help": "対象となる各月の予算のうち、最も残りが少ない月の値です。",
     "cost.scopes": "対象の月数",
+    "cost.more": "この条件であと約",
+    "cost.more_value": "{n} 回",
+    "cost.more_help": (
+        "同じ ε の集計を、対象の月の残り予算であと何回実行できるかの目安です（今回を含む）。"
+    ),
+    "cost.after": "公開後の残り予算 ε（最小の月）",
+    "budget.why": (
+        "ε は単純な足し算になりません。費用は ρ（ゼロ集中差分プライバシー）で足し合わされ、"
+        "ε は使用した ρ の合計から計算されるため、「使用 ε ＋ 残り ε」は「予算 ε」と一致しません。"
+    ),
+    "budget.month": "対象",
     "cost.cached": "同じ条件の集計は公開済みです。予算を使わずに再表示します。",
     "cost.unaffordable": "予算が足りません。ε を小さくするか、期間を短くしてください。",
     "run.button": "安全な集計を実行",
@@ -58,6 +69,16 @@ _JA: dict[str, str] = {
     "step.decrypt": "復号と秘匿処理",
     "step.done": "完了",
     "step.cached": "公開済みの結果を再表示",
+    "step.scope": "暗号化した印を配り、暗号化したまま合計",
+    "step.sums": "ノイズを加えた合計の復号と秘匿処理",
+    "scale.tiny": "最小（テスト用）",
+    "scale.demo": "デモ",
+    "scale.large": "大規模",
+    "home.areas_approx_help": (
+        "調査地域の内蔵の代表点のうち 15 km 以内で最も近いものを市区町村とする近似です"
+        "（境界は使わないため、境界付近では誤ることがあります）。"
+    ),
+    "home.areas_n03_help": "国土数値情報（行政区域データ）の境界で判定しています。",
     "error.budget": "プライバシー予算が不足しています。",
     "error.config": "ワークスペースの設定を確認してください。",
     "error.input": "入力を確認してください。",
@@ -78,7 +99,7 @@ _JA: dict[str, str] = {
     # results
     "release.caption": (
         "ε = {epsilon}、δ = {delta}（{mechanism}）・ 95% 区間が 0 を含まない値だけを公開 ・ "
-        "公開 {created} UTC"
+        "公開 {created}（日本時間）"
     ),
     "release.empty": "公開された値がありません（対象者が少なすぎる可能性があります）。",
     "release.suppressed_note": (
@@ -104,12 +125,49 @@ _JA: dict[str, str] = {
     "col.release": "公開 ID",
     "col.kind": "種類",
     "col.summary": "内容",
-    "col.created": "公開日時 (UTC)",
-    "col.at": "日時 (UTC)",
+    "col.created": "公開日時（日本時間）",
+    "col.at": "日時（日本時間）",
     "col.actor": "実行者",
     "col.action": "操作",
     "col.scope": "予算の範囲",
     "col.detail": "詳細",
+    # reports (CSV for spreadsheets)
+    "col.day_offset": "到着後の日数",
+    "col.municipality_code": "市区町村コード",
+    "col.municipality_name": "市区町村名",
+    "col.dimension": "区分",
+    "col.category": "カテゴリ",
+    "col.prior_bucket": "過去の訪問回数",
+    "col.cohort": "グループ",
+    "col.donation_month": "寄附月",
+    "col.month_offset": "寄附後の月数",
+    "col.cohort_keys": "グループの人数（公開値）",
+    "col.half": "便の時間帯",
+    "col.minutes_before": "出発前（分）",
+    "col.location_class": "居場所",
+    "col.date": "日付",
+    "col.residency": "居住・来訪",
+    "cat.dimension.hour": "時間帯",
+    "cat.dimension.demographic": "性別・年代",
+    "report.item": "項目",
+    "report.content": "内容",
+    "report.kind": "集計の種類",
+    "report.period": "期間",
+    "report.mechanism": "ノイズの機構",
+    "report.rule": "公開ルール",
+    "report.rule_text": (
+        "95% 区間（選択の偏りを補正）が 0 を含まない値だけを公開し、誤検出率を 2.5% 以内に"
+        "抑える（Benjamini–Hochberg）。それ以外は秘匿（空欄）。"
+    ),
+    "report.notes": "注記",
+    "report.notes_text": (
+        "すべての値は差分プライバシーで保護された推定値です。± は 95% 区間の半幅です。"
+        "合計は公開値のみの和（下限）です。"
+    ),
+    "report.release_id": "公開 ID",
+    "report.created": "公開日時（日本時間）",
+    "report.credit": "データ出典",
+    "report.suppressed_yes": "秘匿",
     "dataset.airline+carrier": "航空×通信",
     "dataset.carrier": "通信の加入者",
     # released categories
@@ -360,6 +418,7 @@ _JA: dict[str, str] = {
     "ledger.pick": "再表示する公開",
     "ledger.reopen": "再表示（予算消費なし）",
     "ledger.reopened": "公開 #{id}",
+    "ledger.table": "公開された値の表",
     "ledger.audit": "監査ログ",
     # method
     "method.title": "手法",
@@ -438,6 +497,17 @@ _EN: dict[str, str] = {
     "cost.remaining": "ε left (tightest month)",
     "cost.remaining_help": "Of the months this release reads, the one with the least left.",
     "cost.scopes": "Months charged",
+    "cost.more": "Releases like this one left",
+    "cost.more_value": "about {n}",
+    "cost.more_help": (
+        "How many releases with this ε the months it reads can still afford (this one included)."
+    ),
+    "cost.after": "ε left after the release (tightest month)",
+    "budget.why": (
+        "ε does not add up: costs add up in ρ (zero-concentrated DP) and ε is derived from the "
+        "total ρ, so spent ε plus left ε is not the budget ε."
+    ),
+    "budget.month": "Scope",
     "cost.cached": "This exact release was published before; it is shown again at no cost.",
     "cost.unaffordable": "Not enough budget left. Lower ε or shorten the period.",
     "run.button": "Run secure release",
@@ -454,6 +524,16 @@ _EN: dict[str, str] = {
     "step.decrypt": "Decrypting and disclosure control",
     "step.done": "Done",
     "step.cached": "Showing the published result again",
+    "step.scope": "Handing out encrypted marks, adding up still encrypted",
+    "step.sums": "Decrypting the noised sums and withholding small values",
+    "scale.tiny": "tiny (tests)",
+    "scale.demo": "demo",
+    "scale.large": "large",
+    "home.areas_approx_help": (
+        "Approximate: the nearest built-in reference point of the study region within 15 km "
+        "(no boundaries, so it may err near borders)."
+    ),
+    "home.areas_n03_help": "Decided by the boundaries of MLIT's N03 administrative areas.",
     "error.budget": "Not enough privacy budget.",
     "error.config": "Please check the workspace setup.",
     "error.input": "Please check the inputs.",
@@ -467,8 +547,7 @@ _EN: dict[str, str] = {
     "error.details": "Technical details",
     "release.caption": (
         "ε = {epsilon}, δ = {delta} ({mechanism}) · shown only where the 95 % interval "
-        "excludes 0 · "
-        "published {created} UTC"
+        "excludes 0 · published {created} JST"
     ),
     "release.empty": "No values were published (the group may be too small).",
     "release.suppressed_note": (
@@ -494,12 +573,49 @@ _EN: dict[str, str] = {
     "col.release": "Release ID",
     "col.kind": "Kind",
     "col.summary": "Summary",
-    "col.created": "Published (UTC)",
-    "col.at": "Time (UTC)",
+    "col.created": "Published (JST)",
+    "col.at": "Time (JST)",
     "col.actor": "Actor",
     "col.action": "Action",
     "col.scope": "Budget scope",
     "col.detail": "Detail",
+    # reports (CSV for spreadsheets)
+    "col.day_offset": "Days after arrival",
+    "col.municipality_code": "Municipality code",
+    "col.municipality_name": "Municipality",
+    "col.dimension": "Dimension",
+    "col.category": "Category",
+    "col.prior_bucket": "Earlier visits",
+    "col.cohort": "Group",
+    "col.donation_month": "Donation month",
+    "col.month_offset": "Months after donation",
+    "col.cohort_keys": "Group size (published)",
+    "col.half": "Flight time",
+    "col.minutes_before": "Before departure (min)",
+    "col.location_class": "Where",
+    "col.date": "Date",
+    "col.residency": "Resident or visitor",
+    "cat.dimension.hour": "Hour",
+    "cat.dimension.demographic": "Gender and age",
+    "report.item": "Item",
+    "report.content": "Value",
+    "report.kind": "Kind of statistic",
+    "report.period": "Period",
+    "report.mechanism": "Noise mechanism",
+    "report.rule": "Publication rule",
+    "report.rule_text": (
+        "Shown only where the 95 % interval (adjusted for selection) excludes 0, with false "
+        "discoveries held at 2.5 % (Benjamini–Hochberg); other values are withheld (empty)."
+    ),
+    "report.notes": "Notes",
+    "report.notes_text": (
+        "Every value is an estimate protected by differential privacy; ± is the half-width of "
+        "the 95% interval. Totals add published values only (a lower bound)."
+    ),
+    "report.release_id": "Release ID",
+    "report.created": "Published (JST)",
+    "report.credit": "Data credit",
+    "report.suppressed_yes": "withheld",
     "dataset.airline+carrier": "Airline × carrier",
     "dataset.carrier": "Carrier subscribers",
     "cat.gender.F": "Female",
@@ -748,6 +864,7 @@ _EN: dict[str, str] = {
     "ledger.pick": "Release to reopen",
     "ledger.reopen": "Reopen (no cost)",
     "ledger.reopened": "Release #{id}",
+    "ledger.table": "Published values as a table",
     "ledger.audit": "Audit log",
     "method.title": "Method",
     "method.lead": (

@@ -7,17 +7,19 @@ the workspace's δ, and the share of a budget left is computed on ρ.
 
 * :func:`budget_frame` — scope, dataset, month, total/spent/remaining ε, share left;
 * :func:`release_frame` — id, kind, summary, created, ε;
-* :func:`audit_frame` — time, actor, action, scope, ε, detail.
+* :func:`audit_frame` — time, actor, action, scope, ε, detail;
+* :func:`releases_left` — about how many releases of a given cost the scopes can still afford.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["audit_frame", "budget_frame", "release_frame", "split_scope"]
+__all__ = ["audit_frame", "budget_frame", "release_frame", "releases_left", "split_scope"]
 
 _MISSING = object()
 
@@ -125,3 +127,19 @@ def audit_frame(rows: Sequence[Any]) -> pd.DataFrame:
     ]
     columns = ["at", "actor", "action", "scope", "epsilon", "detail"]
     return pd.DataFrame.from_records(records, columns=columns).iloc[::-1].reset_index(drop=True)
+
+
+def releases_left(
+    remaining_rho: Mapping[str, float], charge_rho: Mapping[str, float]
+) -> int | None:
+    """How many more times the ``charge_rho`` per scope fits in ``remaining_rho`` (None: free).
+
+    Counted in ρ, where costs add up exactly: the scope that runs out first decides. A scope
+    charged nothing does not limit; when nothing is charged at all the answer is None.
+    """
+    counts = [
+        math.floor(remaining_rho.get(scope, 0.0) / charge * (1 + 1e-9))
+        for scope, charge in charge_rho.items()
+        if charge > 0
+    ]
+    return max(0, min(counts)) if counts else None

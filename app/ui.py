@@ -4,15 +4,19 @@
   ``st.error`` (what went wrong and what to do, in the user's language; the engine's own
   message, in English, names the place and the remedy: in the English UI below it, in the
   Japanese UI in an expander of technical details); anything else is a bug and propagates;
-* :func:`cost_panel` — what one or more releases would spend and what is left, **before** they
-  run (``svc.estimate``); :func:`run_release` — the "run secure release" button with
+* :func:`cost_panel` — what one or more releases would spend, the ε left, about how many more
+  releases like these fit, and why ε does not add up, **before** they run (``svc.estimate``);
+  it returns :class:`CostEstimates`, which :func:`run_release` redraws once the release ran;
+* :func:`run_release` — the "run secure release" button (locked while its jobs run) with
   ``st.status`` and a progress bar; :func:`shown_release` — the release of the current inputs,
   if this session ran it (a changed input hides the old result rather than mislabel it);
 * :func:`draw_map` — a region's map: the land (:mod:`app.basemap`), the released layers, place
   names and airports, with the credit of the municipal data under it;
-* :func:`budget_gauge` — the share of each month's privacy budget spent and left;
-* :func:`release_caption`, :func:`suppressed_note`, :func:`downloads`, :func:`map_legend` —
-  how a release is described next to its map, chart or table.
+* :func:`budget_gauge` — each month's privacy budget: shares spent and left, ε total / used /
+  left, and why those do not add up;
+* :func:`release_caption`, :func:`suppressed_note`, :func:`downloads` (the localised CSV report
+  of :mod:`app.reports`, GeoJSON), :func:`map_legend` — how a release is described next to its
+  map, chart or table.
 """
 
 from __future__ import annotations
@@ -27,8 +31,10 @@ import streamlit as st
 
 from app import basemap, charts, maps
 from app.i18n import has_text
-from app.ledger_text import scope_text
+from app.ledger_text import jst, scope_text
+from app.ledger_view import releases_left
 from app.names import municipality_names
+from app.reports import report_csv
 from app.state import area_map, language, remember, remembered, service, tr
 from foundation.errors import BudgetExceeded, ConfigError, CrossmeshError, InputError
 
@@ -38,6 +44,7 @@ if TYPE_CHECKING:
     from geo.places import Region
 
 __all__ = [
+    "CostEstimates",
     "budget_gauge",
     "cost_panel",
     "downloads",
@@ -118,22 +125,62 @@ def shown_release(slot: str, spec: QuerySpec) -> Release | None:
     return found
 
 
-def cost_panel(specs: Sequence[QuerySpec]) -> list[Any]:
+class CostEstimates(list[Any]):
+    """The estimates :func:`cost_panel` showed, and how to redraw the panel in its place.
+
+    A page draws the panel above its run button; once the release has run, :func:`run_release`
+    calls :meth:`refresh` so that the panel shows the budget *after* the release in the same
+    script run (no ``st.rerun``, which would wipe the finished status from the page).
+    """
+
+    def __init__(self, specs: Sequence[QuerySpec], place: Any) -> None:
+        super().__init__(service().estimate(spec) for spec in specs)
+        self.specs = tuple(specs)
+        self.place = place
+
+    def refresh(self) -> None:
+        """Estimate again and redraw the panel where it was."""
+        self[:] = [service().estimate(spec) for spec in self.specs]
+        with self.place.container():
+            _draw_costs(self)
+
+
+def cost_panel(specs: Sequence[QuerySpec]) -> CostEstimates:
     """Show the ε the releases would cost together and the budget left; return the estimates."""
-    estimates = [service().estimate(spec) for spec in specs]
+    estimates = CostEstimates(specs, st.empty())
+    with estimates.place.container():
+        _draw_costs(estimates)
+    return estimates
+
+
+def _charges(estimates: Sequence[Any]) -> dict[str, float]:
+    """ρ each scope would be charged by the estimates that are not served from the cache."""
+    charges: dict[str, float] = {}
+    for estimate in estimates:
+        for scope in estimate.scopes if not estimate.cached else ():
+            charges[scope] = charges.get(scope, 0.0) + float(estimate.rho)
+    return charges
+
+
+def _draw_costs(estimates: Sequence[Any]) -> None:
+    """The metrics of the panel: spend, ε left, about how many more, months; then a note."""
     spend = sum(e.epsilon for e in estimates if not e.cached)
     left = min((min(e.remaining_epsilon.values(), default=0.0) for e in estimates), default=0.0)
+    remaining = {s: r for e in estimates for s, r in e.remaining_rho.items()}
+    more = releases_left(remaining, _charges(estimates))
     scopes = sorted({scope for e in estimates for scope in e.scopes})
-    cost, remaining, months = st.columns(3)
+    cost, rest, again, months = st.columns(4)
     cost.metric(tr("cost.epsilon"), f"{spend:.2g}", help=tr("cost.epsilon_help"))
-    remaining.metric(tr("cost.remaining"), f"{left:.2f}", help=tr("cost.remaining_help"))
+    rest.metric(tr("cost.remaining"), f"{left:.2f}", help=tr("cost.remaining_help"))
+    shown = "–" if more is None else tr("cost.more_value", n=more)
+    again.metric(tr("cost.more"), shown, help=tr("cost.more_help"))
     named = ", ".join(scope_text(scope, tr) for scope in scopes)
     months.metric(tr("cost.scopes"), str(len(scopes)), help=named)
+    st.caption(tr("budget.why"))
     if all(e.cached for e in estimates):
         st.info(tr("cost.cached"), icon=":material/history:")
     elif not all(e.cached or e.affordable for e in estimates):
         st.warning(tr("cost.unaffordable"), icon=":material/block:")
-    return estimates
 
 
 def _step_text(step: str) -> str:
@@ -148,17 +195,43 @@ def run_release(
 
     Pressing twice, or leaving the page, never runs or charges a release twice: a job already
     running for a spec is followed, not started again (:meth:`CrossmeshService.submit`). A page
-    opened while its jobs still run follows them without a click.
+    opened while its jobs still run follows them without a click. The button is locked while
+    the jobs run, and the cost panel above it (:func:`cost_panel`) is redrawn once they finished.
     """
     allowed = all(e.cached or e.affordable for e in estimates)
     key = "run:" + ",".join(slot for slot, _ in jobs)
-    clicked = st.button(tr(label_key), type="primary", disabled=not allowed, key=key)
-    if clicked:
+    # The jobs start in the button's callback, before the page is drawn again: the button of
+    # that run is drawn locked already (a disabled button cannot be pressed a second time).
+    st.button(
+        tr(label_key), type="primary", key=key, on_click=_start, args=(key, jobs),
+        disabled=_busy(key, jobs) or not allowed,
+    )  # fmt: skip
+    failure = st.session_state.pop(f"{key}:failed", None)
+    if failure is not None:
+        raise failure
+    if st.session_state.pop(f"{key}:started", False) or _busy(key, jobs):
+        _follow(jobs)
+        if isinstance(estimates, CostEstimates):
+            estimates.refresh()
+
+
+def _start(key: str, jobs: Sequence[tuple[str, QuerySpec]]) -> None:
+    """The run button's callback: submit every job (a failure is raised on the page)."""
+    try:
         for _slot, spec in jobs:
             service().submit(spec)
+    except CrossmeshError as error:
+        st.session_state[f"{key}:failed"] = error
+    else:
+        st.session_state[f"{key}:started"] = True
+
+
+def _busy(key: str, jobs: Sequence[tuple[str, QuerySpec]]) -> bool:
+    """Whether this button's jobs were just started or still run."""
+    if st.session_state.get(f"{key}:started"):
+        return True
     running = [service().job(spec) for _slot, spec in jobs]
-    if clicked or any(job is not None and not job.finished for job in running):
-        _follow(jobs)
+    return any(job is not None and not job.finished for job in running)
 
 
 def _follow(jobs: Sequence[tuple[str, QuerySpec]]) -> None:
@@ -188,7 +261,7 @@ def release_caption(release: Release) -> None:
             delta=f"{release.delta:.0e}" if release.delta else "0",
             mechanism=tr(f"mechanism.{release.mechanism}"),
             threshold=release.threshold,
-            created=release.created_at.replace("T", " ")[:16],
+            created=jst(release.created_at),
         )
     )
 
@@ -202,15 +275,20 @@ def suppressed_note(frame: pd.DataFrame) -> None:
 
 
 def downloads(release: Release, stem: str, title: str | None = None) -> None:
-    """CSV and (for mesh or municipality rows) GeoJSON of the release, as published."""
+    """The release as a report (CSV for Excel, :mod:`app.reports`) and, for places, GeoJSON.
+
+    The CSV is the localised report: UTF-8 with a byte-order mark, a metadata block, headers in
+    the user's language. The GeoJSON keeps the engine's machine-readable properties.
+    """
     from engine.dp import MESH_LABEL, MUNICIPALITY_LABEL, release_geojson
 
     if title:
         st.caption(title)
     csv_column, geo_column = st.columns(2)
+    credit = service().status().credit
     csv_column.download_button(
         tr("download.csv"),
-        release.to_frame().to_csv(index=False).encode("utf-8"),
+        report_csv(release, tr, language(), credit),
         file_name=f"{stem}.csv",
         mime="text/csv",
         icon=":material/download:",
@@ -248,15 +326,31 @@ def draw_map(
         st.caption(tr("map.credit", credit=status.credit, source=source))
 
 
-def budget_gauge(budgets: pd.DataFrame) -> None:
-    """The share of each month's budget spent and left, with ε left in the tooltip."""
+def budget_gauge(budgets: pd.DataFrame, key: str = "budget") -> None:
+    """Each month's budget: the share spent and left, then total / used / left in ε and why.
+
+    The bars are drawn in ρ's shares (ρ adds up exactly); the table gives the ε people set and
+    read, with the one sentence that explains why its columns do not add up.
+    """
     if budgets.empty:
         st.info(tr("ledger.no_budgets"))
         return
-    pairs = zip(budgets["dataset"], budgets["month"], strict=True)
-    rows = budgets.assign(label=[f"{tr(f'dataset.{d}')} {m}" for d, m in pairs])
+    rows = budgets.assign(label=[scope_text(scope, tr) for scope in budgets["scope"]])
     words = charts.BudgetWords(tr("home.spent"), tr("home.left"), tr("home.share"))
-    st.altair_chart(charts.budget_bars(rows, words), width="stretch")
+    st.altair_chart(charts.budget_bars(rows, words), width="stretch", key=f"{key}:chart")
+    epsilon = {
+        column: st.column_config.NumberColumn(tr(f"col.{name}"), format="%.2f")
+        for column, name in (
+            ("total_epsilon", "total"), ("spent_epsilon", "spent"), ("remaining_epsilon", "left")
+        )
+    }  # fmt: skip
+    st.dataframe(
+        rows[["label", "total_epsilon", "spent_epsilon", "remaining_epsilon"]],
+        hide_index=True,
+        column_config={"label": tr("budget.month"), **epsilon},
+        key=f"{key}:table",
+    )
+    st.caption(tr("budget.why"))
 
 
 def map_legend(top: float, low: float = 0.0, percent: bool = False) -> None:

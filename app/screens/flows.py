@@ -7,12 +7,13 @@ Two releases over the same arrivals, each with its own cost and button:
 * **time** (``profile``: day after arrival × hour of day, and age band × gender) — when in the
   day passengers are in the region, and who they are.
 
-Map of the module: :func:`render` · :func:`_flows` · :func:`_time` · small drawing helpers.
+Map of the module: :func:`render` · :func:`_flows` · :func:`_time` · :func:`show_profile` (also
+used by the ledger) · small drawing helpers.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import streamlit as st
@@ -35,7 +36,10 @@ from app.ui import (
 from engine.queries import QuerySpec
 from geo.places import STUDY_AIRPORTS, region_of_airport
 
-__all__ = ["render"]
+if TYPE_CHECKING:
+    from engine.dp import Release
+
+__all__ = ["render", "show_profile"]
 
 FLOWS_SLOT, TIME_SLOT = "flows", "profile"
 TOP = 12
@@ -106,6 +110,16 @@ def _time(spec: QuerySpec) -> None:
     if release is None:
         st.info(tr("flows.not_run"), icon=":material/lock:")
         return
+    show_profile(release)
+    release_caption(release)
+    downloads(release, f"profile-{spec.airport}-{spec.start}")
+
+
+def show_profile(release: Release) -> None:
+    """A profile release as this page draws it: hours per day after arrival, age × gender.
+
+    The ledger page reopens past profile releases through this function.
+    """
     frame = frames.normalise(release.to_frame())
     hours = frames.select(frame, dimension="hour")
     hours = hours.assign(hour=hours["category"].astype(int), day=hours["day_offset"].map(_day))
@@ -114,8 +128,6 @@ def _time(spec: QuerySpec) -> None:
     st.altair_chart(charts.lines(hours, axes), width="stretch")
     suppressed_note(hours)
     _demographics(frames.select(frame, dimension="demographic"))
-    release_caption(release)
-    downloads(release, f"profile-{spec.airport}-{spec.start}")
 
 
 def _demographics(rows: pd.DataFrame) -> None:

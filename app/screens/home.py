@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app.i18n import has_text
 from app.ledger_text import releases_for_people
 from app.ledger_view import budget_frame, release_frame
 from app.state import service, tr
@@ -34,9 +35,10 @@ def _loaded(status: Any) -> None:
     period = _period(status.start, status.end)
     columns = st.columns(3)
     columns[0].metric(tr("home.period"), period)
-    columns[1].metric(tr("home.scale"), str(status.scale or "–"))
-    areas = tr("home.areas_approx") if status.approximate_areas else tr("home.areas_n03")
-    columns[2].metric(tr("home.areas"), areas, help=str(status.area_source))
+    scale = f"scale.{status.scale}"
+    columns[1].metric(tr("home.scale"), tr(scale) if has_text(scale) else str(status.scale or "–"))
+    kind = "home.areas_approx" if status.approximate_areas else "home.areas_n03"
+    columns[2].metric(tr("home.areas"), tr(kind), help=tr(f"{kind}_help"))
     st.caption(tr("home.parties", data=str(status.data_dir), workspace=str(status.workspace)))
 
 
@@ -77,7 +79,7 @@ def render() -> None:
     left, right = st.columns([1, 1.2])
     with left:
         st.subheader(tr("home.budget"))
-        budget_gauge(budget_frame(svc.budgets()))
+        budget_gauge(budget_frame(svc.budgets()), key="home:budget")
     with right:
         st.subheader(tr("home.recent"))
         _recent(release_frame(svc.releases()))

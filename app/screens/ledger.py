@@ -4,11 +4,16 @@ Budgets are shown per scope (a dataset pair and a month) as ε spent and left; e
 release is listed and can be reopened at no cost (the ledger serves the published values again);
 the audit log lists every reservation, commit, cache hit and refusal.
 
+A reopened release is drawn as the page that made it draws it (pre-boarding, repeat visitors and
+the time profile through their pages' ``show`` functions; visit maps on a map), its table below.
+
 Map of the module: :func:`render` · :func:`_budgets` · :func:`_releases` · :func:`_reopened` ·
-:func:`_audit`.
+:func:`_drawn` · :func:`_audit`.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
@@ -16,7 +21,8 @@ import streamlit as st
 from app import frames, maps
 from app.ledger_text import audit_for_people, releases_for_people, summary_text
 from app.ledger_view import audit_frame, budget_frame, release_frame
-from app.state import cached_release, service, tr
+from app.reports import report_frame
+from app.state import cached_release, language, service, tr
 from app.ui import (
     budget_gauge,
     downloads,
@@ -28,30 +34,18 @@ from app.ui import (
 from geo.mesh import code_level
 from geo.places import REGIONS
 
+if TYPE_CHECKING:
+    from engine.dp import Release
+
 __all__ = ["render"]
 
 REOPEN_KEY = "ledger:reopened"
 
 
 def _budgets() -> None:
-    """Each scope's budget: the share spent and left (ε left in the tooltip and the table)."""
-    budgets = budget_frame(service().budgets())
+    """Each scope's budget: the share spent and left, and total / used / left in ε."""
     st.subheader(tr("ledger.budgets"))
-    budget_gauge(budgets)
-    if budgets.empty:
-        return
-    with st.expander(tr("ledger.budget_table")):
-        table = budgets.assign(dataset=[tr(f"dataset.{d}") for d in budgets["dataset"]])
-        st.dataframe(
-            table[["dataset", "month", "total_epsilon", "spent_epsilon", "remaining_epsilon"]],
-            hide_index=True,
-            column_config={
-                "dataset": tr("col.dataset"), "month": tr("col.month"),
-                "total_epsilon": st.column_config.NumberColumn(tr("col.total"), format="%.2f"),
-                "spent_epsilon": st.column_config.NumberColumn(tr("col.spent"), format="%.2f"),
-                "remaining_epsilon": st.column_config.NumberColumn(tr("col.left"), format="%.2f"),
-            },
-        )  # fmt: skip
+    budget_gauge(budget_frame(service().budgets()), key="ledger:budget")
 
 
 def _releases() -> pd.DataFrame:
@@ -100,8 +94,24 @@ def _inside(code: str, bbox: tuple[float, float, float, float]) -> bool:
     return bbox[0] <= lat <= bbox[2] and bbox[1] <= lon <= bbox[3]
 
 
+def _drawn(release: Release) -> bool:
+    """Draw ``release`` as the page that made it does, if that page can; whether it did."""
+    from app.screens import flows, preboarding, repeat
+
+    kind = release.query_spec.get("kind")
+    if kind == "preboarding":
+        preboarding.show(release)
+    elif kind == "repeat":
+        repeat.show([(str(release.query_spec.get("airport", "")), release)])
+    elif kind == "profile":
+        flows.show_profile(release)
+    else:
+        return False
+    return True
+
+
 def _reopened() -> None:
-    """The release the user reopened, as published."""
+    """The release the user reopened, as published: its chart or map, then its table."""
     release_id = st.session_state.get(REOPEN_KEY)
     if release_id is None:
         return
@@ -109,10 +119,13 @@ def _reopened() -> None:
     st.markdown(f"#### {tr('ledger.reopened', id=release_id)}")
     release_caption(release)
     frame = frames.normalise(release.to_frame())
-    if "mesh_code" in frame and not frame.empty:
+    drawn = _drawn(release)
+    if not drawn and "mesh_code" in frame and not frame.empty:
         _cells_map(frame)
-    suppressed_note(frame)
-    st.dataframe(frame, hide_index=True, height=260)
+    if not drawn:
+        suppressed_note(frame)
+    with st.expander(tr("ledger.table"), expanded=not drawn):
+        st.dataframe(report_frame(release, tr, language()), hide_index=True, height=260)
     downloads(release, f"release-{release_id}")
 
 

@@ -4,12 +4,13 @@ A ``preboarding`` release counts departures from Haneda or Itami by morning or a
 minutes before departure and location class (home area, airport area, elsewhere). The page shows
 the mix of classes at each time, morning against afternoon flights, as in the 2022 trial.
 
-Map of the module: :func:`render` · :func:`_spec` · :func:`_half`.
+Map of the module: :func:`render` · :func:`show` (also used by the ledger) · :func:`_spec` ·
+:func:`_half`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import streamlit as st
@@ -17,6 +18,7 @@ import streamlit as st
 from app import charts, frames
 from app.inputs import airport_select, date_range, epsilon_slider
 from app.names import category
+from app.reports import report_frame
 from app.state import language, service, tr
 from app.ui import (
     cost_panel,
@@ -31,7 +33,10 @@ from app.ui import (
 from engine.queries import QuerySpec
 from geo.places import ORIGIN_AIRPORTS
 
-__all__ = ["render"]
+if TYPE_CHECKING:
+    from engine.dp import Release
+
+__all__ = ["render", "show"]
 
 SLOT = "preboarding"
 MINUTES = (1440, 60, 40, 20)
@@ -69,6 +74,18 @@ def _half(column: Any, rows: pd.DataFrame, half: str) -> None:
     column.altair_chart(charts.stacked_shares(rows, axes, order=order), width="stretch")
 
 
+def show(release: Release) -> None:
+    """A pre-boarding release as this page draws it: morning and afternoon charts side by side.
+
+    The ledger page reopens past pre-boarding releases through this function.
+    """
+    frame = frames.normalise(release.to_frame())
+    frame = frames.within(frame, "location_class", CLASSES)
+    for column, half in zip(st.columns(2), ("am", "pm"), strict=True):
+        _half(column, frames.select(frame, half=half), half)
+    suppressed_note(frame)
+
+
 @guarded
 def render() -> None:
     """The pre-boarding page."""
@@ -81,12 +98,8 @@ def render() -> None:
     if release is None:
         st.info(tr("preboarding.not_run"), icon=":material/lock:")
         return
-    frame = frames.normalise(release.to_frame())
-    frame = frames.within(frame, "location_class", CLASSES)
-    for column, half in zip(st.columns(2), ("am", "pm"), strict=True):
-        _half(column, frames.select(frame, half=half), half)
-    suppressed_note(frame)
+    show(release)
     with st.expander(tr("preboarding.table")):
-        st.dataframe(frame, hide_index=True)
+        st.dataframe(report_frame(release, tr, language()), hide_index=True)
     release_caption(release)
     downloads(release, f"preboarding-{spec.airport}-{spec.start}")

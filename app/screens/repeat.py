@@ -32,7 +32,7 @@ from app.ui import (
 from engine.queries import QuerySpec
 from geo.places import STUDY_AIRPORTS
 
-__all__ = ["render"]
+__all__ = ["render", "show"]
 
 BUCKETS = ["0", "1", "2", "3-5", "6-10", "11+"]
 MAX_AIRPORTS = 3
@@ -85,6 +85,22 @@ def _count(rows: pd.DataFrame) -> str:
     return f"{int(published['value'].sum()):,}"
 
 
+def show(releases: list[tuple[str, Any]]) -> None:
+    """``(airport, release)`` pairs as this page draws them: metrics per airport, then the chart.
+
+    The ledger page reopens a past repeat release through this function.
+    """
+    distribution = _distribution(releases)
+    distribution["airport_name"] = [airport_label(a, language()) for a in distribution["airport"]]
+    _compare(distribution)
+    st.subheader(tr("repeat.distribution"))
+    axes = charts.Axes(
+        "prior_bucket", tr("repeat.bucket"), tr("repeat.people"), "airport_name", tr("col.airport")
+    )
+    st.altair_chart(charts.bars(distribution, axes, sort=BUCKETS), width="stretch")
+    suppressed_note(distribution)
+
+
 @guarded
 def render() -> None:
     """The repeat visitors page."""
@@ -102,15 +118,7 @@ def render() -> None:
     if not releases:
         st.info(tr("repeat.not_run"), icon=":material/lock:")
         return
-    distribution = _distribution(releases)
-    distribution["airport_name"] = [airport_label(a, language()) for a in distribution["airport"]]
-    _compare(distribution)
-    st.subheader(tr("repeat.distribution"))
-    axes = charts.Axes(
-        "prior_bucket", tr("repeat.bucket"), tr("repeat.people"), "airport_name", tr("col.airport")
-    )
-    st.altair_chart(charts.bars(distribution, axes, sort=BUCKETS), width="stretch")
-    suppressed_note(distribution)
+    show(releases)
     for airport, release in releases:
         release_caption(release)
         downloads(release, f"repeat-{airport}-{release.query_spec['start']}", airport)

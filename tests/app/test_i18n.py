@@ -12,8 +12,9 @@ from app.i18n import DEFAULT_LANGUAGE, LANGUAGES, TEXT, fields, has_text, text
 APP = Path(__file__).resolve().parents[2] / "app"
 # Keys built at run time from a prefix and a released or fixed value.
 DYNAMIC = {
-    "step.": ("start", "join", "noise", "decrypt", "done", "cached"),
+    "step.": ("start", "join", "scope", "sums", "noise", "decrypt", "done", "cached"),
     "mechanism.": ("gaussian", "laplace"),
+    "scale.": ("tiny", "demo", "large"),
     "dataset.": ("airline+carrier", "carrier"),
     "visit.view.": ("passengers", "visitors", "share"),
     "mesh.level.": ("1", "2", "3", "4", "5", "6"),

@@ -6,7 +6,13 @@ from dataclasses import dataclass
 
 import pytest
 
-from app.ledger_view import audit_frame, budget_frame, release_frame, split_scope
+from app.ledger_view import (
+    audit_frame,
+    budget_frame,
+    release_frame,
+    releases_left,
+    split_scope,
+)
 from engine.ledger.epsilon import epsilon_at_default_delta
 
 
@@ -97,3 +103,16 @@ def test_audit_newest_first() -> None:
 def test_split_scope() -> None:
     """A scope is a dataset and a month."""
     assert split_scope("airline+carrier@2025-08") == ("airline+carrier", "2025-08")
+
+
+def test_releases_left_is_decided_by_the_tightest_scope() -> None:
+    """Counted in ρ per scope: the month with the least room decides; exact fits count."""
+    remaining = {"a@2025-08": 1.0, "a@2025-09": 0.3}
+    assert releases_left(remaining, {"a@2025-08": 0.1, "a@2025-09": 0.1}) == 3
+    assert releases_left(remaining, {"a@2025-08": 0.25}) == 4
+    assert releases_left(remaining, {"a@2025-09": 0.5}) == 0
+
+
+def test_releases_left_is_none_when_nothing_is_charged() -> None:
+    """A release served from the cache costs nothing: no count is shown."""
+    assert releases_left({"a@2025-08": 1.0}, {}) is None

@@ -92,11 +92,12 @@ def test_leaving_the_page_mid_release_keeps_the_release(
 
 
 def test_double_click_runs_and_charges_once(fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The second click interrupts the first run's wait and follows the same job."""
+    """The button is drawn locked once pressed; the next run follows the same job, charged once."""
     _leave_during_first_wait(monkeypatch)
     shown = _page()
     shown.button(key="run:preboarding").click().run()
-    shown.button(key="run:preboarding").click().run()
+    assert shown.button(key="run:preboarding").disabled  # a second press is impossible
+    shown.run()  # the user's next move (any widget) reruns the page
     assert not shown.exception and len(shown.get("vega_lite_chart")) == 2
     actions = _until_committed()
     assert (actions["reserve"], actions["commit"], actions["abandon"]) == (1, 1, 0)

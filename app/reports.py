@@ -1,0 +1,112 @@
+"""A release as a report people open in a spreadsheet: localised CSV with a metadata block.
+
+The engine writes a release for machines (:mod:`engine.dp.export`: label columns under their
+technical names, ``value``, ``suppressed``, ``ci95``, and the metadata in a JSON file beside the
+CSV). That file is right for the command line and for tools, and it stays as it is. A planner
+who presses "download CSV" in the Japanese dashboard needs something else: a file that Japanese
+Excel opens without mojibake, with headers and categories in their language, and which says on
+its own how its numbers were made — a report, not a data dump. This module builds that report
+from the release alone (published values only; nothing here reads party data):
+
+* :func:`report_frame` — the release's rows with headers and categories in the reader's words
+  (codes stay codes, a municipality code gets its name beside it; a suppressed value stays empty);
+* :func:`report_metadata` — the block above the table: what was asked, period, ε, δ, mechanism,
+  the publication rule and notes, the release id, the time (JST) and the data credit;
+* :func:`report_csv` — both as CSV bytes: UTF-8 with a byte-order mark (how Excel recognises
+  UTF-8), CRLF line ends, the metadata block, one empty line, then the table.
+
+Every function takes the page's translator ``tr(key, **values)`` and language, so the same
+report comes out in English in the English dashboard.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from app.i18n import has_text
+from app.ledger_text import jst, kind_text
+from app.names import category, municipality_names
+
+if TYPE_CHECKING:
+    from engine.dp import Release
+
+__all__ = ["report_csv", "report_frame", "report_metadata"]
+
+Translate = Callable[..., str]
+MUNICIPALITY = "municipality_code"
+VALUE_COLUMNS = ("value", "ci95", "suppressed")
+NAME_COLUMN = "municipality_name"
+
+
+def _header(column: str, tr: Translate) -> str:
+    """A column's header in the reader's words (its technical name if there are none)."""
+    key = f"col.{column}"
+    return tr(key) if has_text(key) else column
+
+
+def report_frame(release: Release, tr: Translate, lang: str) -> pd.DataFrame:
+    """The release's rows for people: localised headers and categories, values as published."""
+    frame = release.to_frame()
+    labels = list(release.label_names)
+    shown = pd.DataFrame(
+        {name: [category(name, value, lang) for value in frame[name]] for name in labels}
+    )
+    if MUNICIPALITY in labels:
+        names = municipality_names(lang)
+        position = labels.index(MUNICIPALITY) + 1
+        column = [names.get(str(code), "") for code in frame[MUNICIPALITY]]
+        shown.insert(position, NAME_COLUMN, column)
+    shown["value"] = frame["value"]
+    shown["ci95"] = frame["ci95"]
+    hidden = tr("report.suppressed_yes")
+    shown["suppressed"] = [hidden if flag else "" for flag in frame["suppressed"]]
+    return shown.rename(columns={column: _header(column, tr) for column in shown.columns})
+
+
+def _period(release: Release) -> str:
+    spec = release.query_spec
+    start, end = spec.get("start"), spec.get("end")
+    if not start:
+        return "–"
+    return f"{start}〜{end}" if end and end != start else str(start)
+
+
+def report_metadata(release: Release, tr: Translate, credit: str | None) -> list[tuple[str, str]]:
+    """The block above the table: (item, value) pairs in the reader's words."""
+    spec = release.query_spec
+    delta = f"{release.delta:.0e}" if release.delta else "0"
+    pairs = [
+        (tr("report.kind"), kind_text(spec.get("kind", ""), tr)),
+        (tr("report.period"), _period(release)),
+        ("ε", f"{release.epsilon:.4g}"),
+        ("δ", delta),
+        (tr("report.mechanism"), tr(f"mechanism.{release.mechanism}")),
+        (tr("report.rule"), tr("report.rule_text", threshold=release.threshold)),
+        (tr("report.notes"), tr("report.notes_text")),
+        (tr("report.release_id"), release.release_id),
+        (tr("report.created"), jst(release.created_at)),
+    ]
+    if spec.get("airport"):
+        pairs.insert(1, (tr("col.airport"), str(spec["airport"])))
+    if credit:
+        pairs.append((tr("report.credit"), credit))
+    return pairs
+
+
+def report_csv(release: Release, tr: Translate, lang: str, credit: str | None = None) -> bytes:
+    """The report as CSV that Excel opens correctly: UTF-8 with BOM, metadata, blank, table."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([tr("report.item"), tr("report.content")])
+    writer.writerows(report_metadata(release, tr, credit))
+    writer.writerow([])
+    table = report_frame(release, tr, lang)
+    writer.writerow(list(table.columns))
+    for row in table.itertuples(index=False):
+        writer.writerow(["" if pd.isna(cell) else cell for cell in row])
+    return buffer.getvalue().encode("utf-8-sig")
