@@ -180,6 +180,12 @@ class QuerySpec:
                 f"only), not {self.resolution!r}",
                 field="resolution",
             )
+        if self.resolution == "adaptive" and self.mechanism != "gaussian":
+            raise InputError(
+                "an adaptive-resolution map needs gaussian noise: its reconciled estimates are "
+                "given normal intervals, which under-cover a Laplace's heavier tails",
+                field="resolution",
+            )
 
     # -- canonical form -------------------------------------------------------------------------
     def canonical(self) -> dict[str, Any]:

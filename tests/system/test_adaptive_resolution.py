@@ -61,7 +61,8 @@ def _released(
     frame = service.release(spec).to_frame()
     (rows,) = seen
     estimates = pd.DataFrame(list(rows.labels), columns=list(rows.label_names))
-    return frame, estimates.assign(estimate=rows.values, parent_row=rows.parent_of, sd=rows.noise_sd)
+    estimates = estimates.assign(estimate=rows.values, parent_row=rows.parent_of)
+    return frame, estimates.assign(sd=rows.noise_sd)
 
 
 def test_huge_epsilon_two_level_map_is_consistent_and_true(

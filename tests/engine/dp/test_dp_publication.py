@@ -1,4 +1,4 @@
-"""Tests of the publication rule (engine.dp.publication): shown only when distinguishable from noise.
+"""Tests of the publication rule (engine.dp.publication): shown only when told apart from noise.
 
 Played as a reader of the map would be fooled: cells whose truth is 0 must not appear as numbers,
 except at the stated false discovery rate, and no shown value may have an interval reaching 0.

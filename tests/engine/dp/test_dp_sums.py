@@ -25,7 +25,9 @@ def direct_pmf(kind: str, scale: float, draws: int) -> tuple[np.ndarray, int]:
     return pmf, len(pmf) // 2
 
 
-@pytest.mark.parametrize(("kind", "scale"), [("gaussian", 0.7), ("gaussian", 3.1), ("laplace", 2.2)])
+@pytest.mark.parametrize(
+    ("kind", "scale"), [("gaussian", 0.7), ("gaussian", 3.1), ("laplace", 2.2)]
+)
 @pytest.mark.parametrize("draws", [1, 2, 3, 7])
 def test_the_law_matches_a_direct_convolution(kind: str, scale: float, draws: int) -> None:
     """Half-width and one-sided tails equal those of a brute-force convolution."""
@@ -38,7 +40,9 @@ def test_the_law_matches_a_direct_convolution(kind: str, scale: float, draws: in
         assert law.upper_tail(x) == pytest.approx(pmf[centre + x :].sum(), abs=1e-12)
 
 
-@pytest.mark.parametrize(("kind", "scale"), [("gaussian", 0.4), ("gaussian", 47.5), ("laplace", 9.0)])
+@pytest.mark.parametrize(
+    ("kind", "scale"), [("gaussian", 0.4), ("gaussian", 47.5), ("laplace", 9.0)]
+)
 def test_one_draw_is_the_mechanism_interval(kind: str, scale: float) -> None:
     """With one draw the law's half-width is the single-draw half-width of intervals.py."""
     assert sum_half_width(kind, scale, 1) == half_width(kind, scale)  # type: ignore[arg-type]
