@@ -73,3 +73,20 @@ def test_top_published_ignores_suppressed_rows() -> None:
     """The largest published rows, largest first."""
     frame = released([("0", "A", 10, 3), ("0", "B", None, None), ("0", "C", 30, 3)])
     assert frames.top_published(frame, 5)["mesh_code"].tolist() == ["C", "A"]
+
+
+def test_a_two_level_map_keeps_only_its_drawn_cells_and_coarsens_without_double_counting() -> None:
+    """Drawn children and a merged-upward parent stay; coarsening them adds nothing twice."""
+    frame = released(
+        [
+            ("0", "50353224", 40, 3),  # shown child, drawn
+            ("0", "50354300", None, None),  # withheld child
+            ("0", "503532", 55, 9),  # shown parent with a shown child: not drawn
+            ("0", "503543", 70, 9),  # shown parent, no child shown: drawn (merged upward)
+        ]
+    ).assign(level=["3", "3", "2", "2"], drawn=["yes", "no", "no", "yes"])
+    drawn = frames.drawn(frame)
+    assert drawn["mesh_code"].tolist() == ["50353224", "503543"]
+    coarse = frames.coarsen(drawn, 2).set_index("mesh_code")["value"]
+    assert coarse.to_dict() == {"503532": 40, "503543": 70}
+    assert frames.drawn(frame.drop(columns=["level", "drawn"])).shape[0] == 4
