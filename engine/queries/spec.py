@@ -18,6 +18,9 @@ hokkaido       arrivals at MMB, KUH and SHB; East Hokkaido municipalities visite
 population     the carrier's own data: people present per mesh cell and day, residents against
                visitors (no airline data)
 =============  ============================================================================
+
+A visit map may ask ``resolution="adaptive"`` (gaussian noise): it is then released on its
+region's mesh level and the level above, with the same ε (:mod:`engine.queries.adaptive`).
 """
 
 from __future__ import annotations
