@@ -35,13 +35,14 @@ intervals use the normal law of the exact variance (its coverage is tested with 
 
 What is drawn (:func:`drawn_partition`): every shown child; a shown parent none of whose children
 is shown ("merged upward"). The drawn cells never overlap, so a map adds nothing twice.
+:func:`mark_drawn` adds that as the label ``drawn`` ("yes"/"no") to a published release.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -49,6 +50,7 @@ import numpy.typing as npt
 from engine.dp.accounting import MechanismKind, PrivacyCost
 from engine.dp.bounds import ContributionBounds
 from engine.dp.mechanisms import NoiseMechanism, calibrate
+from engine.dp.release import Release
 from engine.dp.sums import one_draw_variance
 from foundation.errors import ConfigError, InputError
 
@@ -58,6 +60,7 @@ __all__ = [
     "Reconciled",
     "drawn_partition",
     "level_mechanisms",
+    "mark_drawn",
     "parent_bounds",
     "reach_per_record",
     "reconcile",
@@ -224,3 +227,26 @@ def drawn_partition(
         for p, members in enumerate(tree)
     )
     return child_drawn, parent_drawn
+
+
+def mark_drawn(release: Release, parent_of: Sequence[int]) -> Release:
+    """``release`` with the label ``drawn`` ("yes"/"no") after its others (the drawn partition).
+
+    ``parent_of[i]`` is the row of value ``i``'s parent cell, or −1 when value ``i`` is a parent.
+    """
+    if len(parent_of) != len(release.values):
+        raise InputError("parent_of needs one entry per value", field="parent_of")
+    shown = [not hidden for hidden in release.suppressed]
+    parents = [row for row, up in enumerate(parent_of) if up < 0]
+    child_rows = [row for row, up in enumerate(parent_of) if up >= 0]
+    slot = {row: p for p, row in enumerate(parents)}
+    tree: list[list[int]] = [[] for _ in parents]
+    for position, row in enumerate(child_rows):
+        tree[slot[parent_of[row]]].append(position)
+    child_drawn, parent_drawn = drawn_partition(
+        tree, [shown[row] for row in child_rows], [shown[row] for row in parents]
+    )
+    drawn = dict(zip(child_rows, child_drawn, strict=True))
+    drawn.update(zip(parents, parent_drawn, strict=True))
+    labels = tuple((*row, "yes" if drawn[i] else "no") for i, row in enumerate(release.row_labels))
+    return replace(release, row_labels=labels, label_names=(*release.label_names, "drawn"))

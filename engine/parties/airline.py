@@ -45,7 +45,7 @@ from engine.crypto.paillier import (
     public_key_to_bytes,
 )
 from engine.crypto.pool import ResiduePool
-from engine.dp import NoiseMechanism, PrivacyCost, Release, build_release, drawn_partition
+from engine.dp import NoiseMechanism, PrivacyCost, Release, build_release, mark_drawn
 from engine.inputs import AirlineInputs, load_airline
 from engine.keyring import KeyRing
 from engine.ledger import CROSS_PAIR, Ledger, dataset_identity, party_scopes
@@ -486,7 +486,7 @@ def _assemble(
     so its noise is the sum of ``2k`` draws of the mechanism, whose exact law gives the row's
     interval and its p-value (:mod:`engine.dp.sums`). The reconciled rows of a two-level map
     carry their exact standard deviation instead (normal law), and are marked ``drawn`` after the
-    rule: the non-overlapping cells a map shows (:func:`engine.dp.drawn_partition`).
+    rule: the non-overlapping cells a map shows (:func:`engine.dp.mark_drawn`).
     """
     release = build_release(
         rows.values,
@@ -499,28 +499,7 @@ def _assemble(
         noise_sd=rows.noise_sd or None,
         threshold=spec.threshold,
     )
-    return _mark_drawn(release, rows.parent_of) if rows.parent_of else release
-
-
-def _mark_drawn(release: Release, parent_of: tuple[int, ...]) -> Release:
-    """Add the label ``drawn`` ("yes"/"no"): shown children, and shown parents no child of which
-    is shown."""
-    shown = [not hidden for hidden in release.suppressed]
-    parents = [row for row, up in enumerate(parent_of) if up < 0]
-    children: dict[int, list[int]] = {row: [] for row in parents}
-    for row, up in enumerate(parent_of):
-        if up >= 0:
-            children[up].append(row)
-    child_rows = [row for row, up in enumerate(parent_of) if up >= 0]
-    position = {row: i for i, row in enumerate(child_rows)}
-    tree = [[position[row] for row in children[p]] for p in parents]
-    child_drawn, parent_drawn = drawn_partition(
-        tree, [shown[row] for row in child_rows], [shown[row] for row in parents]
-    )
-    drawn = dict(zip(child_rows, child_drawn, strict=True))
-    drawn.update(zip(parents, parent_drawn, strict=True))
-    labels = tuple((*row, "yes" if drawn[i] else "no") for i, row in enumerate(release.row_labels))
-    return replace(release, row_labels=labels, label_names=(*release.label_names, "drawn"))
+    return mark_drawn(release, rows.parent_of) if rows.parent_of else release
 
 
 Progress = Callable[[str, float], None]

@@ -11,8 +11,11 @@ from engine.dp import (
     PARENT_SHARE,
     ContributionBounds,
     PrivacyCost,
+    build_release,
     drawn_partition,
     level_mechanisms,
+    mark_drawn,
+    mechanism_for,
     normal_law,
     parent_bounds,
     reconcile,
@@ -165,3 +168,19 @@ def test_the_drawn_partition_never_overlaps() -> None:
     child, parent = drawn_partition(tree, [True, False, False, False, False], [True, True, False])
     assert child == (True, False, False, False, False)
     assert parent == (False, True, False)
+
+
+def test_mark_drawn_labels_a_published_release() -> None:
+    """Rows get ``drawn``: the shown child, and the shown parent whose children are all withheld."""
+    cost = PrivacyCost.from_epsilon(1.0)
+    mechanism = mechanism_for(cost, ContributionBounds(1, 1, 1))
+    labels = [("a1", "3"), ("a2", "3"), ("b1", "3"), ("a", "2"), ("b", "2")]
+    release = build_release(
+        [900, 0, 3, 905, 700], mechanism, cost, row_labels=labels,
+        label_names=["mesh_code", "level"], query_spec={}, noise_sd=[5.0] * 5,
+    )  # fmt: skip
+    marked = mark_drawn(release, [3, 3, 4, -1, -1])
+    assert marked.label_names == ("mesh_code", "level", "drawn")
+    assert [row[2] for row in marked.row_labels] == ["yes", "no", "no", "no", "yes"]
+    with pytest.raises(InputError, match="one entry per value"):
+        mark_drawn(release, [3, -1])
