@@ -12,6 +12,7 @@ reads party data, and a suppressed value stays without a number through every fu
   for a frame that does not say its noise); a key whose rows are all suppressed stays suppressed;
 * :func:`interval` — the exact half-width of a sum of rows at any level;
 * :func:`coarsen` — mesh cells merged into their parent cells at a coarser level;
+* :func:`drawn` — a two-level map's drawn (non-overlapping) cells only;
 * :func:`within` — the rows whose label is one of a set (a destination area's cells);
 * :func:`share` — one release's values as a percentage of another's, key by key, with an
   interval inside 0–100 % (each side's interval at √0.95, so both hold together with 95 %);
@@ -42,6 +43,7 @@ __all__ = [
     "coarsen",
     "collapse",
     "compare",
+    "drawn",
     "interval",
     "normalise",
     "options",
@@ -234,6 +236,14 @@ def coarsen(cells: pd.DataFrame, level: int) -> pd.DataFrame:
         return cells
     parents = cells.assign(mesh_code=[parent(code, level) for code in cells["mesh_code"]])
     return collapse(parents, ["mesh_code"])
+
+
+def drawn(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows a map draws: for a two-level release (a ``drawn`` label) only the drawn cells —
+    shown children and merged-upward parents, which never overlap — else every row."""
+    if "drawn" not in frame:
+        return frame
+    return frame[frame["drawn"] == "yes"].reset_index(drop=True)
 
 
 def within(frame: pd.DataFrame, column: str, allowed: Collection[str]) -> pd.DataFrame:

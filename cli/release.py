@@ -52,6 +52,13 @@ def release(
         str, typer.Option(help="gaussian (zCDP) or laplace (pure ε).")
     ] = "gaussian",
     delta: Annotated[float, typer.Option(help="δ for the Gaussian mechanism.")] = 1e-6,
+    resolution: Annotated[
+        str,
+        typer.Option(
+            help="Visit maps: single (the region's mesh level) or adaptive (also the level above, "
+            "each place shown at the finest reliable level; same ε)."
+        ),
+    ] = "single",
     threshold: Annotated[
         int,
         typer.Option(
@@ -88,6 +95,7 @@ def release(
         mechanism=mechanism,
         delta=delta,
         threshold=threshold,
+        resolution=resolution,
     )
     if out is None and not preview:
         raise typer.BadParameter(

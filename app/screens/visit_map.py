@@ -206,6 +206,7 @@ def _table(cells: pd.DataFrame, percent: bool) -> None:
 def _result(release: Any, population_spec: QuerySpec, inputs: VisitInputs) -> None:
     """Everything below the inputs once the passengers' release exists."""
     frame = frames.normalise(release.to_frame())
+    frame = frames.drawn(frame)  # a two-level map: its non-overlapping cells, never both levels
     offsets = frames.options(frame, "day_offset") or [0]
     controls = st.columns([2, 2])
     offset = controls[0].segmented_control(

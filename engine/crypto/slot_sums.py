@@ -10,8 +10,10 @@ The work splits by scope partition: :func:`partial_products` is a pure task over
 records — the public modulus ``n²``, slot numbers and ciphertexts, no key of anyone — so it runs
 unchanged on the carrier's own runner (in this process, threads or its own Dask cluster), and
 :class:`SlotSums` multiplies the partials together (the seeds' 重ね合わせ): the result does not
-depend on how the scope was partitioned or where the tasks ran. :meth:`SlotSums.noised_outputs`
-then packs the sums (Horner) and adds the carrier's noise under encryption with a uniform mask.
+depend on how the scope was partitioned or where the tasks ran. :meth:`SlotSums.add_parents`
+gives a two-level map its parent slots, each the product of its children's sums (so its sum is
+exactly theirs, with no extra indicator). :meth:`SlotSums.noised_outputs` then packs the sums
+(Horner) and adds the carrier's noise under encryption with a uniform mask.
 """
 
 from __future__ import annotations
@@ -87,6 +89,24 @@ class SlotSums:
             for slot, value in part.items():
                 held = sums.get(slot)
                 sums[slot] = gmpy2.mpz(value) if held is None else held * value % self.nsquare
+
+    def add_parents(self, members: Sequence[Sequence[int]], first: int) -> None:
+        """Slot ``first + p`` ← the product of the sums of slots ``members[p]`` (every piece).
+
+        Call after every partition is merged. An empty child (no record set it) is Enc(0)'s
+        neutral element 1 and is skipped; the parent's own noise is added with every output's.
+        """
+        if first + len(members) > self.slots:
+            raise ValueError("parent slots must lie inside the vector")
+        for sums in self._sums:
+            for p, children in enumerate(members):
+                product: gmpy2.mpz | None = None
+                for child in children:
+                    held = sums.get(child)
+                    if held is not None:
+                        product = held if product is None else product * held % self.nsquare
+                if product is not None:
+                    sums[first + p] = product
 
     def noised_outputs(
         self, lanes: LaneLayout, noise: IntArray, encryptor: Encryptor

@@ -20,6 +20,12 @@ The L2 sensitivity is irrational in general. OpenDP's Gaussian takes it as a flo
 (``l2_distance(T=float)``) on an integer vector domain, so :attr:`ContributionBounds.l2` is the
 smallest float not below the exact root: rounding up can only overstate the privacy cost, never
 understate it. :attr:`~ContributionBounds.l2_squared` keeps the exact integer.
+
+A vector whose entries are *sums of slots* (the parent cells of an adaptive-resolution map,
+:mod:`engine.dp.hierarchy`) is not 0/1 per record: one record moves it by at most ``K`` in L1 but
+by up to ``K²`` in squared L2 (all ``K`` cells under one parent). ``record_l2_squared`` states
+that per-record squared L2 bound ``S`` (default ``K``, the 0/1 case); the L2 sensitivity is then
+``√(g·r²·S)`` by the triangle inequality over a group's ``r`` records.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ class ContributionBounds:
     max_groups: int
     max_records_per_group: int
     max_nonzero_per_record: int
+    record_l2_squared: int | None = None  # one record's squared L2 reach; None: K (0/1 slots)
 
     def __post_init__(self) -> None:
         for name in ("max_groups", "max_records_per_group", "max_nonzero_per_record"):
@@ -49,6 +56,15 @@ class ContributionBounds:
                     f"contribution bound {name} must be a positive integer, not {value!r}",
                     field=name,
                 )
+        square, k = self.record_l2_squared, self.max_nonzero_per_record
+        if square is not None and (
+            isinstance(square, bool) or not isinstance(square, int) or not k <= square <= k * k
+        ):
+            raise InputError(
+                f"record_l2_squared must be an integer between K = {k} and K² = {k * k}, "
+                f"not {square!r}",
+                field="record_l2_squared",
+            )
 
     @property
     def l1(self) -> int:
@@ -57,8 +73,10 @@ class ContributionBounds:
 
     @property
     def l2_squared(self) -> int:
-        """Exact squared L2 sensitivity: g·r²·K, all records of a group on the same slots."""
-        return self.max_groups * self.max_records_per_group**2 * self.max_nonzero_per_record
+        """Exact squared L2 sensitivity: g·r²·S (S = K for 0/1 slots), all records of a group
+        on the same slots."""
+        per_record = self.record_l2_squared or self.max_nonzero_per_record
+        return self.max_groups * self.max_records_per_group**2 * per_record
 
     @property
     def l2(self) -> float:

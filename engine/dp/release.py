@@ -7,7 +7,11 @@ every published value lies above its interval's half-width (its 95 % interval ex
 is at least the optional floor (``threshold``), and the privacy parameters are consistent
 (checked by building their :class:`~engine.dp.accounting.PrivacyCost`). Each value records how
 many draws of the noise it carries (``draws``, at ``noise_scale``), so any sum of shown values
-can be given its exact interval (:func:`Release.sum_half_width`).
+can be given its exact interval (:func:`Release.sum_half_width`). A value that is not a plain sum
+of draws — a reconciled estimate of a two-level map (:mod:`engine.dp.hierarchy`) — records instead
+the standard deviation of its noise (``noise_sd``, ``None`` for plain values); its interval and
+p-value use the normal law of that deviation, and sums over such values are refused (their
+estimates are correlated).
 
 Map of the module:
 
@@ -25,6 +29,7 @@ Map of the module:
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -38,7 +43,7 @@ import shapely
 from engine.dp.accounting import MechanismKind, PrivacyCost
 from engine.dp.mechanisms import NoiseMechanism
 from engine.dp.publication import DEFAULT_FLOOR, RULE, check_floor, publish
-from engine.dp.sums import noise_law
+from engine.dp.sums import noise_law, normal_law
 from foundation.errors import ConfigError, InputError, IntegrityError
 
 __all__ = ["RELEASE_FORMAT", "RESERVED_COLUMNS", "Label", "Release", "build_release"]
@@ -86,12 +91,13 @@ class Release:
     query_spec: Mapping[str, Any]
     noise_scale: float
     draws: tuple[int, ...]
+    noise_sd: tuple[float | None, ...] = ()  # empty: every value is a plain sum of draws
     rule: str = RULE
     created_at: str = field(default_factory=_utc_now)
     release_id: str = field(default_factory=_new_release_id)
 
     def __post_init__(self) -> None:
-        for name in ("values", "suppressed", "ci95", "label_names", "draws"):
+        for name in ("values", "suppressed", "ci95", "label_names", "draws", "noise_sd"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         object.__setattr__(self, "row_labels", tuple(tuple(row) for row in self.row_labels))
         object.__setattr__(self, "query_spec", _canonical_json(self.query_spec))
@@ -129,6 +135,14 @@ class Release:
             raise InputError("values, suppressed, ci95, draws and row_labels must align")
         if not all(_is_count(d) and d > 0 for d in self.draws):
             raise InputError("every value carries a positive number of noise draws", field="draws")
+        if self.noise_sd and len(self.noise_sd) != len(self.row_labels):
+            raise InputError("noise_sd is empty or has one entry per value", field="noise_sd")
+        for sd in self.noise_sd:
+            if sd is not None and not (isinstance(sd, float) and math.isfinite(sd) and sd > 0):
+                raise InputError(
+                    f"a noise standard deviation must be a positive float or None, not {sd!r}",
+                    field="noise_sd",
+                )
         rows = zip(self.values, self.suppressed, self.ci95, strict=True)
         for position, (value, hidden, half_width) in enumerate(rows):
             if hidden is not True and hidden is not False:
@@ -162,7 +176,17 @@ class Release:
             raise InputError("release_id must be a non-empty string", field="release_id")
 
     def sum_half_width(self, positions: Iterable[int]) -> int:
-        """The exact 95 % half-width of the sum of the values at ``positions`` (their draws)."""
+        """The exact 95 % half-width of the sum of the values at ``positions`` (their draws).
+
+        Refused (:class:`InputError`) for values with a ``noise_sd``: reconciled estimates are
+        correlated, so the sum of their draws is not the law of their sum.
+        """
+        positions = list(positions)
+        if any(self.noise_sd and self.noise_sd[p] is not None for p in positions):
+            raise InputError(
+                "reconciled two-level estimates are correlated: their sum has no interval here; "
+                "sum the drawn cells' parent values instead"
+            )
         draws = sum(self.draws[position] for position in positions)
         if draws == 0:
             return 0
@@ -207,6 +231,8 @@ class Release:
                 "before the publication rule cannot be shown — run the query again"
             )
         expected = set(cls.__dataclass_fields__)
+        if isinstance(data, dict):
+            data.setdefault("noise_sd", [])  # written before two-level maps existed
         if set(data) != expected:
             raise IntegrityError(f"release JSON must have exactly the fields {sorted(expected)}")
         try:
@@ -245,6 +271,7 @@ def build_release(
     label_names: Sequence[str],
     query_spec: Mapping[str, Any],
     draws: Sequence[int] | None = None,
+    noise_sd: Sequence[float | None] | None = None,
     threshold: int = DEFAULT_FLOOR,
     release_id: str | None = None,
     created_at: str | None = None,
@@ -255,6 +282,8 @@ def build_release(
     kind and must not spend more than it (ρ for gaussian, ε for laplace). ``draws[i]`` is how
     many independent draws of the mechanism value ``i`` carries (default one each; two per slot
     under protocol v2, more for values that sum slots); its interval is the exact one of that sum.
+    ``noise_sd[i]``, where given (not ``None``), replaces that: value ``i`` is an estimate whose
+    error has this standard deviation, and its interval and p-value use the normal law.
     """
     if mechanism.kind != cost.mechanism or mechanism.cost > cost.budget:
         raise ConfigError(
@@ -265,7 +294,15 @@ def build_release(
     counts = tuple(1 for _ in noisy) if draws is None else tuple(int(d) for d in draws)
     if len(counts) != len(noisy) or min(counts, default=1) < 1:
         raise InputError("every noisy value needs a positive number of noise draws", field="draws")
-    laws = [noise_law(mechanism.kind, mechanism.scale, count) for count in counts]
+    sds = tuple(None for _ in noisy) if noise_sd is None else tuple(noise_sd)
+    if len(sds) != len(noisy):
+        raise InputError("noise_sd needs one entry per value", field="noise_sd")
+    laws = [
+        noise_law(mechanism.kind, mechanism.scale, count)
+        if sd is None
+        else normal_law(mechanism.kind, sd)
+        for count, sd in zip(counts, sds, strict=True)
+    ]
     shown = publish(noisy, laws, floor=threshold)
     return Release(
         values=shown.values,
@@ -281,6 +318,7 @@ def build_release(
         query_spec=query_spec,
         noise_scale=mechanism.scale,
         draws=counts,
+        noise_sd=() if noise_sd is None else tuple(None if sd is None else float(sd) for sd in sds),
         created_at=created_at or _utc_now(),
         release_id=release_id or _new_release_id(),
     )

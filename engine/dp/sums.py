@@ -17,6 +17,8 @@ the publication rule need is read off that pmf:
 :func:`noise_law` is cached: the law depends only on public parameters (kind, scale, draws).
 Beyond a standard deviation of :data:`MAX_EXACT_SD` the normal law with a continuity correction
 is used (the discrete law equals it there to within ~1/σ²; such a release is useless anyway).
+:func:`normal_law` is that normal law for a known standard deviation: the law used for estimates
+that are not plain sums of draws (the reconciled two-level map, :mod:`engine.dp.hierarchy`).
 """
 
 from __future__ import annotations
@@ -32,7 +34,14 @@ import numpy.typing as npt
 from engine.dp.accounting import MechanismKind, check_kind, check_positive
 from foundation.errors import InputError
 
-__all__ = ["MAX_EXACT_SD", "NoiseLaw", "difference_half_width", "noise_law", "sum_half_width"]
+__all__ = [
+    "MAX_EXACT_SD",
+    "NoiseLaw",
+    "difference_half_width",
+    "noise_law",
+    "normal_law",
+    "sum_half_width",
+]
 
 MAX_EXACT_SD = 2e4  # standard deviation of the sum beyond which the normal law is used
 _TRIM = 1e-18  # tail mass dropped on each side after every convolution
@@ -149,6 +158,13 @@ def noise_law(kind: MechanismKind, scale: float, draws: int = 1) -> NoiseLaw:
     if isinstance(draws, bool) or not isinstance(draws, int) or draws < 1:
         raise InputError(f"draws must be a positive integer, not {draws!r}", field="draws")
     return _law(kind, float(scale), draws)
+
+
+def normal_law(kind: MechanismKind, sd: float) -> NoiseLaw:
+    """The normal law (continuity-corrected) of an error of standard deviation ``sd``."""
+    kind = check_kind(kind)
+    sd = check_positive(sd, "noise standard deviation")
+    return NoiseLaw(kind, sd, 1, sd, None)
 
 
 @functools.lru_cache(maxsize=512)

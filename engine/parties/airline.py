@@ -45,7 +45,7 @@ from engine.crypto.paillier import (
     public_key_to_bytes,
 )
 from engine.crypto.pool import ResiduePool
-from engine.dp import NoiseMechanism, PrivacyCost, Release, build_release
+from engine.dp import NoiseMechanism, PrivacyCost, Release, build_release, mark_drawn
 from engine.inputs import AirlineInputs, load_airline
 from engine.keyring import KeyRing
 from engine.ledger import CROSS_PAIR, Ledger, dataset_identity, party_scopes
@@ -378,8 +378,8 @@ class AirlineParty:
         return residues.busy() if isinstance(residues, ResiduePool) else contextlib.nullcontext()
 
     def _lanes_for(self, query: _Query, positions: int) -> LaneLayout:
-        tail = query.shape.mechanism.tail_bound
-        return LaneLayout.fitting(int(self.keys.public.n), query.shape.groups, positions, tail)
+        records, tail = query.shape.lane_bounds(positions)
+        return LaneLayout.fitting(int(self.keys.public.n), query.shape.groups, records, tail)
 
     def _lanes(self, query: _Query) -> LaneLayout:
         if query.lanes is None:
@@ -411,8 +411,8 @@ class AirlineParty:
             raise ProtocolError("noised sums before every scope partition was answered")
         values = self._decrypt(query, message)  # groups × slots, exact + N_C
         mechanism = query.shape.mechanism
-        self._check_range(query, values, mechanism)
-        noisy = values + mechanism.sample(values.size).reshape(values.shape)
+        self._check_range(query, values)
+        noisy = values + query.shape.sample_noise()
         rows = query.shape.project(query.shape.group_labels, list(noisy), query.padded_sizes)
         release = _assemble(rows, mechanism, self.cost_of(query.spec), query.spec)
         if query.reservation is None:
@@ -422,19 +422,21 @@ class AirlineParty:
         return release, ReleasePublished(message.query_id, release.to_json())
 
     @staticmethod
-    def _check_range(query: _Query, values: np.ndarray, mechanism: NoiseMechanism) -> None:
+    def _check_range(query: _Query, values: np.ndarray) -> None:
         """Refuse sums no honest carrier could send: below −noise or above a group's size + noise.
 
-        A slot's sum counts records of one group, so it cannot exceed the group's keys; the
+        A slot's sum counts records of one group, so it cannot exceed the group's keys (K times
+        them for a parent slot of a two-level map, whose records may set K of its cells); the
         carrier's noise stays within 12 σ (40 b for the Laplace) but with negligible probability.
         An amplified sum (indicators raised to a power) fails this check unless the cell is tiny.
         """
-        spread = mechanism.tail_bound
+        spread = query.shape.tail_bound
         cohort = query.cohort
         sizes = np.asarray([len(group.keys) for group in cohort.groups] if cohort else [])
         if len(sizes) != values.shape[0]:
             raise ProtocolError("noised sums arrived before the cohort was sent")
-        if (values < -spread).any() or (values > sizes[:, None] + spread).any():
+        reach = query.shape.slot_reach()[None, :]
+        if (values < -spread).any() or (values > sizes[:, None] * reach + spread).any():
             raise ProtocolError(
                 "the carrier's sums are outside what its records and noise allow; refusing to "
                 "publish (a deviating carrier, or data changed during the query)"
@@ -482,9 +484,11 @@ def _assemble(
 
     Every slot carries two independent draws (``N_C`` and ``N_A``) and a row may sum ``k`` slots,
     so its noise is the sum of ``2k`` draws of the mechanism, whose exact law gives the row's
-    interval and its p-value (:mod:`engine.dp.sums`).
+    interval and its p-value (:mod:`engine.dp.sums`). The reconciled rows of a two-level map
+    carry their exact standard deviation instead (normal law), and are marked ``drawn`` after the
+    rule: the non-overlapping cells a map shows (:func:`engine.dp.mark_drawn`).
     """
-    return build_release(
+    release = build_release(
         rows.values,
         mechanism,
         cost,
@@ -492,8 +496,10 @@ def _assemble(
         label_names=rows.label_names,
         query_spec=spec.canonical(),
         draws=tuple(2 * count for count in rows.summed),
+        noise_sd=rows.noise_sd or None,
         threshold=spec.threshold,
     )
+    return mark_drawn(release, rows.parent_of) if rows.parent_of else release
 
 
 Progress = Callable[[str, float], None]

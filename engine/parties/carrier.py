@@ -298,8 +298,8 @@ class CarrierParty:
         for block in shape.scope:
             padding = side.scope_padding(block, month_family)
             positions += len(blocks[block.key]) + 4 * padding.shift
-        tail = shape.mechanism.tail_bound
-        LaneLayout.fitting(int(self._encryptor().n), shape.groups, positions, tail)
+        records, tail = shape.lane_bounds(positions)
+        LaneLayout.fitting(int(self._encryptor().n), shape.groups, records, tail)
 
     def _size_key(self, shape: QueryShape, block: ScopeBlock) -> str:
         # The digest of the prepared month: new data is a new block, with a size of its own.
@@ -412,9 +412,9 @@ class CarrierParty:
         query.blocks = {}  # no longer needed: the slots are kept, the points were sent
         size = self.policy.partition_points
         query.partitions = max(1, -(-len(entries) // size))
-        tail = query.shape.mechanism.tail_bound
+        records, tail = query.shape.lane_bounds(query.partitions * size)
         query.lanes = LaneLayout.fitting(
-            int(self._encryptor().n), query.shape.groups, query.partitions * size, tail
+            int(self._encryptor().n), query.shape.groups, records, tail
         )
         for index in range(query.partitions):
             chosen = order[index * size : (index + 1) * size]
@@ -559,8 +559,10 @@ class CarrierParty:
         ):
             sums.merge(partial)
         query.work = []
-        mechanism = query.shape.mechanism
-        noise = mechanism.sample(query.shape.groups * length).reshape(query.shape.groups, length)
+        hierarchy = query.shape.hierarchy
+        if hierarchy is not None:  # parents: products of their children's sums, no indicator
+            sums.add_parents(hierarchy.members, len(hierarchy.child_codes))
+        noise = query.shape.sample_noise()  # a two-level map: each level its own mechanism
         outputs, counts = sums.noised_outputs(lanes, noise, encryptor)
         return NoisedSums(query_id, encryptor.ciphertext_bytes, counts, encryptor.to_bytes(outputs))
 

@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.dp import ContributionBounds, NoiseMechanism, mechanism_for
+from engine.queries.adaptive import LEVEL_NAMES, MeshHierarchy, mesh_hierarchy, two_level_projector
 from engine.queries.spec import EAST_HOKKAIDO_AIRPORTS, QuerySpec
 from engine.views import SLOT_TIMES, ViewFamily, view_family
 from foundation.errors import InputError
@@ -47,12 +48,19 @@ DEPARTURE_MINUTES = (1440, 60, 40, 20)  # the pre-boarding times read: 24 h and 
 
 @dataclass(frozen=True)
 class ProjectedRows:
-    """Release rows: labels, noisy values, and how many noisy slots each value sums."""
+    """Release rows: labels, noisy values, and how many noisy slots each value sums.
+
+    Rows of a two-level map also carry ``noise_sd`` (the exact standard deviation of each
+    reconciled estimate, replacing ``summed``) and ``parent_of`` (per row, the row of its parent
+    cell, −1 for a parent row); both are empty for every other release.
+    """
 
     label_names: tuple[str, ...]
     labels: tuple[tuple[str, ...], ...]
     values: tuple[int, ...]
     summed: tuple[int, ...]
+    noise_sd: tuple[float, ...] = ()
+    parent_of: tuple[int, ...] = ()
 
 
 Projector = Callable[[Sequence[Label], Sequence[IntArray], Sequence[int]], ProjectedRows]
@@ -112,11 +120,42 @@ class QueryShape:
     bounds: ContributionBounds
     scope: tuple[ScopeBlock, ...]
     project: Projector
+    hierarchy: MeshHierarchy | None = None  # parents of a two-level map (engine.queries.adaptive)
 
     @property
     def mechanism(self) -> NoiseMechanism:
-        """The noise each party adds to every released cell, calibrated to the full cost."""
+        """The noise each party adds to every released cell, calibrated to the full cost.
+
+        For a two-level map: the child cells' mechanism (the parents' is in ``hierarchy``).
+        """
+        if self.hierarchy is not None:
+            return self.hierarchy.levels.child
         return mechanism_for(self.spec.cost, self.bounds)
+
+    @property
+    def tail_bound(self) -> int:
+        """A bound on any one noise draw of any slot (both levels of a two-level map)."""
+        if self.hierarchy is not None:
+            return self.hierarchy.tail_bound
+        return self.mechanism.tail_bound
+
+    def lane_bounds(self, positions: int) -> tuple[int, int]:
+        """``(records, noise)`` a lane must hold: a parent slot adds up to K per record."""
+        reach = 1 if self.hierarchy is None else self.hierarchy.lane_reach()
+        return positions * reach, self.tail_bound
+
+    def slot_reach(self) -> IntArray:
+        """Per column of a group's vector, the most one record adds to it (1 for a plain slot)."""
+        if self.hierarchy is not None:
+            return self.hierarchy.slot_reach()
+        return np.ones(self.vector_length(), dtype=np.int64)
+
+    def sample_noise(self) -> IntArray:
+        """One party's noise for every group's vector (groups × :meth:`vector_length`)."""
+        if self.hierarchy is not None:
+            return self.hierarchy.sample_noise(self.groups)
+        length = self.vector_length()
+        return self.mechanism.sample(self.groups * length).reshape(self.groups, length)
 
     @property
     def groups(self) -> int:
@@ -136,8 +175,9 @@ class QueryShape:
         )
 
     def vector_length(self) -> int:
-        """Values per group."""
-        return int(sum(segment.length for segment in self.segments))
+        """Values per group (the block slots, then a two-level map's parent slots)."""
+        parents = 0 if self.hierarchy is None else len(self.hierarchy.parent_codes)
+        return int(sum(segment.length for segment in self.segments)) + parents
 
 
 def _block_reader(
@@ -250,10 +290,32 @@ def _arrival_shape(spec: QuerySpec) -> QueryShape:
     }[spec.kind]
     bounds = ContributionBounds(days, spec.max_trips, _nonzero(family, blocks))
     labels = tuple((str(offset),) for offset in range(days))
+    if spec.resolution == "adaptive":
+        hierarchy = mesh_hierarchy(family.block("mesh").labels, bounds, spec.cost)
+        return QueryShape(
+            spec, family, blocks, labels, ("day_offset",), bounds,
+            tuple(_arrival_reach(spec, days)), _two_level(hierarchy), hierarchy,
+        )  # fmt: skip
     return QueryShape(
         spec, family, blocks, labels, ("day_offset",), bounds, tuple(_arrival_reach(spec, days)),
         _slots_projector(family, blocks, names),
     )  # fmt: skip
+
+
+def _two_level(hierarchy: MeshHierarchy) -> Projector:
+    """Reconciled rows of both levels (:func:`engine.queries.adaptive.two_level_projector`)."""
+    reconciled = two_level_projector(hierarchy)
+
+    def project(
+        labels: Sequence[Label], vectors: Sequence[IntArray], sizes: Sequence[int]
+    ) -> ProjectedRows:
+        rows = reconciled(labels, vectors)
+        ones = tuple(1 for _ in rows.values)
+        return ProjectedRows(
+            LEVEL_NAMES, rows.labels, rows.values, ones, rows.noise_sd, rows.parent_of
+        )
+
+    return project
 
 
 def _hokkaido_shape(spec: QuerySpec) -> QueryShape:

@@ -18,6 +18,9 @@ hokkaido       arrivals at MMB, KUH and SHB; East Hokkaido municipalities visite
 population     the carrier's own data: people present per mesh cell and day, residents against
                visitors (no airline data)
 =============  ============================================================================
+
+A visit map may ask ``resolution="adaptive"`` (gaussian noise): it is then released on its
+region's mesh level and the level above, with the same ε (:mod:`engine.queries.adaptive`).
 """
 
 from __future__ import annotations
@@ -39,7 +42,14 @@ from geo.places import (
     region_of_airport,
 )
 
-__all__ = ["DEFAULT_THRESHOLD", "EAST_HOKKAIDO_AIRPORTS", "KINDS", "MECHANISMS", "QuerySpec"]
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "EAST_HOKKAIDO_AIRPORTS",
+    "KINDS",
+    "MECHANISMS",
+    "RESOLUTIONS",
+    "QuerySpec",
+]
 
 KINDS = (
     "visit-map",
@@ -55,6 +65,7 @@ KINDS = (
 ARRIVAL_KINDS = ("visit-map", "flows", "profile", "hourly", "repeat")  # of one study airport
 DAYS_AFTER_KINDS = ("visit-map", "flows", "profile", "hourly")  # read `days` after arrival
 MECHANISMS = ("gaussian", "laplace")
+RESOLUTIONS = ("single", "adaptive")  # a visit map on its region's level, or on two levels
 DEFAULT_THRESHOLD = 0  # an optional floor on top of the publication rule
 DEFAULT_DELTA = 1e-6
 EAST_HOKKAIDO_AIRPORTS = ("MMB", "KUH", "SHB")
@@ -89,6 +100,7 @@ class QuerySpec:
     delta: float = DEFAULT_DELTA
     threshold: int = DEFAULT_THRESHOLD
     extra: dict[str, Any] = field(default_factory=dict)
+    resolution: str = "single"
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -164,12 +176,32 @@ class QuerySpec:
             )
         if self.repeat_flyer_min < 0:
             raise InputError("the repeat-flyer threshold cannot be negative")
+        if self.resolution not in RESOLUTIONS or (
+            self.resolution == "adaptive" and kind != "visit-map"
+        ):
+            raise InputError(
+                f"resolution must be one of {', '.join(RESOLUTIONS)} ('adaptive' for visit-map "
+                f"only), not {self.resolution!r}",
+                field="resolution",
+            )
+        if self.resolution == "adaptive" and self.mechanism != "gaussian":
+            raise InputError(
+                "an adaptive-resolution map needs gaussian noise: its reconciled estimates are "
+                "given normal intervals, which under-cover a Laplace's heavier tails",
+                field="resolution",
+            )
 
     # -- canonical form -------------------------------------------------------------------------
     def canonical(self) -> dict[str, Any]:
-        """The spec as plain JSON-able values (dates as ISO strings)."""
+        """The spec as plain JSON-able values (dates as ISO strings).
+
+        ``resolution`` is left out when it is ``"single"``: specs written before two-level maps
+        existed keep their hash (and their cached releases).
+        """
         data = asdict(self)
         data["start"], data["end"] = self.start.isoformat(), self.end.isoformat()
+        if data["resolution"] == "single":
+            del data["resolution"]
         return data
 
     @property
@@ -219,7 +251,7 @@ class QuerySpec:
 
 _ARRIVALS = frozenset({"airport", "repeat_flyer_min", "max_trips"})
 _FIELDS_USED: dict[str, frozenset[str]] = {
-    "visit-map": _ARRIVALS | {"days"},
+    "visit-map": _ARRIVALS | {"days", "resolution"},
     "flows": _ARRIVALS | {"days"},
     "profile": _ARRIVALS | {"days"},
     "hourly": _ARRIVALS | {"days"},
@@ -238,6 +270,7 @@ _RESETTABLE: dict[str, Any] = {
     "months_after": 2,
     "region": None,
     "extra": dict,
+    "resolution": "single",
 }
 
 ORIGINS = ORIGIN_AIRPORTS

@@ -110,3 +110,20 @@ def test_compare_gives_a_verdict_only_where_both_are_shown() -> None:
     assert result.loc["C", "verdict"] == "not_comparable" and pd.isna(result.loc["C", "difference"])
     swapped = frames.compare(second, first, "mesh_code").set_index("mesh_code")
     assert swapped.loc["A", "verdict"] == "lower"
+
+
+def test_a_two_level_map_keeps_only_its_drawn_cells_and_coarsens_without_double_counting() -> None:
+    """Drawn children and a merged-upward parent stay; coarsening them adds nothing twice."""
+    frame = released(
+        [
+            ("0", "50353224", 40, 3),  # shown child, drawn
+            ("0", "50354300", None, None),  # withheld child
+            ("0", "503532", 55, 9),  # shown parent with a shown child: not drawn
+            ("0", "503543", 70, 9),  # shown parent, no child shown: drawn (merged upward)
+        ]
+    ).assign(level=["3", "3", "2", "2"], drawn=["yes", "no", "no", "yes"])
+    drawn = frames.drawn(frame)
+    assert drawn["mesh_code"].tolist() == ["50353224", "503543"]
+    coarse = frames.coarsen(drawn, 2).set_index("mesh_code")["value"]
+    assert coarse.to_dict() == {"503532": 40, "503543": 70}
+    assert frames.drawn(frame.drop(columns=["level", "drawn"])).shape[0] == 4

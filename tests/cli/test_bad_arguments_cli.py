@@ -65,6 +65,7 @@ def bad_arguments(missing: Path) -> dict[str, list[list[str]]]:
             ["--query", "no-such-kind", "--epsilon", "1", "--out", "/tmp/crossmesh-x.csv"],
             [*RELEASE, "--level", "9", "--workspace", gone, "--data", gone],
             [*RELEASE, "--epsilon", "-1", "--workspace", gone, "--data", gone],
+            [*RELEASE, "--resolution", "finest", "--workspace", gone, "--data", gone],
         ],
         "repair": [["--workspace", gone], ["--workspace", gone, "--party", "both-and-more"]],
         "verify": [["--workspace", gone], ["--party", "nobody", "--workspace", gone]],

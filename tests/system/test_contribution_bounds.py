@@ -244,3 +244,32 @@ def test_population_counts_a_phone_within_its_bound(broken: Path) -> None:
     warnings = [w.reason for w in carrier.reports[0].warnings]
     assert any(f"{TRAVELLERS * COPIES} ID(s) share a phone" in w for w in warnings)
     assert not any(phone[1:] in " ".join(warnings) for phone in phone_of.values())
+
+
+@pytest.mark.parametrize(("airport", "trips"), [("SHM", 2), ("CTS", 1)])
+def test_no_phone_exceeds_the_parent_bounds_of_a_two_level_map(
+    session: SecureSession, broken: Path, airport: str, trips: int
+) -> None:
+    """The parent cells of an adaptive map sum their children per person: each phone's move of
+    the parent vector stays within the parents' L1 and L2 bounds (L2 up to K times the
+    children's), and of the child vector within the children's."""
+    spec = QuerySpec(
+        kind="visit-map", airport=airport, days=3, max_trips=trips, resolution="adaptive", **WINDOW
+    )
+    hierarchy = shape_of(spec).hierarchy
+    assert hierarchy is not None
+    offset = shape_of(spec).family.block_offset("mesh")
+    up = {child: p for p, members in enumerate(hierarchy.members) for child in members}
+    children = _per_phone(session, spec, session.airline.inputs)
+    parents = {
+        phone: Counter({(group, up[slot - offset]): 0 for group, slot in counts})
+        for phone, counts in children.items()
+    }
+    for phone, counts in children.items():
+        for (group, slot), value in counts.items():
+            parents[phone][(group, up[slot - offset])] += value
+    l1, l2 = _worst(children)
+    assert l1 <= hierarchy.child_bounds.l1 and l2 <= hierarchy.child_bounds.l2_squared
+    p1, p2 = _worst(parents)
+    assert p1 <= hierarchy.parent_bounds.l1 and p2 <= hierarchy.parent_bounds.l2_squared
+    assert p2 > l2, "some phone has several cells under one parent: the parents' L2 is larger"

@@ -10,6 +10,7 @@ MODULES = (
     "accounting",
     "bounds",
     "export",
+    "hierarchy",
     "intervals",
     "mechanisms",
     "publication",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 from typing import Any
 
@@ -173,3 +174,37 @@ def test_a_release_of_the_old_format_is_refused_with_advice() -> None:
     data["format"] = "crossmesh.release/1"
     with pytest.raises(IntegrityError, match="run the query again"):
         Release.from_json(json.dumps(data))
+
+
+def test_estimates_with_a_noise_sd_use_its_normal_law_and_round_trip() -> None:
+    """A value with ``noise_sd`` gets the normal interval of that deviation; JSON is exact."""
+    release = sample_release(noise_sd=[None, None, None, 250.5])
+    # plain: the exact law of its draws (wider near the cut-off: selection-adjusted)
+    assert release.ci95[0] is not None and release.ci95[0] >= MECHANISM.ci95
+    normal = math.ceil(1.959963984540054 * 250.5 - 0.5)  # the normal law of its deviation
+    assert release.ci95[3] is not None and normal <= release.ci95[3] <= 1.02 * normal
+    assert release.noise_sd == (None, None, None, 250.5)
+    again = Release.from_json(release.to_json())
+    assert again == release and again.to_json() == release.to_json()
+
+
+def test_a_sum_over_reconciled_estimates_is_refused() -> None:
+    """Reconciled estimates are correlated: sum_half_width refuses them, not the plain ones."""
+    release = sample_release(noise_sd=[None, None, None, 250.5])
+    assert release.sum_half_width([0]) == MECHANISM.ci95
+    with pytest.raises(InputError, match="correlated"):
+        release.sum_half_width([0, 3])
+
+
+@pytest.mark.parametrize("noise_sd", [(1.0,), (None, None, None, -1.0), (None, None, None, 3)])
+def test_a_malformed_noise_sd_is_refused(noise_sd: tuple[Any, ...]) -> None:
+    """noise_sd is empty or aligned, each entry None or a positive float."""
+    with pytest.raises(InputError, match=r"noise_sd|standard deviation"):
+        replace(sample_release(), noise_sd=noise_sd)
+
+
+def test_a_release_written_before_noise_sd_still_reads() -> None:
+    """A /2 release without the ``noise_sd`` field reads as one without estimates."""
+    data = json.loads(sample_release().to_json())
+    del data["noise_sd"]
+    assert Release.from_json(json.dumps(data)).noise_sd == ()
