@@ -169,8 +169,8 @@ def error_from_status(code: grpc.StatusCode, details: str, where: str) -> Crossm
                 "certificate is issued by the deployment's authority and trusted by the peer"
             )
         return PeerError(
-            f"{where}: the peer node cannot be reached ({details}); is it running and "
-            "listening at that address?"
+            f"{where}: the peer node cannot be reached or closed the connection ({details}); "
+            "is it running at that address, and does it trust this node's certificate?"
         )
     if code == grpc.StatusCode.DEADLINE_EXCEEDED:
         return PeerError(f"{where}: the peer node did not answer in time; it may be overloaded")

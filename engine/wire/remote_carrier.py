@@ -57,6 +57,7 @@ __all__ = ["RemoteCarrier"]
 M = TypeVar("M")
 QUEUED_PARTITIONS = 2  # indicator partitions waiting to be sent, at most
 _END = None
+HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 
 class RemoteCarrier:
@@ -256,6 +257,7 @@ class RemoteCarrier:
             cert.write_bytes(self.identity.certificate_pem)
             key.write_bytes(self.identity.key_pem)
             context.load_cert_chain(cert, key)
+        der: bytes | None = None
         try:
             with (
                 socket.create_connection(
@@ -264,7 +266,13 @@ class RemoteCarrier:
                 context.wrap_socket(raw, server_hostname=host) as tls,
             ):
                 der = tls.getpeercert(binary_form=True)
+                _await_verdict(tls)
         except ssl.SSLError as err:
+            if der is not None:
+                raise PeerError(
+                    f"the carrier node at {self.address} refused this airline's certificate "
+                    f"({err.reason}); it must be issued by the deployment's authority"
+                ) from None
             raise PeerError(
                 f"the TLS handshake with the carrier node at {self.address} failed ({err.reason}); "
                 "check that both certificates come from the deployment's authority"
@@ -277,3 +285,16 @@ class RemoteCarrier:
         if der is None:
             raise PeerError(f"the node at {self.address} presented no certificate")
         return ssl.DER_cert_to_PEM_cert(der).encode()
+
+
+def _await_verdict(tls: ssl.SSLSocket, wait: float = 2.0) -> None:
+    """Read once after the handshake: under TLS 1.3 a server refuses the client's certificate
+    only after the client's side of the handshake is done (an alert, as an SSLError here).
+
+    The HTTP/2 connection preface makes a server that accepted us answer at once (its SETTINGS
+    frame), so a good connection is not kept waiting; the probe then closes.
+    """
+    tls.settimeout(wait)
+    with contextlib.suppress(TimeoutError):
+        tls.sendall(HTTP2_PREFACE)
+        tls.recv(1)
