@@ -189,7 +189,7 @@ def test_a_client_certificate_of_another_authority_fails_the_handshake(
         "airline", stranger.certificate_pem, stranger.key_pem, deployment.airline.authority_pem
     )
     remote = _remote(address, trusting, deployment.carrier.fingerprint)
-    with pytest.raises(PeerError, match="TLS|handshake|certificate"):
+    with pytest.raises(PeerError, match="refused this airline"):
         remote.receive_key(KEY)
     remote.close()
 
@@ -198,7 +198,7 @@ def test_the_airline_pins_the_carrier_certificate(
     node: tuple[StandIn, str], deployment: Deployment
 ) -> None:
     """A carrier node that is not the pinned one is refused before any message is sent."""
-    carrier, address = node
+    _, address = node
     remote = _remote(address, deployment.airline, deployment.intruder.fingerprint)
     with pytest.raises(PeerError, match="pins the carrier's"):
         remote.receive_key(KEY)
