@@ -57,7 +57,8 @@ __all__ = ["RemoteCarrier"]
 M = TypeVar("M")
 QUEUED_PARTITIONS = 2  # indicator partitions waiting to be sent, at most
 _END = None
-HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+# The HTTP/2 client connection preface: the fixed string and an empty SETTINGS frame (RFC 9113).
+HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
 
 
 class RemoteCarrier:
@@ -252,6 +253,7 @@ class RemoteCarrier:
     def _peer_certificate(self) -> bytes:
         host, _, port = self.address.rpartition(":")
         context = ssl.create_default_context(cadata=self.identity.authority_pem.decode())
+        context.set_alpn_protocols(["h2"])  # gRPC servers speak HTTP/2 only
         with tempfile.TemporaryDirectory() as private:  # ssl loads a key pair from files only
             cert, key = Path(private, "node.pem"), Path(private, "node.key")
             cert.write_bytes(self.identity.certificate_pem)
@@ -266,15 +268,10 @@ class RemoteCarrier:
                 context.wrap_socket(raw, server_hostname=host) as tls,
             ):
                 der = tls.getpeercert(binary_form=True)
-                _await_verdict(tls)
+                refusal = _refusal(tls)
         except ssl.SSLError as err:
-            if der is not None:
-                raise PeerError(
-                    f"the carrier node at {self.address} refused this airline's certificate "
-                    f"({err.reason}); it must be issued by the deployment's authority"
-                ) from None
             raise PeerError(
-                f"the TLS handshake with the carrier node at {self.address} failed ({err.reason}); "
+                f"the TLS handshake with the carrier node at {self.address} failed ({getattr(err, 'reason', None) or err}); "
                 "check that both certificates come from the deployment's authority"
             ) from None
         except OSError as err:
@@ -282,19 +279,32 @@ class RemoteCarrier:
                 f"the carrier node at {self.address} cannot be reached ({err.strerror or err}); "
                 "is it running and listening there?"
             ) from None
+        if refusal is not None:
+            raise PeerError(
+                f"the carrier node at {self.address} refused this airline's certificate "
+                f"({refusal}); it must be issued by the deployment's authority"
+            )
         if der is None:
             raise PeerError(f"the node at {self.address} presented no certificate")
         return ssl.DER_cert_to_PEM_cert(der).encode()
 
 
-def _await_verdict(tls: ssl.SSLSocket, wait: float = 2.0) -> None:
-    """Read once after the handshake: under TLS 1.3 a server refuses the client's certificate
-    only after the client's side of the handshake is done (an alert, as an SSLError here).
+def _refusal(tls: ssl.SSLSocket, wait: float = 2.0) -> str | None:
+    """Why the server refused our certificate, or None: read once after the handshake.
 
-    The HTTP/2 connection preface makes a server that accepted us answer at once (its SETTINGS
-    frame), so a good connection is not kept waiting; the probe then closes.
+    Under TLS 1.3 a server refuses the client's certificate only after the client's side of the
+    handshake is done (an alert, or a closed connection, on the first read). The HTTP/2
+    connection preface (RFC 9113 §3.4) makes a server that accepted us answer at once (its SETTINGS frame), so a
+    good connection is not kept waiting; the probe then closes.
     """
     tls.settimeout(wait)
-    with contextlib.suppress(TimeoutError):
+    try:
         tls.sendall(HTTP2_PREFACE)
-        tls.recv(1)
+        answer = tls.recv(1)
+    except TimeoutError:
+        return None
+    except ssl.SSLError as err:
+        return str(err.reason or err)
+    except OSError as err:
+        return err.strerror or type(err).__name__
+    return None if answer else "it closed the connection after the handshake"
