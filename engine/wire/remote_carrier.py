@@ -271,8 +271,8 @@ class RemoteCarrier:
                 refusal = _refusal(tls)
         except ssl.SSLError as err:
             raise PeerError(
-                f"the TLS handshake with the carrier node at {self.address} failed ({getattr(err, 'reason', None) or err}); "
-                "check that both certificates come from the deployment's authority"
+                f"the TLS handshake with the carrier node at {self.address} failed "
+                f"({getattr(err, 'reason', None) or err}); check that both certificates come from the deployment's authority"
             ) from None
         except OSError as err:
             raise PeerError(
@@ -294,8 +294,8 @@ def _refusal(tls: ssl.SSLSocket, wait: float = 2.0) -> str | None:
 
     Under TLS 1.3 a server refuses the client's certificate only after the client's side of the
     handshake is done (an alert, or a closed connection, on the first read). The HTTP/2
-    connection preface (RFC 9113 §3.4) makes a server that accepted us answer at once (its SETTINGS frame), so a
-    good connection is not kept waiting; the probe then closes.
+    connection preface (RFC 9113 §3.4) makes a server that accepted us answer at once (its
+    SETTINGS frame), so a good connection is not kept waiting; the probe then closes.
     """
     tls.settimeout(wait)
     try:
