@@ -272,7 +272,8 @@ class RemoteCarrier:
         except ssl.SSLError as err:
             raise PeerError(
                 f"the TLS handshake with the carrier node at {self.address} failed "
-                f"({getattr(err, 'reason', None) or err}); check that both certificates come from the deployment's authority"
+                f"({getattr(err, 'reason', None) or err}); check that both certificates come "
+                "from the deployment's authority"
             ) from None
         except OSError as err:
             raise PeerError(
