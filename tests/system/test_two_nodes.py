@@ -174,22 +174,28 @@ def test_a_certificate_of_another_authority_is_refused(
     remote.close()
 
 
-def test_a_killed_carrier_is_a_clear_error_and_the_reservation_is_abandoned(
+def test_a_killed_carrier_is_a_clear_error_and_the_next_query_works_after_a_restart(
     tiny_dir: Path, certs: Path, tmp_path: Path
 ) -> None:
     """The carrier node is killed (SIGKILL) once both sides reserved: the airline reports it and
-    records its reservation as abandoned; nothing is released."""
+    records its reservation as abandoned; restarted, the node serves the same query."""
     airline = load_identity(certs, "airline")
-    node = start_carrier(
-        tiny_dir, tmp_path / "carrier-ws", certs, airline.fingerprint, fault="node.Reblind:kill"
-    )
+    carrier_ws, airline_ws = tmp_path / "carrier-ws", tmp_path / "airline-ws"
+    node = start_carrier(tiny_dir, carrier_ws, certs, airline.fingerprint, "node.Reblind:kill")
     try:
-        with _session(tmp_path / "airline-ws", tiny_dir, certs, node.address) as session:
+        with _session(airline_ws, tiny_dir, certs, node.address) as session:
             with pytest.raises(PeerError, match="cannot be reached or closed the connection"):
                 session.release(SPEC)
             assert node.process.wait(20) == -9
             actions = [entry.action for entry in session.airline.ledger.audit()]
             assert AuditAction.ABANDON in actions
             assert session.airline.ledger.releases() == []
+    finally:
+        node.stop()
+    node = start_carrier(tiny_dir, carrier_ws, certs, airline.fingerprint)
+    try:
+        with _session(airline_ws, tiny_dir, certs, node.address) as session:
+            assert session.release(SPEC).query_spec == SPEC.canonical()
+            assert [r.spec_hash for r in session.airline.ledger.releases()] == [SPEC.spec_hash]
     finally:
         node.stop()
