@@ -9,6 +9,7 @@ carrier as its own OS process is tested in ``tests/system/test_two_nodes.py``.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +50,7 @@ class StandIn:
     """A carrier that answers every step with fixed messages and remembers what it was sent."""
 
     partitions: int = 3
+    partition_bytes: int = 64
     fail_accept: Exception | None = None
     received: list[int] = field(default_factory=list)
     abandoned: list[tuple[str, str]] = field(default_factory=list)
@@ -67,7 +69,8 @@ class StandIn:
 
     def scope(self, query_id: str) -> Iterator[ScopePartition]:
         for index in range(self.partitions):
-            yield ScopePartition(query_id, index, self.partitions, bytes([index]) * 64)
+            points = bytes([index % 256]) * self.partition_bytes
+            yield ScopePartition(query_id, index, self.partitions, points)
 
     def receive_indicators(self, message: IndicatorPartition) -> None:
         self.received.append(message.index)
@@ -256,3 +259,21 @@ def test_demo_certificates_pin_each_node(tmp_path: Any) -> None:
         assert fingerprint((tmp_path / f"{party}.pem").read_bytes()) == prints[party]
         assert (tmp_path / f"{party}.key").stat().st_mode & 0o777 == 0o600
     assert not list(tmp_path.glob("ca.key"))
+
+
+def test_a_scope_stream_the_airline_drops_abandons_the_query_at_the_carrier(
+    node: tuple[StandIn, str], deployment: Deployment
+) -> None:
+    """An airline that goes away mid-scope (its call cancelled) makes the carrier abandon."""
+    carrier, address = node
+    carrier.partitions, carrier.partition_bytes = 40, 2**20  # more than HTTP/2 flow control lets by
+    remote = _remote(address, deployment.airline, deployment.carrier.fingerprint)
+    stream = remote.scope(QUERY)
+    next(stream)
+    remote._cancel_streams()  # as a killed airline process would
+    for _ in range(100):
+        if carrier.abandoned:
+            break
+        time.sleep(0.05)
+    assert carrier.abandoned == [(QUERY, "the airline broke off the scope stream")]
+    remote.close()
