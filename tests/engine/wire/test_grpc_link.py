@@ -16,13 +16,7 @@ from typing import Any
 
 import pytest
 
-from engine.wire.certificates import (
-    NodeIdentity,
-    create_authority,
-    fingerprint,
-    issue_node,
-    write_demo_certificates,
-)
+from engine.wire.certificates import NodeIdentity, create_authority, issue_node
 from engine.wire.grpc_link import LinkSettings, serve_carrier
 from engine.wire.messages import (
     AirlineKey,
@@ -38,6 +32,7 @@ from engine.wire.messages import (
     ReleasePublished,
     ScopePartition,
 )
+from engine.wire.remote_carrier import RemoteCarrier
 from foundation.errors import BudgetExceeded, PeerError, ProtocolError
 
 QUERY = "a" * 24
@@ -126,9 +121,7 @@ def node(deployment: Deployment) -> Iterator[tuple[StandIn, str]]:
     server.stop(0).wait()
 
 
-def _remote(address: str, identity: NodeIdentity, pinned: str, **settings: Any) -> Any:
-    from engine.wire.remote_carrier import RemoteCarrier
-
+def _remote(address: str, identity: NodeIdentity, pinned: str, **settings: Any) -> RemoteCarrier:
     link = LinkSettings(call_timeout=10, stream_timeout=20, **settings)
     return RemoteCarrier(address, identity, pinned, link)
 
@@ -250,15 +243,6 @@ def test_abandon_never_raises_when_the_carrier_is_gone(deployment: Deployment) -
     with pytest.raises(PeerError, match="cannot be reached"):
         remote.receive_key(KEY)
     remote.close()
-
-
-def test_demo_certificates_pin_each_node(tmp_path: Any) -> None:
-    """``crossmesh certs`` writes both nodes' certificates, keys 0600, and their fingerprints."""
-    prints = write_demo_certificates(tmp_path)
-    for party in ("airline", "carrier"):
-        assert fingerprint((tmp_path / f"{party}.pem").read_bytes()) == prints[party]
-        assert (tmp_path / f"{party}.key").stat().st_mode & 0o777 == 0o600
-    assert not list(tmp_path.glob("ca.key"))
 
 
 def test_a_scope_stream_the_airline_drops_abandons_the_query_at_the_carrier(
