@@ -11,13 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import grpc
-
 from engine.parallel import make_runner
 from engine.parties.carrier import CarrierParty, PrepareSummary
 from engine.session import SessionSettings
 from engine.wire.certificates import NodeIdentity
-from engine.wire.grpc_link import LinkSettings, serve_carrier
+from engine.wire.grpc_link import LinkSettings, Serving, serve_carrier
 from engine.workspace import PartyFolder
 from geo.areas import DEFAULT_GEO_DIR, AreaMap, load_area_map
 
@@ -43,7 +41,7 @@ class CarrierNode:
             min_key_bits=settings.min_peer_key_bits,
         )  # fmt: skip
         self._area_map = area_map
-        self.server: grpc.Server | None = None
+        self.serving: Serving | None = None
 
     @property
     def area_map(self) -> AreaMap:
@@ -65,13 +63,13 @@ class CarrierNode:
     ) -> int:
         """Start answering the pinned airline on ``listen``; return the port it listens on."""
         self.party.hello()  # a workspace never prepared is refused now, not at the first query
-        self.server, port = serve_carrier(self.party, identity, airline_fingerprint, listen, link)
-        return port
+        self.serving = serve_carrier(self.party, identity, airline_fingerprint, listen, link)
+        return self.serving.port
 
     def close(self, grace: float = 5.0) -> None:
         """Stop the server (calls under way get ``grace`` seconds), then the party."""
-        if self.server is not None:
-            self.server.stop(grace).wait()
-            self.server = None
+        if self.serving is not None:
+            self.serving.stop(grace)
+            self.serving = None
         self.party.close()
         self.party.runner.close()

@@ -36,6 +36,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent import futures
 from dataclasses import dataclass
@@ -75,12 +77,14 @@ __all__ = [
     "CarrierService",
     "CarrierSteps",
     "LinkSettings",
+    "Serving",
     "decode_as",
     "error_from_status",
     "serve_carrier",
 ]
 
 SERVICE = "crossmesh.v2.Carrier"
+FINAL_METHODS = ("Record", "Abandon")  # after these the carrier holds nothing of the query
 VERSION_KEY = "crossmesh-protocol"
 M = TypeVar("M")
 log = logging.getLogger(__name__)
@@ -109,11 +113,12 @@ class LinkSettings:
     call_timeout: float = 300.0
     stream_timeout: float = 1800.0
     abandon_timeout: float = 5.0
+    query_idle_timeout: float = 900.0
     max_message_bytes: int = 128 * 2**20
     version: int = PROTOCOL_VERSION
 
     def __post_init__(self) -> None:
-        for name in ("call_timeout", "stream_timeout", "abandon_timeout"):
+        for name in ("call_timeout", "stream_timeout", "abandon_timeout", "query_idle_timeout"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"{name} must be a positive number of seconds")
         if self.max_message_bytes < 2**20:
@@ -196,6 +201,10 @@ class CarrierService(grpc.GenericRpcHandler):
         self.airline_fingerprint = airline_fingerprint.lower().replace(":", "")
         self.settings = settings
         self._lock = threading.Lock()  # the carrier's steps run one at a time
+        self._activity = threading.Lock()  # guards the two tables below
+        self._last_call: dict[str, float] = {}  # query id → end of its last call (monotonic)
+        self._in_call: Counter[str] = Counter()  # query id → calls under way
+        self._stopped = threading.Event()
         self._handlers: dict[str, grpc.RpcMethodHandler] = {
             f"/{SERVICE}/{name}": handler for name, handler in self._methods().items()
         }
@@ -225,6 +234,55 @@ class CarrierService(grpc.GenericRpcHandler):
         methods["Scope"] = grpc.unary_stream_rpc_method_handler(self._scope)
         methods["Indicators"] = grpc.stream_unary_rpc_method_handler(self._indicators)
         return methods
+
+    # -- queries the airline left -----------------------------------------------------------
+    def _begin(self, query_id: str) -> None:
+        if query_id:
+            with self._activity:
+                self._in_call[query_id] += 1
+
+    def _end(self, query_id: str, *, finished: bool = False) -> None:
+        if not query_id:
+            return
+        with self._activity:
+            self._in_call[query_id] -= 1
+            if self._in_call[query_id] <= 0:
+                del self._in_call[query_id]
+            if finished:
+                self._last_call.pop(query_id, None)
+            else:
+                self._last_call[query_id] = time.monotonic()
+
+    def expire_idle(self, now: float | None = None) -> list[str]:
+        """Abandon every query with no call under way and none for ``query_idle_timeout``."""
+        now = time.monotonic() if now is None else now
+        limit = self.settings.query_idle_timeout
+        with self._activity:
+            idle = [
+                query_id
+                for query_id, last in self._last_call.items()
+                if query_id not in self._in_call and now - last > limit
+            ]
+            for query_id in idle:
+                del self._last_call[query_id]
+        for query_id in idle:
+            log.warning("abandoning a query the airline left idle for %.0f s", limit)
+            self._abandon(query_id, f"the airline sent nothing for {limit:.0f} s")
+        return idle
+
+    def run_expiry(self) -> None:
+        """Check for idle queries in a background thread until :meth:`stop`."""
+        interval = min(30.0, self.settings.query_idle_timeout / 2)
+
+        def loop() -> None:
+            while not self._stopped.wait(interval):
+                self.expire_idle()
+
+        threading.Thread(target=loop, name="carrier-node-expiry", daemon=True).start()
+
+    def stop(self) -> None:
+        """Stop the background expiry."""
+        self._stopped.set()
 
     # -- steps whose call and answer differ from the party's method ------------------------
     def _canary_challenge(self, message: StepRequest) -> CanaryChallenge:
@@ -287,11 +345,18 @@ class CarrierService(grpc.GenericRpcHandler):
         self, method: str, kind: type[Any], step: Callable[[Any], Message]
     ) -> Callable[[bytes, grpc.ServicerContext], bytes]:
         def handle(request: bytes, context: grpc.ServicerContext) -> bytes:
+            query_id = ""
             try:
                 self._admit(method, context)
                 message = decode_as(request, kind)
-                with self._lock, self.carrier.busy():
-                    return encode_message(step(message))
+                query_id = getattr(message, "query_id", "")
+                self._begin(query_id)
+                try:
+                    with self._lock, self.carrier.busy():
+                        answer = encode_message(step(message))
+                finally:
+                    self._end(query_id, finished=method in FINAL_METHODS)
+                return answer
             except Exception as err:
                 self._fail(method, err, context)
 
@@ -304,13 +369,17 @@ class CarrierService(grpc.GenericRpcHandler):
             ask = decode_as(request, StepRequest)
             query_id = ask.query_id
             _expect_step(ask, "scope")
-            partitions = self.carrier.scope(query_id)
-            while True:
-                with self._lock:
-                    partition = next(partitions, None)
-                if partition is None:
-                    return
-                yield encode_message(partition)
+            self._begin(query_id)
+            try:
+                partitions = self.carrier.scope(query_id)
+                while True:
+                    with self._lock:
+                        partition = next(partitions, None)
+                    if partition is None:
+                        return
+                    yield encode_message(partition)
+            finally:
+                self._end(query_id)
         except GeneratorExit:  # the airline went away mid-stream
             self._abandon(query_id, "the airline broke off the scope stream")
             raise
@@ -326,9 +395,12 @@ class CarrierService(grpc.GenericRpcHandler):
                 partition = decode_as(blob, IndicatorPartition)
                 if query_id and partition.query_id != query_id:
                     raise ProtocolError("one indicator stream carries one query")
-                query_id = partition.query_id
+                if not query_id:
+                    query_id = partition.query_id
+                    self._begin(query_id)
                 with self._lock:
                     self.carrier.receive_indicators(partition)
+            self._end(query_id)
             if not query_id:
                 raise ProtocolError("an indicator stream with no partition")
             return encode_message(Acknowledged(query_id))
@@ -338,6 +410,9 @@ class CarrierService(grpc.GenericRpcHandler):
 
     def _abandon(self, query_id: str, reason: str) -> None:
         if query_id:
+            with self._activity:
+                self._last_call.pop(query_id, None)
+                self._in_call.pop(query_id, None)
             with self._lock:
                 self.carrier.abandon(query_id, reason)
 
@@ -364,23 +439,38 @@ def server_credentials(identity: NodeIdentity) -> grpc.ServerCredentials:
     )
 
 
+@dataclass(frozen=True)
+class Serving:
+    """A running carrier service: its gRPC server, the port it listens on, the service."""
+
+    server: grpc.Server
+    port: int
+    service: CarrierService
+
+    def stop(self, grace: float | None = None) -> None:
+        """Stop answering (calls under way get ``grace`` seconds) and stop the expiry."""
+        self.service.stop()
+        self.server.stop(grace).wait()
+
+
 def serve_carrier(
     carrier: CarrierSteps,
     identity: NodeIdentity,
     airline_fingerprint: str,
     listen: str,
     settings: LinkSettings | None = None,
-) -> tuple[grpc.Server, int]:
-    """Start the carrier's service on ``listen`` (``host:port``, port 0: any); return it and
-    the port it listens on. The caller waits on it and stops it."""
+) -> Serving:
+    """Start the carrier's service on ``listen`` (``host:port``, port 0: any)."""
     settings = settings or LinkSettings()
+    service = CarrierService(carrier, airline_fingerprint, settings)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="carrier-node"),
-        handlers=[CarrierService(carrier, airline_fingerprint, settings)],
+        handlers=[service],
         options=settings.channel_options,
     )
     port = server.add_secure_port(listen, server_credentials(identity))
     if port == 0:
         raise ConfigError(f"the carrier node cannot listen on {listen}; is the port in use?")
     server.start()
-    return server, port
+    service.run_expiry()
+    return Serving(server, port, service)

@@ -112,6 +112,7 @@ def carrier(
     )
     yield node
     node.stop()
+    assert node.process.returncode == 0  # SIGTERM: a clean stop
 
 
 def _session(root: Path, data: Path, certs: Path, address: str) -> NodeSession:

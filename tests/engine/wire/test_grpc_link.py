@@ -113,12 +113,12 @@ def deployment() -> Deployment:
 def node(deployment: Deployment) -> Iterator[tuple[StandIn, str]]:
     """The stand-in carrier behind the service on a free port of 127.0.0.1."""
     carrier = StandIn()
-    server, port = serve_carrier(
+    serving = serve_carrier(
         carrier, deployment.carrier, deployment.airline.fingerprint, "127.0.0.1:0",
-        LinkSettings(call_timeout=10, stream_timeout=20),
+        LinkSettings(call_timeout=10, stream_timeout=20, query_idle_timeout=2.0),
     )  # fmt: skip
-    yield carrier, f"127.0.0.1:{port}"
-    server.stop(0).wait()
+    yield carrier, f"127.0.0.1:{serving.port}"
+    serving.stop(0)
 
 
 def _remote(address: str, identity: NodeIdentity, pinned: str, **settings: Any) -> RemoteCarrier:
@@ -260,4 +260,23 @@ def test_a_scope_stream_the_airline_drops_abandons_the_query_at_the_carrier(
             break
         time.sleep(0.05)
     assert carrier.abandoned == [(QUERY, "the airline broke off the scope stream")]
+    remote.close()
+
+
+def test_a_query_the_airline_leaves_idle_is_abandoned_at_the_carrier(
+    node: tuple[StandIn, str], deployment: Deployment
+) -> None:
+    """Accepted, then silence: after the idle time-out the carrier abandons the query; a query
+    whose release was recorded is not touched."""
+    carrier, address = node
+    remote = _remote(address, deployment.airline, deployment.carrier.fingerprint)
+    other = "c" * 24
+    remote.accept(QueryRequest(QUERY, "b" * 32, "{}"))
+    remote.accept(QueryRequest(other, "b" * 32, "{}"))
+    remote.record(ReleasePublished(other, "{}"))
+    for _ in range(200):
+        if carrier.abandoned:
+            break
+        time.sleep(0.05)
+    assert carrier.abandoned == [(QUERY, "the airline sent nothing for 2 s")]
     remote.close()
