@@ -62,7 +62,8 @@ HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00
 
 
 class RemoteCarrier:
-    """A carrier node at ``address`` (``host:port``) whose certificate has ``fingerprint``."""
+    """A carrier node at ``address`` (``host:port``) whose certificate has
+    ``carrier_fingerprint`` (SHA-256, hex), called with the airline's ``identity``."""
 
     def __init__(
         self,
@@ -202,6 +203,7 @@ class RemoteCarrier:
         return error_from_status(code, details, f"carrier node {self.address}, {method}")
 
     def _open_indicators(self) -> None:
+        self._pin()
         self._finish_indicators(quiet=True)
         outbox: queue.Queue[IndicatorPartition | None] = queue.Queue(QUEUED_PARTITIONS)
 
