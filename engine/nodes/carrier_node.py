@@ -17,6 +17,7 @@ from engine.session import SessionSettings
 from engine.wire.certificates import NodeIdentity
 from engine.wire.grpc_link import LinkSettings, Serving, serve_carrier
 from engine.workspace import PartyFolder
+from foundation.errors import ConfigError
 from geo.areas import DEFAULT_GEO_DIR, AreaMap, load_area_map
 
 __all__ = ["CarrierNode"]
@@ -62,7 +63,10 @@ class CarrierNode:
         link: LinkSettings | None = None,
     ) -> int:
         """Start answering the pinned airline on ``listen``; return the port it listens on."""
-        self.party.hello()  # a workspace never prepared is refused now, not at the first query
+        try:  # a workspace never prepared is refused now, not at the first query
+            self.party.hello()
+        except ConfigError as err:
+            raise ConfigError(f"{err} (or start the node with --prepare)") from err
         self.serving = serve_carrier(self.party, identity, airline_fingerprint, listen, link)
         return self.serving.port
 
