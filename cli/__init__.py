@@ -43,6 +43,7 @@ def _register() -> None:
         geo,
         ledger,
         mesh,
+        nodes,
         prepare,
         release,
         validate,

@@ -20,9 +20,11 @@ Any failure abandons the query on both sides: each ledger records its reservatio
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from engine.dp import Release
 from engine.parallel import make_runner
@@ -31,12 +33,32 @@ from engine.parties.carrier import CarrierParty, PrepareSummary
 from engine.parties.policy import SideChannelPolicy
 from engine.queries import QuerySpec
 from engine.wire.channel import Channel, Transcript
-from engine.wire.messages import QueryRequest
+from engine.wire.messages import (
+    AirlineKey,
+    BlindedCohort,
+    CanaryChallenge,
+    CanaryOpening,
+    CarrierHello,
+    IndicatorPartition,
+    NoisedSums,
+    QueryAccepted,
+    QueryRequest,
+    ReblindedCohort,
+    ReleasePublished,
+    ScopePartition,
+)
 from engine.workspace import Workspace
-from foundation.errors import ProtocolError
+from foundation.errors import ConfigError, ProtocolError
 from geo.areas import DEFAULT_GEO_DIR, AreaMap, load_area_map
 
-__all__ = ["PRODUCT_MASKS", "PRODUCT_POOL", "SecureSession", "SessionSettings"]
+__all__ = [
+    "PRODUCT_MASKS",
+    "PRODUCT_POOL",
+    "CarrierPeer",
+    "QueryOrder",
+    "SecureSession",
+    "SessionSettings",
+]
 
 PRODUCT_POOL = 100_000  # ≈ 55 MB of residues: the largest demo release without waiting
 PRODUCT_MASKS = 1_000  # ≈ 0.5 MB: the outputs of several releases (≈ 60 to 330 each)
@@ -66,47 +88,34 @@ class SessionSettings:
     min_peer_key_bits: int = 2048
 
 
-class SecureSession:
-    """The airline and the carrier parties of one workspace, and the channel between them."""
+class CarrierPeer(Protocol):
+    """The carrier's steps the session orders: a :class:`CarrierParty` in this process, or a
+    :class:`~engine.wire.remote_carrier.RemoteCarrier` calling a carrier node."""
 
-    def __init__(
-        self,
-        workspace: Path,
-        data_dir: Path,
-        settings: SessionSettings | None = None,
-        *,
-        transcript: Transcript | None = None,
-        area_map: AreaMap | None = None,
-    ) -> None:
-        settings = settings or SessionSettings()
-        self.workspace = Workspace.open(workspace)
-        data_dir = Path(data_dir)
-        self.airline = AirlineParty(
-            data_dir / "airline", self.workspace.airline,
-            key_bits=settings.key_bits, policy=settings.policy,
-            randomiser_pool=settings.randomiser_pool,
-        )  # fmt: skip
-        self.carrier = CarrierParty(
-            data_dir / "carrier", self.workspace.carrier, policy=settings.policy,
-            mask_pool=settings.mask_pool,
-            runner=make_runner(settings.carrier_scheduler, settings.carrier_workers),
-            min_key_bits=settings.min_peer_key_bits,
-        )  # fmt: skip
-        self.channel = Channel(transcript)
-        self._area_map = area_map
-        self._key_sent = False
+    def receive_key(self, message: AirlineKey) -> CarrierHello: ...
+    def accept(self, message: QueryRequest) -> QueryAccepted: ...
+    def reblind(self, message: BlindedCohort) -> ReblindedCohort: ...
+    def scope(self, query_id: str) -> Iterator[ScopePartition]: ...
+    def receive_indicators(self, message: IndicatorPartition) -> None: ...
+    def canary_challenge(self, query_id: str) -> CanaryChallenge: ...
+    def check_canaries(self, message: CanaryOpening) -> None: ...
+    def noised_sums(self, query_id: str) -> NoisedSums: ...
+    def record(self, message: ReleasePublished) -> object: ...
+    def abandon(self, query_id: str, reason: str) -> None: ...
+    def busy(self) -> contextlib.AbstractContextManager[None]: ...
 
-    @property
-    def area_map(self) -> AreaMap:
-        """The municipal areas the carrier's views use."""
-        if self._area_map is None:
-            self._area_map = load_area_map(DEFAULT_GEO_DIR)
-        return self._area_map
 
-    def prepare(self, progress: Callable[[str, int, int], None] | None = None) -> PrepareSummary:
-        """Both parties' offline steps: the carrier's views, the airline's key pair."""
-        self.airline.prepare()
-        return self.carrier.prepare(self.area_map, progress)
+class QueryOrder:
+    """The order of protocol v2's messages between an airline party and a carrier peer.
+
+    Subclasses build the two ends: :class:`SecureSession` both parties in this process,
+    :class:`engine.nodes.NodeSession` the airline here and the carrier on its own node.
+    """
+
+    airline: AirlineParty
+    carrier: CarrierPeer
+    channel: Channel
+    _key_sent: bool = False
 
     def connect(self) -> None:
         """Hand the airline's public key to the carrier, and the carrier's data period back."""
@@ -121,7 +130,7 @@ class SecureSession:
         """Run one release (or serve it from the airline's ledger) and return it."""
         tell = progress or (lambda _step, _fraction: None)
         if spec.kind == "population":
-            return self.carrier.population_release(spec, self.area_map)
+            return self._population_release(spec)
         opened = self.airline.open_query(spec)
         if isinstance(opened, Release):
             tell("cached", 1.0)
@@ -162,6 +171,59 @@ class SecureSession:
         release, published = a.publish(sums)
         c.record(send("airline", "carrier", published))
         return release
+
+    def _population_release(self, spec: QuerySpec) -> Release:
+        """A carrier-only release: the carrier's own, never the airline's."""
+        raise ConfigError("population releases are the carrier's own; ask the carrier's node")
+
+
+class SecureSession(QueryOrder):
+    """The airline and the carrier parties of one workspace, and the channel between them."""
+
+    carrier: CarrierParty
+
+    def __init__(
+        self,
+        workspace: Path,
+        data_dir: Path,
+        settings: SessionSettings | None = None,
+        *,
+        transcript: Transcript | None = None,
+        area_map: AreaMap | None = None,
+    ) -> None:
+        settings = settings or SessionSettings()
+        self.workspace = Workspace.open(workspace)
+        data_dir = Path(data_dir)
+        self.airline = AirlineParty(
+            data_dir / "airline", self.workspace.airline,
+            key_bits=settings.key_bits, policy=settings.policy,
+            randomiser_pool=settings.randomiser_pool,
+        )  # fmt: skip
+        self.carrier = CarrierParty(
+            data_dir / "carrier", self.workspace.carrier, policy=settings.policy,
+            mask_pool=settings.mask_pool,
+            runner=make_runner(settings.carrier_scheduler, settings.carrier_workers),
+            min_key_bits=settings.min_peer_key_bits,
+        )  # fmt: skip
+        self.channel = Channel(transcript)
+        self._area_map = area_map
+        self._key_sent = False
+
+    @property
+    def area_map(self) -> AreaMap:
+        """The municipal areas the carrier's views use."""
+        if self._area_map is None:
+            self._area_map = load_area_map(DEFAULT_GEO_DIR)
+        return self._area_map
+
+    def prepare(self, progress: Callable[[str, int, int], None] | None = None) -> PrepareSummary:
+        """Both parties' offline steps: the carrier's views, the airline's key pair."""
+        self.airline.prepare()
+        return self.carrier.prepare(self.area_map, progress)
+
+    def _population_release(self, spec: QuerySpec) -> Release:
+        """The carrier's own release, in this process."""
+        return self.carrier.population_release(spec, self.area_map)
 
     def close(self) -> None:
         """Close both ledgers, the pools and the carrier's runner."""

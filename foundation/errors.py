@@ -14,6 +14,7 @@ or subscriber ID, a ciphertext-to-person link or an exact count.
     ├── IntegrityError    stored data that fails its checksum, MAC or key fingerprint
     ├── BusyError         another process is writing the same party folder (its lock is held)
     ├── CryptoError       a cryptographic operation that cannot proceed (overflow, wrong key)
+    ├── PeerError         the other party's node cannot be reached, refused us or timed out
     └── BudgetExceeded    a release the privacy-budget ledger refuses
 """
 
@@ -27,6 +28,7 @@ __all__ = [
     "CryptoError",
     "InputError",
     "IntegrityError",
+    "PeerError",
     "ProtocolError",
 ]
 
@@ -83,6 +85,14 @@ class BusyError(CrossmeshError):
 
 class CryptoError(CrossmeshError):
     """A cryptographic operation cannot proceed (slot overflow, wrong key, bad point)."""
+
+
+class PeerError(CrossmeshError):
+    """The other party's node cannot be reached, refused this node's certificate, or timed out.
+
+    A message the peer *did* send but which breaks the protocol is a :class:`ProtocolError`;
+    this one says the conversation itself failed (a killed node, a firewall, a wrong certificate).
+    """
 
 
 class BudgetExceeded(CrossmeshError):

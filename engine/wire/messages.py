@@ -24,6 +24,12 @@ In the order of one query (DESIGN §3)::
     A → C  CanaryOpening         the residues that open those indicators
     C → A  NoisedSums            per piece, Horner-packed per-slot sums + Enc_A(N_C)
     A → C  ReleasePublished      the release (exact + N_C + N_A, post-processed)
+
+Between two nodes (:mod:`~engine.wire.grpc_link`) three small messages carry what an in-process
+call carries in its arguments and return value: :class:`StepRequest` (A asks for C's next message
+of a query: its scope, its canary challenge, its noised sums), :class:`QueryAbandoned` (either
+side gives a query up; the reason is an exception's type name) and :class:`Acknowledged` (C took
+a message that has no answer of its own).
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from foundation.errors import ProtocolError
 __all__ = [
     "POINT_BYTES",
     "PROTOCOL_VERSION",
+    "Acknowledged",
     "AirlineKey",
     "BlindedCohort",
     "CanaryChallenge",
@@ -46,11 +53,13 @@ __all__ = [
     "IndicatorPartition",
     "Message",
     "NoisedSums",
+    "QueryAbandoned",
     "QueryAccepted",
     "QueryRequest",
     "ReblindedCohort",
     "ReleasePublished",
     "ScopePartition",
+    "StepRequest",
     "decode_message",
     "encode_message",
 ]
@@ -248,6 +257,48 @@ class ReleasePublished:
     release: str
 
 
+STEPS = ("scope", "canary_challenge", "noised_sums")
+REASON_CHARS = 120
+
+
+@dataclass(frozen=True)
+class StepRequest:
+    """A → C (between nodes): send your next message of the query: one of :data:`STEPS`."""
+
+    kind: ClassVar[str] = "step_request"
+    query_id: str
+    step: str
+
+    def __post_init__(self) -> None:
+        _check_token("query id", self.query_id)
+        if self.step not in STEPS:
+            raise ProtocolError(f"step must be one of {STEPS}, not {self.step!r}")
+
+
+@dataclass(frozen=True)
+class QueryAbandoned:
+    """A → C (between nodes): the query is given up; ``reason`` is an exception's type name."""
+
+    kind: ClassVar[str] = "query_abandoned"
+    query_id: str
+    reason: str
+
+    def __post_init__(self) -> None:
+        _check_token("query id", self.query_id)
+        if not isinstance(self.reason, str) or not self.reason.isprintable():
+            raise ProtocolError("an abandon reason must be printable text")
+        if len(self.reason) > REASON_CHARS:
+            raise ProtocolError(f"an abandon reason has at most {REASON_CHARS} characters")
+
+
+@dataclass(frozen=True)
+class Acknowledged:
+    """C → A (between nodes): the carrier took a message that has no answer of its own."""
+
+    kind: ClassVar[str] = "acknowledged"
+    query_id: str
+
+
 Message = (
     AirlineKey
     | QueryRequest
@@ -261,6 +312,9 @@ Message = (
     | CanaryOpening
     | NoisedSums
     | ReleasePublished
+    | StepRequest
+    | QueryAbandoned
+    | Acknowledged
 )
 _TYPES: dict[str, type[Any]] = {
     cls.kind: cls
@@ -277,6 +331,9 @@ _TYPES: dict[str, type[Any]] = {
         CanaryOpening,
         NoisedSums,
         ReleasePublished,
+        StepRequest,
+        QueryAbandoned,
+        Acknowledged,
     )
 }
 

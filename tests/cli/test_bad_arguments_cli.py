@@ -14,6 +14,7 @@ import cli
 from cli import app, main
 
 BAD_OUT = "/proc/crossmesh/x.csv"
+PRINT = "ab" * 32
 RELEASE = ["--query", "visit-map", "--epsilon", "1", "--out", "/tmp/crossmesh-x.csv"]
 
 
@@ -33,6 +34,8 @@ def command_paths() -> set[str]:
 def bad_arguments(missing: Path) -> dict[str, list[list[str]]]:
     """Bad argument vectors per command; a new command must be added here to pass."""
     gone = str(missing)
+    here = str(missing.parent)
+    node_folders = ["--workspace", str(missing.parent / "ws"), "--certs", here]
     return {
         "admin set-budget": [
             ["--workspace", gone, "--scope", "carrier@2025-08", "--rho", "1", "--yes"],
@@ -43,6 +46,13 @@ def bad_arguments(missing: Path) -> dict[str, list[list[str]]]:
         "audit": [["--workspace", gone], ["--workspace", gone, "--limit", "0"]],
         "bench": [["--data", gone], ["--quick", "extra"]],
         "budget": [["--workspace", gone], ["--workspace", gone, "--set-total", "1"]],
+        "carrier serve": [
+            ["--data", gone, *node_folders, "--peer-fingerprint", PRINT],
+            ["--data", here, *node_folders, "--peer-fingerprint", "xyz"],
+            ["--data", here, *node_folders, "--peer-fingerprint", PRINT, "--listen", "nowhere"],
+            ["--data", here, *node_folders, "--peer-fingerprint", PRINT],  # no certificates there
+        ],
+        "certs": [["--out", BAD_OUT], ["extra"]],
         "generate": [["--scale", "huge"], ["--out", BAD_OUT], ["--seed", "-1"]],
         "geo airports": [["extra"]],
         "geo import": [[gone], [gone, "--out", BAD_OUT]],

@@ -1,0 +1,79 @@
+"""The carrier node: the carrier party on its own folders, behind the gRPC service.
+
+A carrier node reads ``DATA/carrier`` and ``WS/carrier`` only — it never opens, or creates,
+anything of the airline's — and answers the one airline whose certificate it pins. Its ledger is
+its own (kept in the carrier's ledger home, :mod:`engine.ledger.home`); its background mask pool
+and its runner for the per-partition products are set up as in the embedded session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from engine.parallel import make_runner
+from engine.parties.carrier import CarrierParty, PrepareSummary
+from engine.session import SessionSettings
+from engine.wire.certificates import NodeIdentity
+from engine.wire.grpc_link import LinkSettings, Serving, serve_carrier
+from engine.workspace import PartyFolder
+from foundation.errors import ConfigError
+from geo.areas import DEFAULT_GEO_DIR, AreaMap, load_area_map
+
+__all__ = ["CarrierNode"]
+
+
+class CarrierNode:
+    """The carrier's half of Crossmesh as a service: its party, and the server it runs behind."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        workspace: Path,
+        settings: SessionSettings | None = None,
+        *,
+        area_map: AreaMap | None = None,
+    ) -> None:
+        settings = settings or SessionSettings()
+        self.party = CarrierParty(
+            Path(data_dir) / "carrier", PartyFolder(Path(workspace) / "carrier"),
+            policy=settings.policy, mask_pool=settings.mask_pool,
+            runner=make_runner(settings.carrier_scheduler, settings.carrier_workers),
+            min_key_bits=settings.min_peer_key_bits,
+        )  # fmt: skip
+        self._area_map = area_map
+        self.serving: Serving | None = None
+
+    @property
+    def area_map(self) -> AreaMap:
+        """The municipal areas the carrier's views use (imported N03 areas if present)."""
+        if self._area_map is None:
+            self._area_map = load_area_map(DEFAULT_GEO_DIR if DEFAULT_GEO_DIR.exists() else None)
+        return self._area_map
+
+    def prepare(self, progress: Callable[[str, int, int], None] | None = None) -> PrepareSummary:
+        """The carrier's offline step: its plaintext views, its keys hashed once."""
+        return self.party.prepare(self.area_map, progress)
+
+    def serve(
+        self,
+        identity: NodeIdentity,
+        airline_fingerprint: str,
+        listen: str,
+        link: LinkSettings | None = None,
+    ) -> int:
+        """Start answering the pinned airline on ``listen``; return the port it listens on."""
+        try:  # a workspace never prepared is refused now, not at the first query
+            self.party.hello()
+        except ConfigError as err:
+            raise ConfigError(f"{err} (or start the node with --prepare)") from err
+        self.serving = serve_carrier(self.party, identity, airline_fingerprint, listen, link)
+        return self.serving.port
+
+    def close(self, grace: float = 5.0) -> None:
+        """Stop the server (calls under way get ``grace`` seconds), then the party."""
+        if self.serving is not None:
+            self.serving.stop(grace)
+            self.serving = None
+        self.party.close()
+        self.party.runner.close()

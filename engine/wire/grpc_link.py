@@ -1,0 +1,476 @@
+"""The carrier's side of protocol v2 as a gRPC service over mutual TLS.
+
+Why gRPC: it is a well-kept RPC stack with HTTP/2 flow control (the scope and the indicators
+stream partition by partition, so neither side holds a whole list it has not asked for),
+deadlines on every call, bounded message sizes, and TLS with client certificates from the same
+library. We use it without generated stubs: each method is a *generic* handler whose request and
+response are the bytes of one typed message of :mod:`engine.wire.messages`, decoded (and so
+validated) at the edge of every handler — no framing or crypto of our own.
+
+One RPC per step the airline asks of the carrier (service :data:`SERVICE`)::
+
+    Connect         AirlineKey          → CarrierHello
+    Accept          QueryRequest        → QueryAccepted
+    Reblind         BlindedCohort       → ReblindedCohort
+    Scope           StepRequest         → stream ScopePartition
+    Indicators      stream IndicatorPartition → Acknowledged
+    CanaryChallenge StepRequest         → CanaryChallenge
+    CheckCanaries   CanaryOpening       → Acknowledged
+    NoisedSums      StepRequest         → NoisedSums
+    Record          ReleasePublished    → Acknowledged
+    Abandon         QueryAbandoned      → Acknowledged
+
+Every call carries the protocol version in its metadata (:data:`VERSION_KEY`); the service
+refuses another version before it reads the request. It also refuses a client whose certificate
+(checked by TLS against the deployment's authority) is not the one pinned by SHA-256
+fingerprint. Errors cross as a status whose details start with the error's class name, so the
+airline raises the same :mod:`foundation.errors` class the carrier raised; a bug on the carrier
+crosses as its type name only, never its message.
+
+The carrier's steps are called one at a time (a lock), and a stream broken off by the airline
+abandons the query at the carrier, so its reservation is recorded as abandoned.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent import futures
+from dataclasses import dataclass
+from typing import Any, NoReturn, Protocol, TypeVar
+
+import grpc
+
+from engine.wire.certificates import NodeIdentity, fingerprint
+from engine.wire.messages import (
+    PROTOCOL_VERSION,
+    Acknowledged,
+    AirlineKey,
+    BlindedCohort,
+    CanaryChallenge,
+    CanaryOpening,
+    CarrierHello,
+    IndicatorPartition,
+    Message,
+    NoisedSums,
+    QueryAbandoned,
+    QueryAccepted,
+    QueryRequest,
+    ReblindedCohort,
+    ReleasePublished,
+    ScopePartition,
+    StepRequest,
+    decode_message,
+    encode_message,
+)
+from foundation import errors
+from foundation.errors import ConfigError, CrossmeshError, PeerError, ProtocolError
+from foundation.faults import fault_point
+
+__all__ = [
+    "SERVICE",
+    "VERSION_KEY",
+    "CarrierService",
+    "CarrierSteps",
+    "LinkSettings",
+    "Serving",
+    "decode_as",
+    "error_from_status",
+    "serve_carrier",
+]
+
+SERVICE = "crossmesh.v2.Carrier"
+FINAL_METHODS = ("Record", "Abandon")  # after these the carrier holds nothing of the query
+VERSION_KEY = "crossmesh-protocol"
+M = TypeVar("M")
+log = logging.getLogger(__name__)
+
+# The error classes that may cross by name; anything else arrives as a PeerError.
+_CROSSING: dict[str, type[CrossmeshError]] = {
+    name: getattr(errors, name) for name in errors.__all__ if name != "CrossmeshError"
+}
+_CODES: dict[str, grpc.StatusCode] = {
+    "InputError": grpc.StatusCode.INVALID_ARGUMENT,
+    "BudgetExceeded": grpc.StatusCode.RESOURCE_EXHAUSTED,
+    "BusyError": grpc.StatusCode.ABORTED,
+    "ProtocolError": grpc.StatusCode.FAILED_PRECONDITION,
+}
+
+
+@dataclass(frozen=True)
+class LinkSettings:
+    """Time-outs (seconds) and size bounds of the link; ``version`` only differs in tests.
+
+    ``call_timeout`` bounds one step (the cohort's re-blinding and the noised sums are the
+    longest), ``stream_timeout`` a whole scope or indicator stream, ``max_message_bytes`` any one
+    message either way (a partition of indicators is ``partition_points`` × pieces × 512 bytes).
+    """
+
+    call_timeout: float = 300.0
+    stream_timeout: float = 1800.0
+    abandon_timeout: float = 5.0
+    query_idle_timeout: float = 900.0
+    max_message_bytes: int = 128 * 2**20
+    version: int = PROTOCOL_VERSION
+
+    def __post_init__(self) -> None:
+        for name in ("call_timeout", "stream_timeout", "abandon_timeout", "query_idle_timeout"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"{name} must be a positive number of seconds")
+        if self.max_message_bytes < 2**20:
+            raise ConfigError("max_message_bytes must be at least 1 MiB")
+
+    @property
+    def channel_options(self) -> list[tuple[str, int]]:
+        """gRPC options bounding what this end sends and accepts."""
+        return [
+            ("grpc.max_send_message_length", self.max_message_bytes),
+            ("grpc.max_receive_message_length", self.max_message_bytes),
+        ]
+
+    @property
+    def metadata(self) -> tuple[tuple[str, str], ...]:
+        """The metadata every call carries."""
+        return ((VERSION_KEY, str(self.version)),)
+
+
+class CarrierSteps(Protocol):
+    """The carrier's steps the service calls (:class:`engine.parties.carrier.CarrierParty`)."""
+
+    def receive_key(self, message: AirlineKey) -> CarrierHello: ...
+    def accept(self, message: QueryRequest) -> QueryAccepted: ...
+    def reblind(self, message: BlindedCohort) -> ReblindedCohort: ...
+    def scope(self, query_id: str) -> Iterator[ScopePartition]: ...
+    def receive_indicators(self, message: IndicatorPartition) -> None: ...
+    def canary_challenge(self, query_id: str) -> CanaryChallenge: ...
+    def check_canaries(self, message: CanaryOpening) -> None: ...
+    def noised_sums(self, query_id: str) -> NoisedSums: ...
+    def record(self, message: ReleasePublished) -> Any: ...
+    def abandon(self, query_id: str, reason: str) -> None: ...
+    def busy(self) -> contextlib.AbstractContextManager[None]: ...
+
+
+def decode_as(blob: bytes, expected: type[M]) -> M:
+    """Decode one message and check that it is of the type this step expects."""
+    message = decode_message(blob)
+    if not isinstance(message, expected):
+        raise ProtocolError(f"expected a {expected.__name__} message, got {message.kind}")
+    return message
+
+
+def error_from_status(code: grpc.StatusCode, details: str, where: str) -> CrossmeshError:
+    """The Crossmesh error a failed call stands for, its message naming ``where`` it failed."""
+    name, _, message = (details or "").partition(": ")
+    if name in _CROSSING and message:
+        return _CROSSING[name](f"{where}: {message}")
+    if code == grpc.StatusCode.UNAVAILABLE:
+        if any(word in details.lower() for word in ("ssl", "handshake", "certificate", "tls")):
+            return PeerError(
+                f"{where}: the TLS handshake failed ({details}); check that this node's "
+                "certificate is issued by the deployment's authority and trusted by the peer"
+            )
+        return PeerError(
+            f"{where}: the peer node cannot be reached or closed the connection ({details}); "
+            "is it running at that address, and does it trust this node's certificate?"
+        )
+    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+        return PeerError(f"{where}: the peer node did not answer in time; it may be overloaded")
+    return PeerError(f"{where}: the call failed ({code.name}: {details})")
+
+
+class _Refused(Exception):
+    """A call the service refuses before or while running a step (status code and details)."""
+
+    def __init__(self, code: grpc.StatusCode, details: str) -> None:
+        super().__init__(details)
+        self.code = code
+        self.details = details
+
+
+class CarrierService(grpc.GenericRpcHandler):
+    """The carrier's steps behind gRPC, for the one airline whose certificate is pinned."""
+
+    def __init__(
+        self, carrier: CarrierSteps, airline_fingerprint: str, settings: LinkSettings
+    ) -> None:
+        self.carrier = carrier
+        self.airline_fingerprint = airline_fingerprint.lower().replace(":", "")
+        self.settings = settings
+        self._lock = threading.Lock()  # the carrier's steps run one at a time
+        self._activity = threading.Lock()  # guards the two tables below
+        self._last_call: dict[str, float] = {}  # query id → end of its last call (monotonic)
+        self._in_call: Counter[str] = Counter()  # query id → calls under way
+        self._stopped = threading.Event()
+        self._handlers: dict[str, grpc.RpcMethodHandler] = {
+            f"/{SERVICE}/{name}": handler for name, handler in self._methods().items()
+        }
+
+    def service(
+        self, handler_call_details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler | None:
+        """The handler of one method of :data:`SERVICE` (None: unknown method)."""
+        return self._handlers.get(handler_call_details.method)
+
+    def _methods(self) -> dict[str, grpc.RpcMethodHandler]:
+        c = self.carrier
+        unary: dict[str, tuple[type[Any], Callable[[Any], Message]]] = {
+            "Connect": (AirlineKey, c.receive_key),
+            "Accept": (QueryRequest, c.accept),
+            "Reblind": (BlindedCohort, c.reblind),
+            "CanaryChallenge": (StepRequest, self._canary_challenge),
+            "CheckCanaries": (CanaryOpening, self._check_canaries),
+            "NoisedSums": (StepRequest, self._noised_sums),
+            "Record": (ReleasePublished, self._record),
+            "Abandon": (QueryAbandoned, self._abandoned),
+        }
+        methods: dict[str, grpc.RpcMethodHandler] = {
+            name: grpc.unary_unary_rpc_method_handler(self._unary(name, kind, step))
+            for name, (kind, step) in unary.items()
+        }
+        methods["Scope"] = grpc.unary_stream_rpc_method_handler(self._scope)
+        methods["Indicators"] = grpc.stream_unary_rpc_method_handler(self._indicators)
+        return methods
+
+    # -- queries the airline left -----------------------------------------------------------
+    def _begin(self, query_id: str) -> None:
+        if query_id:
+            with self._activity:
+                self._in_call[query_id] += 1
+
+    def _end(self, query_id: str, *, finished: bool = False) -> None:
+        if not query_id:
+            return
+        with self._activity:
+            self._in_call[query_id] -= 1
+            if self._in_call[query_id] <= 0:
+                del self._in_call[query_id]
+            if finished:
+                self._last_call.pop(query_id, None)
+            else:
+                self._last_call[query_id] = time.monotonic()
+
+    def expire_idle(self, now: float | None = None) -> list[str]:
+        """Abandon every query with no call under way and none for ``query_idle_timeout``."""
+        now = time.monotonic() if now is None else now
+        limit = self.settings.query_idle_timeout
+        with self._activity:
+            idle = [
+                query_id
+                for query_id, last in self._last_call.items()
+                if query_id not in self._in_call and now - last > limit
+            ]
+            for query_id in idle:
+                del self._last_call[query_id]
+        for query_id in idle:
+            log.warning("abandoning a query the airline left idle for %.0f s", limit)
+            self._abandon(query_id, f"the airline sent nothing for {limit:.0f} s")
+        return idle
+
+    def run_expiry(self) -> None:
+        """Check for idle queries in a background thread until :meth:`stop`."""
+        interval = min(30.0, self.settings.query_idle_timeout / 2)
+
+        def loop() -> None:
+            while not self._stopped.wait(interval):
+                self.expire_idle()
+
+        threading.Thread(target=loop, name="carrier-node-expiry", daemon=True).start()
+
+    def stop(self) -> None:
+        """Stop the background expiry."""
+        self._stopped.set()
+
+    # -- steps whose call and answer differ from the party's method ------------------------
+    def _canary_challenge(self, message: StepRequest) -> CanaryChallenge:
+        _expect_step(message, "canary_challenge")
+        return self.carrier.canary_challenge(message.query_id)
+
+    def _noised_sums(self, message: StepRequest) -> NoisedSums:
+        _expect_step(message, "noised_sums")
+        return self.carrier.noised_sums(message.query_id)
+
+    def _check_canaries(self, message: CanaryOpening) -> Acknowledged:
+        self.carrier.check_canaries(message)
+        return Acknowledged(message.query_id)
+
+    def _record(self, message: ReleasePublished) -> Acknowledged:
+        self.carrier.record(message)
+        return Acknowledged(message.query_id)
+
+    def _abandoned(self, message: QueryAbandoned) -> Acknowledged:
+        self.carrier.abandon(message.query_id, message.reason)
+        return Acknowledged(message.query_id)
+
+    # -- checks on every call ---------------------------------------------------------------
+    def _admit(self, method: str, context: grpc.ServicerContext) -> None:
+        """Refuse another protocol version or an airline whose certificate is not pinned."""
+        versions = [v for k, v in context.invocation_metadata() if k == VERSION_KEY]
+        if versions != [str(PROTOCOL_VERSION)]:
+            spoken = versions[0] if versions else "none"
+            raise _Refused(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"ProtocolError: this carrier node speaks protocol version {PROTOCOL_VERSION}, "
+                f"the caller {spoken}; upgrade the older node",
+            )
+        presented = context.auth_context().get("x509_pem_cert", [])
+        seen = fingerprint(presented[0]) if presented else "no certificate"
+        if seen != self.airline_fingerprint:
+            log.warning("refused %s from a peer with certificate %s", method, seen)
+            raise _Refused(
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"PeerError: this carrier node pins the airline certificate "
+                f"{self.airline_fingerprint[:16]}…, the caller presented {seen[:16]}…; "
+                "check --peer-fingerprint on the carrier and the airline's certificate",
+            )
+        fault_point(f"node.{method}")  # tests kill the node at a named step
+
+    def _fail(self, method: str, err: BaseException, context: grpc.ServicerContext) -> NoReturn:
+        if isinstance(err, _Refused):
+            context.abort(err.code, err.details)
+        if isinstance(err, CrossmeshError):
+            code = _CODES.get(type(err).__name__, grpc.StatusCode.ABORTED)
+            context.abort(code, f"{_crossing_name(err)}: {err}")
+        log.exception("bug in the carrier node's %s", method)  # its message stays in our log
+        context.abort(
+            grpc.StatusCode.INTERNAL,
+            f"internal error in the carrier node's {method} ({type(err).__name__}); see its log",
+        )
+        raise AssertionError("grpc's abort raises")  # pragma: no cover
+
+    def _unary(
+        self, method: str, kind: type[Any], step: Callable[[Any], Message]
+    ) -> Callable[[bytes, grpc.ServicerContext], bytes]:
+        def handle(request: bytes, context: grpc.ServicerContext) -> bytes:
+            query_id = ""
+            try:
+                self._admit(method, context)
+                message = decode_as(request, kind)
+                query_id = getattr(message, "query_id", "")
+                self._begin(query_id)
+                try:
+                    with self._lock, self.carrier.busy():
+                        answer = encode_message(step(message))
+                finally:
+                    self._end(query_id, finished=method in FINAL_METHODS)
+                return answer
+            except Exception as err:
+                self._fail(method, err, context)
+
+        return handle
+
+    def _scope(self, request: bytes, context: grpc.ServicerContext) -> Iterator[bytes]:
+        query_id = ""
+        try:
+            self._admit("Scope", context)
+            ask = decode_as(request, StepRequest)
+            query_id = ask.query_id
+            _expect_step(ask, "scope")
+            self._begin(query_id)
+            try:
+                partitions = self.carrier.scope(query_id)
+                while True:
+                    with self._lock:
+                        partition = next(partitions, None)
+                    if partition is None:
+                        return
+                    yield encode_message(partition)
+            finally:
+                self._end(query_id)
+        except GeneratorExit:  # the airline went away mid-stream
+            self._abandon(query_id, "the airline broke off the scope stream")
+            raise
+        except Exception as err:
+            self._abandon(query_id, type(err).__name__)
+            self._fail("Scope", err, context)
+
+    def _indicators(self, requests: Iterator[bytes], context: grpc.ServicerContext) -> bytes:
+        query_id = ""
+        try:
+            self._admit("Indicators", context)
+            for blob in requests:
+                partition = decode_as(blob, IndicatorPartition)
+                if query_id and partition.query_id != query_id:
+                    raise ProtocolError("one indicator stream carries one query")
+                if not query_id:
+                    query_id = partition.query_id
+                    self._begin(query_id)
+                with self._lock:
+                    self.carrier.receive_indicators(partition)
+            self._end(query_id)
+            if not query_id:
+                raise ProtocolError("an indicator stream with no partition")
+            return encode_message(Acknowledged(query_id))
+        except Exception as err:
+            self._abandon(query_id, type(err).__name__)
+            self._fail("Indicators", err, context)
+
+    def _abandon(self, query_id: str, reason: str) -> None:
+        if query_id:
+            with self._activity:
+                self._last_call.pop(query_id, None)
+                self._in_call.pop(query_id, None)
+            with self._lock:
+                self.carrier.abandon(query_id, reason)
+
+
+def _expect_step(message: StepRequest, step: str) -> None:
+    if message.step != step:
+        raise ProtocolError(f"a call for the {step} step asks for {message.step}")
+
+
+def _crossing_name(err: CrossmeshError) -> str:
+    """The nearest class of the family the peer knows by name."""
+    for cls in type(err).__mro__:
+        if cls.__name__ in _CROSSING:
+            return cls.__name__
+    return "PeerError"
+
+
+def server_credentials(identity: NodeIdentity) -> grpc.ServerCredentials:
+    """TLS for a node that requires a client certificate issued by the deployment's authority."""
+    return grpc.ssl_server_credentials(
+        [(identity.key_pem, identity.certificate_pem)],
+        root_certificates=identity.authority_pem,
+        require_client_auth=True,
+    )
+
+
+@dataclass(frozen=True)
+class Serving:
+    """A running carrier service: its gRPC server, the port it listens on, the service."""
+
+    server: grpc.Server
+    port: int
+    service: CarrierService
+
+    def stop(self, grace: float | None = None) -> None:
+        """Stop answering (calls under way get ``grace`` seconds) and stop the expiry."""
+        self.service.stop()
+        self.server.stop(grace).wait()
+
+
+def serve_carrier(
+    carrier: CarrierSteps,
+    identity: NodeIdentity,
+    airline_fingerprint: str,
+    listen: str,
+    settings: LinkSettings | None = None,
+) -> Serving:
+    """Start the carrier's service on ``listen`` (``host:port``, port 0: any)."""
+    settings = settings or LinkSettings()
+    service = CarrierService(carrier, airline_fingerprint, settings)
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="carrier-node"),
+        handlers=[service],
+        options=settings.channel_options,
+    )
+    port = server.add_secure_port(listen, server_credentials(identity))
+    if port == 0:
+        raise ConfigError(f"the carrier node cannot listen on {listen}; is the port in use?")
+    server.start()
+    service.run_expiry()
+    return Serving(server, port, service)

@@ -1,0 +1,313 @@
+"""The airline's handle on a carrier node: the carrier's steps, called over gRPC and mutual TLS.
+
+:class:`RemoteCarrier` has the methods the session calls on an in-process carrier
+(:class:`engine.parties.carrier.CarrierParty`), with the same messages in and out, so the same
+ordering of protocol v2 runs against a carrier on another machine. Each method is one call of
+:mod:`engine.wire.grpc_link`, with the protocol version in its metadata and a deadline.
+
+The scope and the indicators are two streams open at the same time: :meth:`scope` opens the
+indicator stream first (fed from a small bounded queue), then yields the scope's partitions as
+they arrive; each :meth:`receive_indicators` puts one answer on the queue, and
+:meth:`canary_challenge` closes the stream and waits for the carrier's acknowledgement. Neither
+side holds more than a few partitions.
+
+Before the first call the carrier's certificate is checked against its pinned SHA-256
+fingerprint by a separate TLS handshake (gRPC Python exposes no peer certificate on the client
+side); the channel itself trusts only the deployment's authority.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import socket
+import ssl
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import grpc
+
+from engine.wire.certificates import NodeIdentity, fingerprint
+from engine.wire.grpc_link import SERVICE, LinkSettings, decode_as, error_from_status
+from engine.wire.messages import (
+    Acknowledged,
+    AirlineKey,
+    BlindedCohort,
+    CanaryChallenge,
+    CanaryOpening,
+    CarrierHello,
+    IndicatorPartition,
+    Message,
+    NoisedSums,
+    QueryAbandoned,
+    QueryAccepted,
+    QueryRequest,
+    ReblindedCohort,
+    ReleasePublished,
+    ScopePartition,
+    StepRequest,
+    encode_message,
+)
+from foundation.errors import ConfigError, CrossmeshError, PeerError
+
+__all__ = ["RemoteCarrier"]
+
+M = TypeVar("M")
+QUEUED_PARTITIONS = 2  # indicator partitions waiting to be sent, at most
+_END = None
+# The HTTP/2 client connection preface: the fixed string and an empty SETTINGS frame (RFC 9113).
+HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+
+
+class RemoteCarrier:
+    """A carrier node at ``address`` (``host:port``) whose certificate has
+    ``carrier_fingerprint`` (SHA-256, hex), called with the airline's ``identity``."""
+
+    def __init__(
+        self,
+        address: str,
+        identity: NodeIdentity,
+        carrier_fingerprint: str,
+        settings: LinkSettings | None = None,
+    ) -> None:
+        if identity.party != "airline":
+            raise ConfigError(
+                f"a carrier is called with the airline's certificate, not {identity.party}'s"
+            )
+        self.address = address
+        self.identity = identity
+        self.carrier_fingerprint = carrier_fingerprint.lower().replace(":", "")
+        self.settings = settings or LinkSettings()
+        credentials = grpc.ssl_channel_credentials(
+            root_certificates=identity.authority_pem,
+            private_key=identity.key_pem,
+            certificate_chain=identity.certificate_pem,
+        )
+        self._channel = grpc.secure_channel(address, credentials, self.settings.channel_options)
+        self._pinned = False
+        self._outbox: queue.Queue[IndicatorPartition | None] | None = None
+        self._indicators: grpc.Future | None = None
+        self._scope_call: Any = None
+
+    # -- the carrier's steps ----------------------------------------------------------------
+    def receive_key(self, message: AirlineKey) -> CarrierHello:
+        """Send the airline's public key; the carrier answers with its data period."""
+        return self._unary("Connect", message, CarrierHello)
+
+    def accept(self, message: QueryRequest) -> QueryAccepted:
+        """Ask the carrier to check the query and reserve its side of the budget."""
+        return self._unary("Accept", message, QueryAccepted)
+
+    def reblind(self, message: BlindedCohort) -> ReblindedCohort:
+        """The cohort raised to the carrier's fresh scalar."""
+        return self._unary("Reblind", message, ReblindedCohort)
+
+    def scope(self, query_id: str) -> Iterator[ScopePartition]:
+        """The carrier's scope partitions as they arrive; opens the indicator stream first."""
+        self._open_indicators()
+        call = self._call("Scope", StepRequest(query_id, "scope"), stream=True)
+        self._scope_call = call
+        try:
+            for blob in call:
+                yield decode_as(blob, ScopePartition)
+        except grpc.RpcError as err:
+            raise self._error(err, "Scope") from None
+        finally:
+            self._scope_call = None
+
+    def receive_indicators(self, message: IndicatorPartition) -> None:
+        """Queue one partition of indicators on the open stream (waits while the queue is full)."""
+        if self._outbox is None or self._indicators is None:
+            raise PeerError("indicators before the scope stream was opened")
+        while True:
+            if self._indicators.done():  # the stream failed: say why instead of waiting
+                self._finish_indicators()
+                raise PeerError("the carrier closed the indicator stream early")
+            try:
+                self._outbox.put(message, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def canary_challenge(self, query_id: str) -> CanaryChallenge:
+        """Close the indicator stream, then ask for the canary challenge."""
+        self._finish_indicators()
+        return self._unary(
+            "CanaryChallenge", StepRequest(query_id, "canary_challenge"), CanaryChallenge
+        )
+
+    def check_canaries(self, message: CanaryOpening) -> None:
+        """Send the openings of the challenged indicators."""
+        self._unary("CheckCanaries", message, Acknowledged)
+
+    def noised_sums(self, query_id: str) -> NoisedSums:
+        """The carrier's per-slot sums, packed and noised, in one message."""
+        return self._unary("NoisedSums", StepRequest(query_id, "noised_sums"), NoisedSums)
+
+    def record(self, message: ReleasePublished) -> None:
+        """Send the published release for the carrier to check and commit."""
+        self._unary("Record", message, Acknowledged)
+
+    def abandon(self, query_id: str, reason: str) -> None:
+        """Tell the carrier the query is given up, if it can still be told (never raises).
+
+        A carrier that cannot be reached keeps its reservation pending; the carrier node records
+        it as abandoned when an open stream breaks, and ``crossmesh repair`` settles the rest.
+        """
+        self._cancel_streams()
+        with contextlib.suppress(CrossmeshError):
+            self._unary(
+                "Abandon", QueryAbandoned(query_id, reason[:120]), Acknowledged,
+                timeout=self.settings.abandon_timeout,
+            )  # fmt: skip
+
+    def busy(self) -> contextlib.AbstractContextManager[None]:
+        """The carrier node pauses its own background work during each step."""
+        return contextlib.nullcontext()
+
+    def close(self) -> None:
+        """Close the channel."""
+        self._cancel_streams()
+        self._channel.close()
+
+    # -- calls --------------------------------------------------------------------------------
+    def _call(self, method: str, message: Message, *, stream: bool = False) -> Any:
+        self._pin()
+        path = f"/{SERVICE}/{method}"
+        if stream:
+            multi = self._channel.unary_stream(path)
+            return multi(
+                encode_message(message), timeout=self.settings.stream_timeout,
+                metadata=self.settings.metadata,
+            )  # fmt: skip
+        return self._channel.unary_unary(path)
+
+    def _unary(
+        self, method: str, message: Message, expected: type[M], *, timeout: float | None = None
+    ) -> M:
+        multi = self._call(method, message)
+        try:
+            blob = multi(
+                encode_message(message), timeout=timeout or self.settings.call_timeout,
+                metadata=self.settings.metadata,
+            )  # fmt: skip
+        except grpc.RpcError as err:
+            raise self._error(err, method) from None
+        return decode_as(blob, expected)
+
+    def _error(self, err: grpc.RpcError, method: str) -> CrossmeshError:
+        code = err.code() if isinstance(err, grpc.Call) else grpc.StatusCode.UNKNOWN
+        details = (err.details() if isinstance(err, grpc.Call) else "") or ""
+        return error_from_status(code, details, f"carrier node {self.address}, {method}")
+
+    def _open_indicators(self) -> None:
+        self._pin()
+        self._finish_indicators(quiet=True)
+        outbox: queue.Queue[IndicatorPartition | None] = queue.Queue(QUEUED_PARTITIONS)
+
+        def requests() -> Iterator[bytes]:
+            while (message := outbox.get()) is not _END:
+                yield encode_message(message)
+
+        multi = self._channel.stream_unary(f"/{SERVICE}/Indicators")
+        self._outbox = outbox
+        self._indicators = multi.future(
+            requests(), timeout=self.settings.stream_timeout, metadata=self.settings.metadata
+        )
+
+    def _finish_indicators(self, *, quiet: bool = False) -> None:
+        """End the indicator stream and wait for the carrier's answer (or its error)."""
+        outbox, future = self._outbox, self._indicators
+        self._outbox = self._indicators = None
+        if outbox is None or future is None:
+            return
+        if not future.done():
+            outbox.put(_END)
+        try:
+            decode_as(future.result(), Acknowledged)
+        except grpc.RpcError as err:
+            if not quiet:
+                raise self._error(err, "Indicators") from None
+
+    def _cancel_streams(self) -> None:
+        if self._scope_call is not None:
+            self._scope_call.cancel()
+        if self._indicators is not None:
+            self._indicators.cancel()
+        self._outbox = self._indicators = None
+
+    # -- pinning ------------------------------------------------------------------------------
+    def _pin(self) -> None:
+        """Check once that the carrier presents the pinned certificate (PeerError if not)."""
+        if self._pinned:
+            return
+        seen = fingerprint(self._peer_certificate())
+        if seen != self.carrier_fingerprint:
+            raise PeerError(
+                f"the node at {self.address} presents certificate {seen[:16]}…, but this "
+                f"airline pins the carrier's {self.carrier_fingerprint[:16]}…; check the "
+                "address and the pinned fingerprint"
+            )
+        self._pinned = True
+
+    def _peer_certificate(self) -> bytes:
+        host, _, port = self.address.rpartition(":")
+        context = ssl.create_default_context(cadata=self.identity.authority_pem.decode())
+        context.set_alpn_protocols(["h2"])  # gRPC servers speak HTTP/2 only
+        with tempfile.TemporaryDirectory() as private:  # ssl loads a key pair from files only
+            cert, key = Path(private, "node.pem"), Path(private, "node.key")
+            cert.write_bytes(self.identity.certificate_pem)
+            key.write_bytes(self.identity.key_pem)
+            context.load_cert_chain(cert, key)
+        der: bytes | None = None
+        try:
+            with (
+                socket.create_connection(
+                    (host, int(port)), timeout=self.settings.abandon_timeout
+                ) as raw,
+                context.wrap_socket(raw, server_hostname=host) as tls,
+            ):
+                der = tls.getpeercert(binary_form=True)
+                refusal = _refusal(tls)
+        except ssl.SSLError as err:
+            raise PeerError(
+                f"the TLS handshake with the carrier node at {self.address} failed "
+                f"({getattr(err, 'reason', None) or err}); check that both certificates come "
+                "from the deployment's authority"
+            ) from None
+        except OSError as err:
+            raise PeerError(
+                f"the carrier node at {self.address} cannot be reached ({err.strerror or err}); "
+                "is it running and listening there?"
+            ) from None
+        if refusal is not None:
+            raise PeerError(
+                f"the carrier node at {self.address} refused this airline's certificate "
+                f"({refusal}); it must be issued by the deployment's authority"
+            )
+        if der is None:
+            raise PeerError(f"the node at {self.address} presented no certificate")
+        return ssl.DER_cert_to_PEM_cert(der).encode()
+
+
+def _refusal(tls: ssl.SSLSocket, wait: float = 2.0) -> str | None:
+    """Why the server refused our certificate, or None: read once after the handshake.
+
+    Under TLS 1.3 a server refuses the client's certificate only after the client's side of the
+    handshake is done (an alert, or a closed connection, on the first read). The HTTP/2
+    connection preface (RFC 9113 §3.4) makes a server that accepted us answer at once (its
+    SETTINGS frame), so a good connection is not kept waiting; the probe then closes.
+    """
+    tls.settimeout(wait)
+    try:
+        tls.sendall(HTTP2_PREFACE)
+        answer = tls.recv(1)
+    except TimeoutError:
+        return None
+    except ssl.SSLError as err:
+        return str(err.reason or err)
+    except OSError as err:
+        return err.strerror or type(err).__name__
+    return None if answer else "it closed the connection after the handshake"
