@@ -75,7 +75,7 @@ def release_noise(spec: QuerySpec) -> tuple[str, float, tuple[int, ...]]:
     cost = PrivacyCost.from_epsilon(spec.epsilon, spec.delta, spec.mechanism)  # type: ignore[arg-type]
     if spec.kind == "population":
         days = (spec.end - spec.start).days + 1
-        mechanism = mechanism_for(cost, ContributionBounds(1, days, K_MESH))
+        mechanism = mechanism_for(cost, ContributionBounds(days, 1, K_MESH))
         cells = len(view_family(f"region:{spec.region}").block("mesh").labels)
         return mechanism.kind, mechanism.scale, (1,) * (RESIDENCIES * cells)
     shape = shape_of(spec)

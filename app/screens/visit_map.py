@@ -127,9 +127,9 @@ def _shape(cells: pd.DataFrame, inputs: VisitInputs) -> pd.DataFrame:
 
 
 def _visitors(population: Any, inputs: VisitInputs, offset: int) -> pd.DataFrame:
-    """Visitors' (non-residents') person-days per cell over the release's days.
+    """Visitors (non-residents) per cell over the release's days, each person once per cell.
 
-    The population release sums its window before noise (daily cells sit below the noise), so
+    The population release counts its window before noise (daily cells sit below the noise), so
     every day after arrival is compared with the same window: the arrivals' days plus the days
     after them the cross release reads.
     """

@@ -587,9 +587,9 @@ class CarrierParty:
 
     # -- the carrier's own statistics -------------------------------------------------------
     def population_release(self, spec: QuerySpec, area_map: AreaMap) -> Release:
-        """Person-days present per mesh cell over the window, residents and visitors: the
-        carrier's data, ledger and noise only (bounds: one group, ``days`` records of at most
-        ``K_MESH`` cells each — a person-day is one record)."""
+        """Distinct people present per mesh cell over the window, residents and visitors: the
+        carrier's data, ledger and noise only (bounds: ``days`` person-days of at most
+        ``K_MESH`` cells each, every cell counting a person once)."""
         cost = spec.cost
         scopes = party_scopes("carrier", spec.data_months)  # the same budget as cross releases
         outcome = self.ledger.reserve_or_cached(spec.spec_hash, scopes, cost.rho, ACTOR)
@@ -600,7 +600,7 @@ class CarrierParty:
                 self.inputs.subscribers, self.inputs.observations, area_map,
                 str(spec.region), spec.start, spec.end,
             )  # fmt: skip
-            mechanism = mechanism_for(cost, ContributionBounds(1, counts.days, K_MESH))
+            mechanism = mechanism_for(cost, ContributionBounds(counts.days, 1, K_MESH))
             noisy = np.asarray(counts.counts, dtype=np.int64) + mechanism.sample(len(counts.counts))
             release = build_release(
                 tuple(int(v) for v in noisy), mechanism, cost, row_labels=counts.labels,
