@@ -44,6 +44,7 @@ __all__ = [
     "guarded",
     "inside_data",
     "map_legend",
+    "map_words",
     "release_caption",
     "run_release",
     "shown_release",
@@ -223,21 +224,36 @@ def downloads(release: Release, stem: str, title: str | None = None) -> None:
 def draw_map(
     region: Region, layers: Sequence[Any], *, airports: Sequence[str], key: str, pitch: float = 0
 ) -> None:
-    """A map of ``region``: land, outline, the released ``layers``, place names, airports."""
-    names = municipality_names(language())
+    """A map of ``region``: sea, land and outlines, the released ``layers``, names, airports,
+    a scale bar; top-down unless the reader tilts it (``pitch`` is the tilt then)."""
+    from app import overlay
+    from app.names import airport_label
+
+    lang = language()
+    names = municipality_names(lang)
     stack = [
-        basemap.land_layer(region, area_map().polygons()),
-        maps.region_layer(region.bbox),
+        *basemap.ground_layers(region, area_map().polygons()),
         *layers,
         maps.place_layer(region.municipality_codes, names),
-        maps.airport_layer(airports),
+        *overlay.airport_layers(airports, {c: airport_label(c, lang) for c in airports}),
+        *overlay.scale_bar_layers(region.bbox),
     ]
-    view = maps.view_for_bbox(region.bbox, pitch=pitch)
+    tilted = st.toggle(tr("map.tilt"), value=False, key=f"{key}:tilt")
+    view = maps.view_for_bbox(region.bbox, pitch=(pitch or 45) if tilted else 0)
     st.pydeck_chart(maps.deck(stack, view), height=maps.MAP_HEIGHT, key=key)
     status = service().status()
     if status.credit:
         source = tr("home.areas_approx") if status.approximate_areas else tr("home.areas_n03")
         st.caption(tr("map.credit", credit=status.credit, source=source))
+
+
+def map_words(day: str, percent: bool = False) -> maps.CellText:
+    """The words of a map's tooltips in the user's language; ``day`` says which day it shows."""
+    return maps.CellText(
+        tr("map.suppressed"), tr("map.mesh"), percent=percent, unit=tr("map.unit"),
+        reliable=tr("map.reliable"), unreliable=tr("map.unreliable"),
+        withheld=tr("map.withheld"), day=day,
+    )  # fmt: skip
 
 
 def budget_gauge(budgets: pd.DataFrame) -> None:
@@ -252,12 +268,18 @@ def budget_gauge(budgets: pd.DataFrame) -> None:
 
 
 def map_legend(top: float, low: float = 0.0, percent: bool = False) -> None:
-    """A colour legend from ``low`` to ``top``, and the veil of suppressed cells."""
+    """A colour legend of value ranges with their unit, withheld cells, land and sea."""
     swatch = '<span style="display:inline-block;width:14px;height:14px;background:{};'
-    swatch += 'border:1px solid #bbb;border-radius:3px;margin:0 4px -2px 10px"></span>{}'
+    swatch += 'border:1px solid #999;border-radius:3px;margin:0 4px -2px 10px"></span>{}'
+    stops = maps.legend_stops(top, min(low, top))
+    unit = "" if percent else tr("map.unit")
     parts = [
-        swatch.format(colour, maps.format_value(value, None, percent))
-        for colour, value in maps.legend_stops(top, min(low, top))
-    ]
-    parts.append(swatch.format("#f0f0f0", tr("map.suppressed")))
+        swatch.format(colour, tr("map.range", low=maps.format_value(value, None, percent),
+                                 high=maps.format_value(stops[i + 1][1], None, percent, unit)))
+        for i, (colour, value) in enumerate(stops[:-1])
+    ]  # fmt: skip
+    hatch = "repeating-linear-gradient(135deg,#ddd 0 3px,#888 3px 4px)"
+    parts.append(swatch.format(hatch, tr("map.withheld_legend")))
+    parts.append(swatch.format(f"rgb{basemap.LAND_COLOURS[0]}", tr("map.land")))
+    parts.append(swatch.format(f"rgb{basemap.SEA_COLOUR}", tr("map.sea")))
     st.html(f'<div style="font-size:0.85rem;color:#4a5560">{"".join(parts)}</div>')
