@@ -6,23 +6,27 @@ pydeck objects, so the pages stay thin and the tests can read the deck JSON.
 What a layer may carry is fixed here, because the deck JSON goes to the browser as it is:
 
 * ``cells`` and ``cells-suppressed`` (:func:`cell_layers`) — one polygon per mesh cell: ``code``,
-  ``title`` and ``tip`` (tooltip text), ``polygon`` (the exact cell from
+  the tooltip fields :data:`TOOLTIP_FIELDS` (``title`` the mesh code, ``place`` its
+  municipality, ``day``, ``tip`` value ± interval with its unit, ``status`` reliable, rough or
+  withheld — :func:`status_text`), ``polygon`` (the exact cell from
   :func:`geo.mesh.code_polygon`), ``suppressed``; a published cell adds ``value``, ``ci95`` and
-  its ``fill`` colour. Suppressed cells are a separate layer drawn in one grey, so their records
-  carry no number at all — no value, no interval, no colour derived from a value, and words only
-  in their tooltip;
+  its ``fill`` colour. Suppressed cells are a separate layer drawn in one grey and hatched
+  (``cells-hatch``, :func:`hatch_paths`), so their records carry no number at all — no value,
+  no interval, no colour derived from a value, and words only in their tooltip;
 * ``arcs-<airport>`` (:func:`arc_layer`) — from an airport (:data:`geo.places.AIRPORTS`) to
   :class:`Target` s: the representative points of municipalities
   (:data:`geo.places.MUNICIPALITIES`, :func:`municipality_targets`) or the centres of cells
   (:func:`cell_targets`); published values only;
 * ``areas`` and ``areas-suppressed`` (:func:`area_layers`) — municipalities as dots, with the
   same rule as cells;
-* context without any released value: the study region's outline, municipality names and
-  airports (the land under them is :mod:`app.basemap`).
+* context without any released value: the study region's outline, and (from
+  :mod:`app.overlay`) municipality names and airports; the ground under them is
+  :mod:`app.basemap`.
 
 Colours follow one calm sequential scale (:func:`value_colour`) whose stops :func:`legend_stops`
 describes for a legend. :func:`deck` puts layers together with a tooltip and a view that frames
-a bounding box (:func:`view_for_bbox`); a pitched view when arcs are shown.
+a bounding box (:func:`view_for_bbox`), top-down unless the reader tilts it, and no tile basemap
+(it would need the network).
 """
 
 from __future__ import annotations

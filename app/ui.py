@@ -7,8 +7,9 @@
   run (``svc.estimate``); :func:`run_release` — the "run secure release" button with
   ``st.status`` and a progress bar; :func:`shown_release` — the release of the current inputs,
   if this session ran it (a changed input hides the old result rather than mislabel it);
-* :func:`draw_map` — a region's map: the land (:mod:`app.basemap`), the released layers, place
-  names and airports, with the credit of the municipal data under it;
+* :func:`draw_map` — a region's map: the ground (:mod:`app.basemap`), the released layers, place
+  names, airports and a scale bar (:mod:`app.overlay`), a tilt toggle, the credit under it;
+  :func:`map_words` the words of its tooltips;
 * :func:`budget_gauge` — the share of each month's privacy budget spent and left;
 * :func:`release_caption`, :func:`suppressed_note`, :func:`downloads`, :func:`map_legend` —
   how a release is described next to its map, chart or table.
