@@ -154,5 +154,5 @@ def scale_bar_layers(bbox: tuple[float, float, float, float]) -> list[pdk.Layer]
         get_width=2.5,
         pickable=False,
     )
-    label = {"text": _km_text(length), "position": [(start + end) / 2, lat + tick * 2.2]}
+    label = {"text": _km_text(length), "position": [(start + end) / 2, lat + tick * 3.5]}
     return [bar, text_layer("scale-text", [label], size=12)]
