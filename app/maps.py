@@ -6,23 +6,27 @@ pydeck objects, so the pages stay thin and the tests can read the deck JSON.
 What a layer may carry is fixed here, because the deck JSON goes to the browser as it is:
 
 * ``cells`` and ``cells-suppressed`` (:func:`cell_layers`) — one polygon per mesh cell: ``code``,
-  ``title`` and ``tip`` (tooltip text), ``polygon`` (the exact cell from
+  the tooltip fields :data:`TOOLTIP_FIELDS` (``title`` the mesh code, ``place`` its
+  municipality, ``day``, ``tip`` value ± interval with its unit, ``status`` reliable, rough or
+  withheld — :func:`status_text`), ``polygon`` (the exact cell from
   :func:`geo.mesh.code_polygon`), ``suppressed``; a published cell adds ``value``, ``ci95`` and
-  its ``fill`` colour. Suppressed cells are a separate layer drawn in one grey, so their records
-  carry no number at all — no value, no interval, no colour derived from a value, and words only
-  in their tooltip;
+  its ``fill`` colour. Suppressed cells are a separate layer drawn in one grey and hatched
+  (``cells-hatch``, :func:`hatch_paths`), so their records carry no number at all — no value,
+  no interval, no colour derived from a value, and words only in their tooltip;
 * ``arcs-<airport>`` (:func:`arc_layer`) — from an airport (:data:`geo.places.AIRPORTS`) to
   :class:`Target` s: the representative points of municipalities
   (:data:`geo.places.MUNICIPALITIES`, :func:`municipality_targets`) or the centres of cells
   (:func:`cell_targets`); published values only;
 * ``areas`` and ``areas-suppressed`` (:func:`area_layers`) — municipalities as dots, with the
   same rule as cells;
-* context without any released value: the study region's outline, municipality names and
-  airports (the land under them is :mod:`app.basemap`).
+* context without any released value: the study region's outline, and (from
+  :mod:`app.overlay`) municipality names and airports; the ground under them is
+  :mod:`app.basemap`.
 
 Colours follow one calm sequential scale (:func:`value_colour`) whose stops :func:`legend_stops`
 describes for a legend. :func:`deck` puts layers together with a tooltip and a view that frames
-a bounding box (:func:`view_for_bbox`); a pitched view when arcs are shown.
+a bounding box (:func:`view_for_bbox`), top-down unless the reader tilts it, and no tile basemap
+(it would need the network).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from typing import Any
 import pandas as pd
 import pydeck as pdk
 
+from app import overlay
 from geo.mesh import code_center, code_polygon
 from geo.places import AIRPORTS, MUNICIPALITIES
 
@@ -51,10 +56,12 @@ __all__ = [
     "cell_targets",
     "deck",
     "format_value",
+    "hatch_paths",
     "legend_stops",
     "municipality_targets",
     "place_layer",
     "region_layer",
+    "status_text",
     "value_colour",
     "view_for_bbox",
 ]
@@ -68,14 +75,18 @@ PALETTE: tuple[tuple[int, int, int], ...] = (
     (34, 94, 168),
     (12, 44, 132),
 )
-SUPPRESSED_FILL = (120, 120, 120, 28)  # a veil: the land underneath stays readable
-SUPPRESSED_LINE = (120, 120, 120, 110)
+SUPPRESSED_FILL = (140, 140, 140, 60)  # a veil: the land underneath stays readable
+SUPPRESSED_LINE = (100, 100, 100, 210)
 CELL_ALPHA = 200
 ARC_SOURCE = (230, 120, 40)
 ARC_TARGET = (34, 94, 168)
 Record = dict[str, Any]
 WORLD_PX = 512  # deck.gl's Web Mercator world at zoom 0
 MAP_WIDTH, MAP_HEIGHT = 900, 560  # the pages' map size in pixels (width: a typical screen)
+RELIABLE_RATIO = 0.5  # a value is reliable when its 95 % half-width is at most half of it
+# Every pickable record carries all of these fields (an empty <div> takes no space).
+TOOLTIP_FIELDS = ("title", "place", "day", "tip", "status")
+TOOLTIP_HTML = "<b>{title}</b>" + "".join(f"<div>{{{f}}}</div>" for f in TOOLTIP_FIELDS[1:])
 TOOLTIP_STYLE = {"backgroundColor": "#20303c", "color": "#f4f6f8", "fontSize": "13px"}
 
 
@@ -86,6 +97,11 @@ class CellText:
     suppressed: str  # tooltip text of a suppressed cell: words only, never a number
     mesh: str  # the caption before a mesh code, e.g. "メッシュ"
     percent: bool = False  # values are shares in percent (no interval)
+    unit: str = ""  # after a count, e.g. "人"
+    reliable: str = ""  # status of a value whose interval is at most half of it
+    unreliable: str = ""  # status of a value with a wider interval (a rough figure)
+    withheld: str = ""  # status of a withheld cell: why there is no number
+    day: str = ""  # which day the values are of, e.g. "到着後1日目"
 
 
 def value_colour(value: float, top: float) -> list[int]:
@@ -110,13 +126,21 @@ def legend_stops(top: float, low: float = 0.0, steps: int = 5) -> list[tuple[str
     return stops
 
 
-def format_value(value: float, ci95: Any, percent: bool = False) -> str:
-    """``1,234 ± 56`` (or ``12.3 %`` for shares), for tooltips and tables."""
+def format_value(value: float, ci95: Any, percent: bool = False, unit: str = "") -> str:
+    """``1,234 ± 56`` (or ``12.3 %`` for shares), for tooltips and tables; ``unit`` after it."""
     if percent:
         return f"{value:.1f} %"
+    suffix = f" {unit}" if unit else ""
     if ci95 is None or pd.isna(ci95):
-        return f"{int(value):,}"
-    return f"{int(value):,} ± {int(ci95):,}"
+        return f"{int(value):,}{suffix}"
+    return f"{int(value):,} ± {int(ci95):,}{suffix}"
+
+
+def status_text(value: float, ci95: Any, text: CellText) -> str:
+    """Whether a published value is reliable: its 95 % interval at most half of the value."""
+    if ci95 is None or pd.isna(ci95) or text.percent:
+        return text.reliable
+    return text.reliable if float(ci95) <= RELIABLE_RATIO * float(value) else text.unreliable
 
 
 def _ring(code: str) -> list[list[float]]:
@@ -125,8 +149,13 @@ def _ring(code: str) -> list[list[float]]:
     return [[round(x, 7), round(y, 7)] for x, y in polygon.exterior.coords]
 
 
-def cell_records(cells: pd.DataFrame, text: CellText) -> tuple[list[Record], list[Record]]:
-    """Records of the published and of the suppressed rows of ``cells`` (``mesh_code``…)."""
+def cell_records(
+    cells: pd.DataFrame, text: CellText, places: dict[str, str] | None = None
+) -> tuple[list[Record], list[Record]]:
+    """Records of the published and of the suppressed rows of ``cells`` (``mesh_code``…).
+
+    ``places`` names the municipality of each mesh code, for the tooltip.
+    """
     published_values = cells.loc[~cells["suppressed"], "value"]
     top = float(published_values.max()) if len(published_values) else 0.0
     published: list[Record] = []
@@ -135,13 +164,17 @@ def cell_records(cells: pd.DataFrame, text: CellText) -> tuple[list[Record], lis
         cells["mesh_code"], cells["value"], cells["suppressed"], cells["ci95"], strict=True
     ):
         record: Record = {"code": str(code), "title": f"{text.mesh} {code}"}
+        record.update(place=(places or {}).get(str(code), ""), day=text.day)
         record["polygon"] = _ring(str(code))
         if hidden:
-            suppressed.append({**record, "suppressed": True, "tip": text.suppressed})
+            suppressed.append(
+                {**record, "suppressed": True, "tip": text.suppressed, "status": text.withheld}
+            )
             continue
         number = float(value) if text.percent else int(value)
         record.update(suppressed=False, value=number, fill=value_colour(float(value), top))
-        record["tip"] = format_value(number, ci95, text.percent)
+        record["tip"] = format_value(number, ci95, text.percent, text.unit)
+        record["status"] = status_text(number, ci95, text)
         if not pd.isna(ci95):
             record["ci95"] = int(ci95)
         published.append(record)
@@ -164,15 +197,42 @@ def _polygons(layer_id: str, data: list[Record], fill: Any, line: Any) -> pdk.La
     )
 
 
-def cell_layers(cells: pd.DataFrame, text: CellText) -> list[pdk.Layer]:
-    """The cells as polygons: ``cells`` coloured by value, ``cells-suppressed`` plain grey.
+def hatch_paths(polygon: list[list[float]]) -> list[list[list[float]]]:
+    """Three diagonal strokes across a cell's box: withheld cells look hatched, not coloured."""
+    xs, ys = [x for x, _ in polygon], [y for _, y in polygon]
+    west, east, south, north = min(xs), max(xs), min(ys), max(ys)
+
+    def at(u: float, v: float) -> list[float]:
+        return [round(west + u * (east - west), 7), round(south + v * (north - south), 7)]
+
+    return [
+        [at(c, 0), at(0, c)] if c <= 1 else [at(1, c - 1), at(c - 1, 1)] for c in (0.5, 1.0, 1.5)
+    ]
+
+
+def cell_layers(
+    cells: pd.DataFrame, text: CellText, places: dict[str, str] | None = None
+) -> list[pdk.Layer]:
+    """The cells: ``cells`` coloured by value, ``cells-suppressed`` grey and hatched.
 
     Suppressed cells are a layer of their own so that their records hold no number at all —
-    not even a colour derived from one.
+    not even a colour derived from one; ``cells-hatch`` strokes them so nobody reads them as
+    a light value.
     """
-    published, suppressed = cell_records(cells, text)
+    published, suppressed = cell_records(cells, text, places)
+    hatch = [{"path": path} for record in suppressed for path in hatch_paths(record["polygon"])]
     return [
         _polygons("cells-suppressed", suppressed, list(SUPPRESSED_FILL), list(SUPPRESSED_LINE)),
+        pdk.Layer(
+            "PathLayer",
+            data=hatch,
+            id="cells-hatch",
+            get_path="path",
+            get_color=list(SUPPRESSED_LINE),
+            width_units='"pixels"',
+            get_width=1,
+            pickable=False,
+        ),
         _polygons("cells", published, "fill", [255, 255, 255, 170]),
     ]
 
@@ -232,6 +292,7 @@ def arc_layer(
     *,
     colour: tuple[int, int, int] | None = None,
     limit: int | None = None,
+    text: CellText | None = None,
 ) -> pdk.Layer:
     """Arcs from ``airport`` to the published targets (the ``limit`` largest), wider for larger.
 
@@ -242,11 +303,15 @@ def arc_layer(
     published.sort(key=lambda target: -(target.value or 0))
     published = published[:limit] if limit else published
     top = max((float(t.value or 0) for t in published), default=1.0) or 1.0
+    words = text or CellText("", "")
     records = [
         {
             "code": target.code,
             "title": f"{airport} → {target.name}",
-            "tip": format_value(target.value or 0, target.ci95),
+            "tip": format_value(target.value or 0, target.ci95, unit=words.unit),
+            "place": "",
+            "day": words.day,
+            "status": status_text(target.value or 0, target.ci95, words),
             "source": [origin.lon, origin.lat],
             "target": [target.lon, target.lat],
             "width": round(1.5 + 8.5 * math.sqrt(float(target.value or 0) / top), 2),
@@ -292,15 +357,18 @@ def area_layers(targets: Sequence[Target], text: CellText) -> list[pdk.Layer]:
     published: list[Record] = []
     suppressed: list[Record] = []
     for target in targets:
-        record: Record = {"code": target.code, "title": target.name}
+        record: Record = {"code": target.code, "title": target.name, "place": "", "day": text.day}
         record["position"] = [target.lon, target.lat]
         if target.value is None:
-            suppressed.append({**record, "suppressed": True, "tip": text.suppressed})
+            suppressed.append(
+                {**record, "suppressed": True, "tip": text.suppressed, "status": text.withheld}
+            )
             continue
         fraction = math.sqrt(target.value / top) if top else 0.0
         record.update(suppressed=False, fill=value_colour(target.value, top), **_numbers(target))
         record["radius"] = round(7 + 19 * fraction, 1)  # pixels
-        record["tip"] = format_value(target.value, target.ci95)
+        record["tip"] = format_value(target.value, target.ci95, unit=text.unit)
+        record["status"] = status_text(target.value, target.ci95, text)
         published.append(record)
     return [
         _dots("areas-suppressed", suppressed, list(SUPPRESSED_FILL), 6),
@@ -324,51 +392,13 @@ def region_layer(bbox: tuple[float, float, float, float]) -> pdk.Layer:
 
 
 def place_layer(codes: Sequence[str], names: dict[str, str]) -> pdk.Layer:
-    """Municipality names at their representative points (reference data, no released value)."""
-    data = [
-        {"name": names.get(code, code), "position": [place.lon, place.lat]}
-        for code in codes
-        if (place := MUNICIPALITIES.get(code)) is not None
-    ]
-    return pdk.Layer(
-        "TextLayer",
-        data=data,
-        id="places",
-        get_position="position",
-        get_text="name",
-        get_size=14,
-        get_color=[30, 42, 52, 255],
-        # pydeck passes a string on as an accessor function unless it is quoted: these two are
-        # constants ("auto": deck.gl builds the glyph atlas from the texts, Japanese included).
-        character_set='"auto"',
-        font_family='"Noto Sans CJK JP, Hiragino Sans, Yu Gothic, sans-serif"',
-        font_weight=600,
-        outline_width=3,
-        outline_color=[255, 255, 255, 235],
-        font_settings={"sdf": True},
-        pickable=False,
-    )
+    """Municipality names at their representative points (:func:`app.overlay.place_layer`)."""
+    return overlay.place_layer(codes, names)
 
 
 def airport_layer(codes: Sequence[str]) -> pdk.Layer:
-    """The airports as orange dots (reference data)."""
-    data = [
-        {"code": code, "position": [AIRPORTS[code].lon, AIRPORTS[code].lat]}
-        for code in codes
-        if code in AIRPORTS
-    ]
-    return pdk.Layer(
-        "ScatterplotLayer",
-        data=data,
-        id="airports",
-        get_position="position",
-        get_fill_color=[*ARC_SOURCE, 240],
-        get_line_color=[255, 255, 255, 255],
-        stroked=True,
-        line_width_min_pixels=2,
-        radius_min_pixels=7,
-        pickable=False,
-    )
+    """The airports as orange dots (reference data; :func:`app.overlay.airport_layers`)."""
+    return overlay.airport_layers(codes, {})[0]
 
 
 def _mercator(lat: float, lon: float) -> tuple[float, float]:
@@ -401,10 +431,12 @@ def view_for_bbox(
 
 
 def deck(layers: Sequence[pdk.Layer], view: pdk.ViewState) -> pdk.Deck:
-    """A deck with a tooltip (``title`` and ``tip`` of the picked object) and the theme's map."""
+    """A deck with a tooltip (:data:`TOOLTIP_FIELDS` of the picked object), no tile basemap."""
     return pdk.Deck(
         layers=list(layers),
         initial_view_state=view,
-        map_style=None,  # Streamlit picks a basemap that matches the theme
-        tooltip={"html": "<b>{title}</b><br/>{tip}", "style": TOOLTIP_STYLE},
+        # No tile basemap: it needs the network; the ground is drawn by app.basemap.
+        map_provider=None,
+        map_style=None,
+        tooltip={"html": TOOLTIP_HTML, "style": TOOLTIP_STYLE},
     )

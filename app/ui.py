@@ -10,8 +10,9 @@
 * :func:`run_release` — the "run secure release" button (locked while its jobs run) with
   ``st.status`` and a progress bar; :func:`shown_release` — the release of the current inputs,
   if this session ran it (a changed input hides the old result rather than mislabel it);
-* :func:`draw_map` — a region's map: the land (:mod:`app.basemap`), the released layers, place
-  names and airports, with the credit of the municipal data under it;
+* :func:`draw_map` — a region's map: the ground (:mod:`app.basemap`), the released layers, place
+  names, airports and a scale bar (:mod:`app.overlay`), a tilt toggle, the credit under it;
+  :func:`map_words` the words of its tooltips;
 * :func:`budget_gauge` — each month's privacy budget: shares spent and left, ε total / used /
   left, and why those do not add up;
 * :func:`release_caption`, :func:`suppressed_note`, :func:`downloads` (the localised CSV report
@@ -52,6 +53,7 @@ __all__ = [
     "guarded",
     "inside_data",
     "map_legend",
+    "map_words",
     "release_caption",
     "run_release",
     "shown_release",
@@ -309,21 +311,36 @@ def downloads(release: Release, stem: str, title: str | None = None) -> None:
 def draw_map(
     region: Region, layers: Sequence[Any], *, airports: Sequence[str], key: str, pitch: float = 0
 ) -> None:
-    """A map of ``region``: land, outline, the released ``layers``, place names, airports."""
-    names = municipality_names(language())
+    """A map of ``region``: sea, land and outlines, the released ``layers``, names, airports,
+    a scale bar; top-down unless the reader tilts it (``pitch`` is the tilt then)."""
+    from app import overlay
+    from app.names import airport_label
+
+    lang = language()
+    names = municipality_names(lang)
     stack = [
-        basemap.land_layer(region, area_map().polygons()),
-        maps.region_layer(region.bbox),
+        *basemap.ground_layers(region, area_map().polygons()),
         *layers,
         maps.place_layer(region.municipality_codes, names),
-        maps.airport_layer(airports),
+        *overlay.airport_layers(airports, {c: airport_label(c, lang) for c in airports}),
+        *overlay.scale_bar_layers(region.bbox),
     ]
-    view = maps.view_for_bbox(region.bbox, pitch=pitch)
+    tilted = st.toggle(tr("map.tilt"), value=False, key=f"{key}:tilt")
+    view = maps.view_for_bbox(region.bbox, pitch=(pitch or 45) if tilted else 0)
     st.pydeck_chart(maps.deck(stack, view), height=maps.MAP_HEIGHT, key=key)
     status = service().status()
     if status.credit:
         source = tr("home.areas_approx") if status.approximate_areas else tr("home.areas_n03")
         st.caption(tr("map.credit", credit=status.credit, source=source))
+
+
+def map_words(day: str, percent: bool = False) -> maps.CellText:
+    """The words of a map's tooltips in the user's language; ``day`` says which day it shows."""
+    return maps.CellText(
+        tr("map.suppressed"), tr("map.mesh"), percent=percent, unit=tr("map.unit"),
+        reliable=tr("map.reliable"), unreliable=tr("map.unreliable"),
+        withheld=tr("map.withheld"), day=day,
+    )  # fmt: skip
 
 
 def budget_gauge(budgets: pd.DataFrame, key: str = "budget") -> None:
@@ -354,12 +371,18 @@ def budget_gauge(budgets: pd.DataFrame, key: str = "budget") -> None:
 
 
 def map_legend(top: float, low: float = 0.0, percent: bool = False) -> None:
-    """A colour legend from ``low`` to ``top``, and the veil of suppressed cells."""
+    """A colour legend of value ranges with their unit, withheld cells, land and sea."""
     swatch = '<span style="display:inline-block;width:14px;height:14px;background:{};'
-    swatch += 'border:1px solid #bbb;border-radius:3px;margin:0 4px -2px 10px"></span>{}'
+    swatch += 'border:1px solid #999;border-radius:3px;margin:0 4px -2px 10px"></span>{}'
+    stops = maps.legend_stops(top, min(low, top))
+    unit = "" if percent else tr("map.unit")
     parts = [
-        swatch.format(colour, maps.format_value(value, None, percent))
-        for colour, value in maps.legend_stops(top, min(low, top))
-    ]
-    parts.append(swatch.format("#f0f0f0", tr("map.suppressed")))
+        swatch.format(colour, tr("map.range", low=maps.format_value(value, None, percent),
+                                 high=maps.format_value(stops[i + 1][1], None, percent, unit)))
+        for i, (colour, value) in enumerate(stops[:-1])
+    ]  # fmt: skip
+    hatch = "repeating-linear-gradient(135deg,#ddd 0 3px,#888 3px 4px)"
+    parts.append(swatch.format(hatch, tr("map.withheld_legend")))
+    parts.append(swatch.format(f"rgb{basemap.LAND_COLOURS[0]}", tr("map.land")))
+    parts.append(swatch.format(f"rgb{basemap.SEA_COLOUR}", tr("map.sea")))
     st.html(f'<div style="font-size:0.85rem;color:#4a5560">{"".join(parts)}</div>')

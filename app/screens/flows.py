@@ -28,6 +28,7 @@ from app.ui import (
     draw_map,
     guarded,
     inside_data,
+    map_words,
     release_caption,
     run_release,
     shown_release,
@@ -67,9 +68,9 @@ def _flow_map(spec: QuerySpec, areas: pd.DataFrame) -> None:
     """Arcs from the airport to every published municipality, dots for all of them."""
     names = municipality_names(language())
     targets = maps.municipality_targets(areas, names)
-    text = maps.CellText(tr("map.suppressed"), tr("map.mesh"))
+    text = map_words(tr("map.days_total", n=spec.days - 1))
     airport = str(spec.airport)
-    layers = [*maps.area_layers(targets, text), maps.arc_layer(airport, targets)]
+    layers = [*maps.area_layers(targets, text), maps.arc_layer(airport, targets, text=text)]
     draw_map(region_of_airport(airport), layers, airports=[airport], key="flows:map", pitch=40)
 
 

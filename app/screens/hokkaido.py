@@ -25,6 +25,7 @@ from app.ui import (
     draw_map,
     guarded,
     inside_data,
+    map_words,
     release_caption,
     run_release,
     shown_release,
@@ -58,14 +59,17 @@ def catchments(frame: pd.DataFrame) -> pd.DataFrame:
     return frames.collapse(frame, ["airport", "municipality_code"])
 
 
-def _map(areas: pd.DataFrame) -> None:
+def _map(areas: pd.DataFrame, days: int) -> None:
     """Arcs per airport (its own colour) to the municipalities its passengers reach."""
     names = municipality_names(language())
     layers = []
+    text = map_words(tr("map.days_total", n=days - 1))
     for airport in EAST_HOKKAIDO_AIRPORTS:
         targets = maps.municipality_targets(frames.select(areas, airport=airport), names)
         colour = AIRPORT_COLOURS[airport]
-        layers.append(maps.arc_layer(airport, targets, colour=colour, limit=ARCS_PER_AIRPORT))
+        layers.append(
+            maps.arc_layer(airport, targets, colour=colour, limit=ARCS_PER_AIRPORT, text=text)
+        )
     draw_map(REGION, layers, airports=EAST_HOKKAIDO_AIRPORTS, key="hokkaido:map", pitch=35)
     swatch = '<span style="color:rgb{};font-size:1.2rem">●</span> {}'
     lang = language()
@@ -115,7 +119,7 @@ def render() -> None:
         st.info(tr("hokkaido.not_run"), icon=":material/lock:")
         return
     areas = catchments(frames.normalise(release.to_frame()))
-    _map(areas)
+    _map(areas, spec.days)
     suppressed_note(areas)
     st.subheader(tr("hokkaido.overlap"))
     st.caption(tr("hokkaido.overlap_note"))

@@ -31,6 +31,7 @@ from app.ui import (
     guarded,
     inside_data,
     map_legend,
+    map_words,
     release_caption,
     run_release,
     shown_release,
@@ -116,6 +117,11 @@ def _day_label(offset: int) -> str:
     return tr("visit.arrival_day") if offset == 0 else tr("visit.day_after", n=offset)
 
 
+def _day_words(offset: int) -> str:
+    """The day in a tooltip: 到着日 or 到着後N日目."""
+    return tr("visit.arrival_day") if offset == 0 else tr("map.day", n=offset)
+
+
 def _shape(cells: pd.DataFrame, inputs: VisitInputs) -> pd.DataFrame:
     """Restrict to the destination area (at the release's level), then coarsen if asked."""
     if inputs.area is not None and not cells.empty:
@@ -163,19 +169,26 @@ def _layer_cells(
 
 
 def _draw(
-    cells: pd.DataFrame, passengers: pd.DataFrame, inputs: VisitInputs, view: str, threshold: int
+    cells: pd.DataFrame,
+    passengers: pd.DataFrame,
+    inputs: VisitInputs,
+    view: str,
+    threshold: int,
+    offset: int,
 ) -> None:
     """The map: cells coloured by the chosen view and (optionally) arcs to the top cells."""
     percent = view == "share"
-    text = maps.CellText(tr("map.suppressed"), tr("map.mesh"), percent=percent)
+    text = map_words(_day_words(offset), percent)
     arcs = st.toggle(tr("visit.arcs"), value=True, key="visit:arcs")
-    layers = maps.cell_layers(cells, text)
+    owner = mesh_municipality(list(cells["mesh_code"]), area_map()) if len(cells) else {}
+    names = municipality_names(language())
+    places = {code: names.get(m, "") for code, m in owner.items()}
+    layers = maps.cell_layers(cells, text, places)
     if arcs:
         top = frames.top_published(passengers, TOP_AREAS)
-        layers.append(maps.arc_layer(inputs.airport, maps.cell_targets(top, tr("map.mesh"))))
-    draw_map(
-        inputs.region, layers, airports=[inputs.airport], key="visit:map", pitch=45 if arcs else 0
-    )
+        targets = maps.cell_targets(top, tr("map.mesh"))
+        layers.append(maps.arc_layer(inputs.airport, targets, text=map_words(text.day)))
+    draw_map(inputs.region, layers, airports=[inputs.airport], key="visit:map", pitch=45)
     published = cells.loc[~cells["suppressed"], "value"]
     low = 0.0 if percent else float(threshold)
     map_legend(float(published.max()) if len(published) else low, low, percent)
@@ -223,7 +236,7 @@ def _result(release: Any, population_spec: QuerySpec, inputs: VisitInputs) -> No
     cells = _layer_cells(view, passengers, population, inputs, int(offset or 0))
     if cells is None:
         return
-    _draw(cells, passengers, inputs, view, release.threshold)
+    _draw(cells, passengers, inputs, view, release.threshold, int(offset or 0))
     suppressed_note(cells)
     _table(cells, view == "share")
     release_caption(release)

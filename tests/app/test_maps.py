@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from app import basemap, maps
+from app import basemap, maps, overlay
 from geo.areas import N03Areas
 from geo.mesh import code_bounds
 from geo.places import REGIONS
 
-TEXT = maps.CellText(suppressed="秘匿", mesh="メッシュ")
+TEXT = maps.CellText(
+    suppressed="秘匿", mesh="メッシュ", unit="人", reliable="信頼できる値", unreliable="参考値",
+    withheld="人数が少ないため公開していません", day="到着後1日目",
+)  # fmt: skip
 
 
 def cells() -> pd.DataFrame:
@@ -38,7 +42,7 @@ def test_published_cells_are_exact_jis_cells_with_value_and_interval() -> None:
     ys = {y for _, y in first["polygon"]}
     assert xs == {round(bounds.west, 7), round(bounds.east, 7)}
     assert ys == {round(bounds.south, 7), round(bounds.north, 7)}
-    assert first["value"] == 12 and first["ci95"] == 5 and first["tip"] == "12 ± 5"
+    assert first["value"] == 12 and first["ci95"] == 5 and first["tip"] == "12 ± 5 人"
     assert published[1]["fill"] != first["fill"]
 
 
@@ -46,7 +50,16 @@ def test_suppressed_cells_carry_no_number_at_all() -> None:
     """A suppressed cell: no value, interval or colour, and no digit in its tooltip text."""
     _, suppressed = maps.cell_records(cells(), TEXT)
     [record] = suppressed
-    assert set(record) == {"code", "title", "tip", "polygon", "suppressed"}
+    assert set(record) == {
+        "code",
+        "title",
+        "tip",
+        "polygon",
+        "suppressed",
+        "place",
+        "day",
+        "status",
+    }
     assert record["suppressed"] is True and not re.search(r"\d", record["tip"])
 
 
@@ -99,7 +112,7 @@ def test_view_frames_the_whole_region(region: str) -> None:
 @pytest.mark.parametrize("region", sorted(REGIONS))
 def test_land_layer_has_an_area_per_municipality(region: str) -> None:
     """The offline land layer draws every municipality of the region that has anchors."""
-    areas = basemap.approximate_areas(region)
+    areas = basemap.approximate_areas(REGIONS[region])
     assert {code for code, _ in areas} <= set(REGIONS[region].municipality_codes)
     assert len(areas) >= len(REGIONS[region].municipality_codes) * 0.8
     layer = basemap.land_layer(REGIONS[region])
@@ -116,3 +129,73 @@ def test_land_layer_draws_imported_n03_boundaries() -> None:
     codes = {code for code, _ in basemap.n03_areas(polygons, region)}
     assert codes == set(region.municipality_codes)
     assert basemap.land_layer(region, polygons).data
+
+
+def _spec(layers: list[object]) -> dict[str, object]:
+    view = maps.view_for_bbox(REGIONS["nanki_shirahama"].bbox)
+    return json.loads(maps.deck(layers, view).to_json())  # type: ignore[arg-type, no-any-return]
+
+
+def test_text_layers_carry_every_glyph_they_draw_and_a_cjk_font() -> None:
+    """Each text layer's characterSet covers its labels (Japanese included); a CJK font."""
+    region = REGIONS["nanki_shirahama"]
+    names = {"30401": "白浜町", "30206": "田辺市", "30391": "みなべ町", "30404": "上富田町"}
+    layers = [
+        overlay.place_layer(region.municipality_codes, names),
+        *overlay.airport_layers(["SHM"], {"SHM": "SHM 南紀白浜空港"}),
+        *overlay.scale_bar_layers(region.bbox),
+    ]
+    texts = [layer for layer in _spec(layers)["layers"] if layer["@@type"] == "TextLayer"]
+    assert {layer["id"] for layer in texts} == {"places", "airport-names", "scale-text"}
+    for layer in texts:
+        drawn = {ch for record in layer["data"] for ch in record["text"]}
+        assert drawn and drawn <= set(layer["characterSet"])
+        assert "Noto Sans CJK JP" in layer["fontFamily"]
+        assert layer["fontSettings"]["buffer"] >= layer["fontSettings"]["radius"]
+    assert "白" in texts[0]["characterSet"]
+
+
+def test_ground_layers_are_sea_land_and_outlines_without_values() -> None:
+    """Sea under land, municipal and prefecture outlines; none carries a released value."""
+    layers = basemap.ground_layers(REGIONS["nanki_shirahama"])
+    assert [layer.id for layer in layers] == ["sea", "land", "municipal-lines", "prefecture-lines"]
+    assert all(layer.data for layer in layers)
+    assert not any("value" in record for layer in layers for record in layer.data)
+
+
+def test_scale_bar_is_a_round_length_true_at_the_latitude() -> None:
+    """The bar spans a round number of km at the region's latitude, and says so."""
+    bbox = REGIONS["nanki_shirahama"].bbox
+    bar, label = overlay.scale_bar_layers(bbox)
+    [record] = bar.data
+    (west, lat), (east, _) = record["path"][1], record["path"][2]
+    km = (east - west) * overlay.KM_PER_DEGREE * math.cos(math.radians(lat))
+    assert km == pytest.approx(record["km"]) and record["km"] in overlay.ROUND_KM
+    assert label.data[0]["text"] == f"{record['km']:g} km"
+
+
+def test_tooltip_names_place_day_value_unit_and_reliability() -> None:
+    """Every pickable record fills every tooltip field; a withheld cell is hatched, no number."""
+    layers = maps.cell_layers(cells(), TEXT, {"50353224": "白浜町"})
+    spec = _spec(layers)
+    assert all(f"{{{field}}}" in spec_tooltip() for field in maps.TOOLTIP_FIELDS)
+    by_id = {layer["id"]: layer for layer in spec["layers"]}
+    first = by_id["cells"]["data"][0]
+    assert (first["place"], first["day"], first["tip"]) == ("白浜町", "到着後1日目", "12 ± 5 人")
+    assert (
+        first["status"] == "信頼できる値" and by_id["cells"]["data"][1]["status"] == "信頼できる値"
+    )
+    [hidden] = by_id["cells-suppressed"]["data"]
+    assert hidden["status"] == TEXT.withheld and "value" not in hidden
+    assert len(by_id["cells-hatch"]["data"]) == 3
+
+
+def spec_tooltip() -> str:
+    """The deck's tooltip template."""
+    return maps.TOOLTIP_HTML
+
+
+def test_a_wide_interval_is_marked_as_a_rough_figure() -> None:
+    """A value whose interval exceeds half of it is a rough figure, not a reliable one."""
+    assert maps.status_text(10, 9, TEXT) == "参考値"
+    assert maps.status_text(100, 20, TEXT) == "信頼できる値"

@@ -31,15 +31,20 @@ PAGES = (
     "method",
 )
 # The keys a record of each released layer may have; context layers carry no released value.
-PUBLISHED = {"code", "title", "tip", "suppressed", "value", "ci95", "fill"}
+TIP = {"place", "day", "status"}  # tooltip words, never a number of people
+PUBLISHED = {"code", "title", "tip", "suppressed", "value", "ci95", "fill"} | TIP
 ALLOWED = {
     "cells": PUBLISHED | {"polygon"},
-    "cells-suppressed": {"code", "title", "tip", "suppressed", "polygon"},
+    "cells-suppressed": {"code", "title", "tip", "suppressed", "polygon"} | TIP,
     "areas": PUBLISHED | {"position", "radius"},
-    "areas-suppressed": {"code", "title", "tip", "suppressed", "position"},
-    "arcs": {"code", "title", "tip", "value", "ci95", "source", "target", "width"},
+    "areas-suppressed": {"code", "title", "tip", "suppressed", "position"} | TIP,
+    "arcs": {"code", "title", "tip", "value", "ci95", "source", "target", "width"} | TIP,
 }
-CONTEXT = {"land", "region", "places", "airports"}
+# The ground, labels and scale bar: reference data, never a released value.
+CONTEXT = {
+    "sea", "land", "municipal-lines", "prefecture-lines", "region", "places", "airports",
+    "airport-names", "scale-bar", "scale-text", "cells-hatch",
+}  # fmt: skip
 WIDE_DATES = (dt.date(2025, 8, 1), dt.date(2025, 8, 14))
 
 OpenPage = Callable[..., AppTest]
@@ -138,6 +143,7 @@ def test_visit_map_deck_carries_only_released_fields(page: OpenPage) -> None:
     found = layers(spec)
     assert check_released_only(spec) > 0, "cells are withheld on the tiny world"
     assert all(record["value"] > record["ci95"] for record in found["cells"])
+    assert spec["initialViewState"]["pitch"] == 0  # top-down by default
     assert app.get("download_button"), "CSV and GeoJSON downloads are offered"
 
 

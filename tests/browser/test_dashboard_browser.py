@@ -9,6 +9,7 @@ with) and reads the tooltip. Every page is photographed into ``docs/screenshots/
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,11 @@ def test_visit_map_release_map_and_tooltip(
     tab: Any, app_url: str, browser_workspace: tuple[Path, Path], screenshot_dir: Path
 ) -> None:
     """Run the release in the page, wait for the map canvas, hover a cell, read its tooltip."""
+    received: list[bytes | str] = []
+    tab.on(
+        "websocket",
+        lambda socket: socket.on("framereceived", lambda frame: received.append(frame)),
+    )
     open_page(tab, f"{app_url}/visit-map", "visit.title")
     run_release(tab)
     chart = tab.locator('[data-testid="stDeckGlJsonChart"]').first
@@ -137,10 +143,44 @@ def test_visit_map_release_map_and_tooltip(
     tooltip.wait_for(state="visible", timeout=10_000)
     shown = tooltip.inner_text()
     if value is None:  # a withheld cell: its words, never a number
-        assert code in shown and text("map.suppressed", "ja") in shown and "±" not in shown
+        assert code in shown and "±" not in shown
+        assert text("map.suppressed", "ja") in shown or text("map.withheld", "ja") in shown
     else:
         assert code in shown and f"{value:,}" in shown and "±" in shown
+        assert text("map.unit", "ja") in shown and text("visit.arrival_day", "ja") in shown
     photograph(tab, screenshot_dir, "02-visit-map-tooltip", whole=False)
+    check_deck_spec(last_deck_spec(received))
+
+
+DECK_START = '{\n  "initialViewState"'  # pydeck's JSON (sorted keys, indent 2) opens so
+BASE_LAYERS = {"sea", "land", "municipal-lines", "prefecture-lines", "airports", "scale-bar"}
+
+
+def last_deck_spec(frames: list[bytes | str]) -> dict[str, Any]:
+    """The last deck JSON Streamlit sent the page (read out of its websocket messages)."""
+    decoder = json.JSONDecoder()
+    for frame in reversed(frames):
+        data = frame if isinstance(frame, str) else frame.decode("utf-8", errors="replace")
+        start = data.rfind(DECK_START)
+        if start >= 0:
+            spec, _ = decoder.raw_decode(data[start:])
+            return dict(spec)
+    raise AssertionError("the page received no deck.gl spec")
+
+
+def check_deck_spec(spec: dict[str, Any]) -> None:
+    """Base layers present; every text layer's character set covers every label it draws."""
+    layers = {layer["id"]: layer for layer in spec["layers"]}
+    assert set(layers) >= BASE_LAYERS, sorted(layers)
+    texts = [layer for layer in layers.values() if layer["@@type"] == "TextLayer"]
+    assert {"places", "airport-names", "scale-text"} <= {layer["id"] for layer in texts}
+    for layer in texts:
+        drawn = {character for record in layer["data"] for character in record["text"]}
+        assert drawn <= set(layer["characterSet"]), (
+            layer["id"],
+            drawn - set(layer["characterSet"]),
+        )
+    assert spec["initialViewState"]["pitch"] == 0
 
 
 def _view_from_defaults() -> dict[str, Any]:
