@@ -54,7 +54,7 @@ def open_page(tab: Any, url: str, title_key: str) -> None:
 
 def run_release(tab: Any, label_key: str = "run.button") -> None:
     """Press a run button and wait for the status to say the release is published."""
-    tab.get_by_role("button", name=text(label_key, "ja")).first.click()
+    tab.get_by_role("button", name=text(label_key, "ja")).first.click(timeout=WAIT_MS)
     tab.get_by_text(text("run.done", "ja")).first.wait_for(timeout=WAIT_MS)
 
 
