@@ -376,6 +376,8 @@ def map_legend(top: float, low: float = 0.0, percent: bool = False) -> None:
     swatch += 'border:1px solid #999;border-radius:3px;margin:0 4px -2px 10px"></span>{}'
     stops = maps.legend_stops(top, min(low, top))
     unit = "" if percent else tr("map.unit")
+    if top <= low:  # nothing shown: no ranges to explain, only what the grey and ground mean
+        stops = []
     parts = [
         swatch.format(colour, tr("map.range", low=maps.format_value(value, None, percent),
                                  high=maps.format_value(stops[i + 1][1], None, percent, unit)))

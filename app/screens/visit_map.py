@@ -200,18 +200,21 @@ def _table(cells: pd.DataFrame, percent: bool) -> None:
     names = municipality_names(language())
     table = cells.assign(area=[names.get(owner.get(c, ""), "") for c in cells["mesh_code"]])
     table = table.sort_values(["suppressed", "value"], ascending=[True, False], kind="stable")
+    hidden = tr("map.suppressed")
+    value_format = "{:.1f}" if percent else "{:,}"
     st.dataframe(
-        table[["mesh_code", "area", "value", "ci95", "suppressed"]],
+        pd.DataFrame(
+            {
+                tr("col.mesh_code"): table["mesh_code"],
+                tr("col.area"): table["area"],
+                tr("col.share") if percent else tr("col.value"): [
+                    hidden if pd.isna(v) else value_format.format(v if percent else int(v))
+                    for v in table["value"]
+                ],
+                tr("col.ci95"): ["" if pd.isna(w) else f"± {int(w):,}" for w in table["ci95"]],
+            }
+        ),
         hide_index=True,
-        column_config={
-            "mesh_code": tr("col.mesh_code"),
-            "area": tr("col.area"),
-            "value": st.column_config.NumberColumn(
-                tr("col.share") if percent else tr("col.value"), format="%.1f" if percent else "%d"
-            ),
-            "ci95": tr("col.ci95"),
-            "suppressed": tr("col.suppressed"),
-        },
         height=300,
     )
 
