@@ -125,6 +125,9 @@ def render() -> None:
     _player(spec, day)
     suppressed_note(day)
     st.subheader(tr("hourly.heat"))
-    st.altair_chart(_heat(day, municipality_names(language())), width="stretch")
+    if bool((~day["suppressed"]).any()):
+        st.altair_chart(_heat(day, municipality_names(language())), width="stretch")
+    else:
+        st.info(tr("release.empty"))
     release_caption(release)
     downloads(release, f"hourly-{spec.airport}-{spec.start}")

@@ -39,6 +39,7 @@ PAGES = (
     ("ledger", "ledger.title", "08-ledger", ()),
     ("method", "method.title", "09-method", ()),
     ("compare", "compare.title", "10-compare", ("run.button",)),
+    ("hourly", "hourly.title", "11-hourly", ("run.button",)),
 )
 WAIT_MS = 60_000
 MAX_SHOT = 4000  # pixels: the tallest screenshot
@@ -209,7 +210,7 @@ def test_every_page_opens_and_is_photographed(
     open_page(tab, f"{app_url}/{path}", title_key)
     for label_key in runs:
         run_release(tab, label_key)
-    if path in ("visit-map", "flows", "east-hokkaido"):
+    if path in ("visit-map", "flows", "east-hokkaido", "hourly"):
         tab.locator('[data-testid="stDeckGlJsonChart"] canvas').first.wait_for(timeout=WAIT_MS)
     assert not tab.locator('[data-testid="stException"]').count()
     assert photograph(tab, screenshot_dir, name).stat().st_size > 10_000
