@@ -21,6 +21,8 @@ from typing import Any
 
 import pytest
 
+from engine.ledger import Ledger
+from engine.ledger.values import Scope
 from engine.parallel import SCHEDULER_ENV
 from engine.session import SecureSession
 
@@ -74,6 +76,14 @@ def browser_workspace(
     root = tmp_path_factory.mktemp("browser-workspace")
     with SecureSession(root, tiny_dir) as session:
         session.prepare()
+    # Session-wide fixtures over the tiny world share one ledger per dataset (the session's
+    # ledger home): the pages here must not find it spent by the app tests that ran first.
+    for party in ("airline", "carrier"):
+        ledger = Ledger.in_workspace(root, party)
+        for pair in ("airline+carrier", "carrier"):
+            for month in ("2025-07", "2025-08", "2025-09"):
+                ledger.set_budget(Scope(pair, month), 50.0, "browser tests")
+        ledger.close()
     return root, tiny_dir
 
 
