@@ -34,10 +34,9 @@ from typing import Any
 import gmpy2
 from nacl.bindings import crypto_scalarmult
 
-from bench.common import cache_dir, machine, timed
+from bench.common import cache_dir, machine, raise_budgets, timed
 from engine.crypto.paillier import PaillierKeys, _times_g_power
 from engine.crypto.residues import CrtResidues
-from engine.ledger.values import Scope
 from engine.queries import QuerySpec
 from engine.session import PRODUCT_MASKS, PRODUCT_POOL, SecureSession, SessionSettings
 from sample_data import generate
@@ -115,9 +114,9 @@ _METHODS = {
 
 
 def _budgets(session: SecureSession) -> None:
-    for ledger in (session.airline.ledger, session.carrier.ledger):
-        for month in ("2025-07", "2025-08", "2025-09", "2025-10"):
-            ledger.set_budget(Scope("airline+carrier", month), 1e4, "benchmark")
+    raise_budgets(
+        {"airline": session.airline.ledger, "carrier": session.carrier.ledger}, "benchmark"
+    )
 
 
 def _release(session: SecureSession, case: dict[str, Any]) -> dict[str, Any]:

@@ -42,9 +42,8 @@ import pandas as pd
 
 import engine.parties.airline as airline_module
 import engine.parties.carrier as carrier_module
-from bench.common import machine
+from bench.common import machine, raise_budgets
 from engine.dp import NoiseMechanism, PrivacyCost, noise_law, publish
-from engine.ledger.values import Scope
 from engine.queries import QuerySpec
 from engine.service import CrossmeshService
 
@@ -262,11 +261,9 @@ def measure(exact: Exact, draws: int) -> dict[str, Any]:
 
 
 def _raise_budgets(service: CrossmeshService) -> None:
-    months = pd.period_range("2025-07", "2025-10", freq="M").strftime("%Y-%m")
-    for ledger in (service.ledger, service.carrier_ledger):
-        for month in months:
-            for pair in ("airline+carrier", "carrier"):
-                ledger.set_budget(Scope(pair, month), 1e4, "bench_statistics")
+    raise_budgets(
+        {"airline": service.ledger, "carrier": service.carrier_ledger}, "bench_statistics"
+    )
 
 
 def run(data: Path, workspace: Path, draws: int) -> dict[str, Any]:

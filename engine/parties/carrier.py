@@ -44,7 +44,7 @@ from engine.crypto.blinding import BlindingKey, JoinKey, hash_many_to_group
 from engine.crypto.lanes import LaneLayout
 from engine.crypto.paillier import Encryptor, public_key_from_bytes
 from engine.crypto.pool import ResiduePool
-from engine.crypto.slot_sums import PartitionRecords, SlotSums, partial_products
+from engine.crypto.slot_sums import PartitionRecords, SlotSums, partial_products, run_boundaries
 from engine.dp import ContributionBounds, Release, build_release, mechanism_for
 from engine.inputs import CarrierInputs, load_carrier
 from engine.keyring import KeyRing
@@ -484,9 +484,14 @@ class CarrierParty:
         blob = message.ciphertexts
         record_width = pieces * width
         slot_lists = [query.record_slots[record] for _, record in chosen]
+        indptr = np.concatenate([[0], np.cumsum([len(s) for s in slot_lists])]).astype(np.int64)
+        slots = np.concatenate(slot_lists).astype(np.int64) if slot_lists else np.zeros(0, np.int64)
+        links = query.shape.run_links()
+        if links is not None:  # summed by runs: fewer multiplications, the same sums
+            indptr, slots = run_boundaries(indptr, slots, links.previous, links.following)
         records = PartitionRecords(
-            np.concatenate([[0], np.cumsum([len(s) for s in slot_lists])]).astype(np.int64),
-            np.concatenate(slot_lists).astype(np.int64) if slot_lists else np.zeros(0, np.int64),
+            indptr,
+            slots,
             pieces,
             width,
             b"".join(blob[o * record_width : (o + 1) * record_width] for o, _ in chosen),
@@ -559,6 +564,9 @@ class CarrierParty:
         ):
             sums.merge(partial)
         query.work = []
+        links = query.shape.run_links()
+        if links is not None:
+            sums.close_runs(links.previous)
         hierarchy = query.shape.hierarchy
         if hierarchy is not None:  # parents: products of their children's sums, no indicator
             sums.add_parents(hierarchy.members, len(hierarchy.child_codes))

@@ -35,6 +35,7 @@ __all__ = [
     "DEPARTURE_MINUTES",
     "ProjectedRows",
     "QueryShape",
+    "RunLinks",
     "ScopeBlock",
     "Segment",
     "donation_months",
@@ -109,6 +110,15 @@ class ScopeBlock:
 
 
 @dataclass(frozen=True)
+class RunLinks:
+    """Per column of a group's vector, the column of the same label at the previous and at
+    the next time (−1 where there is none): the runs the carrier sums by."""
+
+    previous: IntArray
+    following: IntArray
+
+
+@dataclass(frozen=True)
 class QueryShape:
     """Everything public about one cross query, the same on both sides."""
 
@@ -173,6 +183,25 @@ class QueryShape:
         return np.concatenate(
             [np.arange(s.slot_start, s.slot_stop, dtype=np.int64) for s in self.segments]
         )
+
+    def run_links(self) -> RunLinks | None:
+        """Along the runs of the blocks read with a ``time_stride``: each column's previous
+        and next column at the neighbouring times (−1 at the ends and for other blocks), or
+        None when no block read has runs."""
+        length = int(sum(segment.length for segment in self.segments))
+        previous = np.full(length, -1, dtype=np.int64)
+        following = np.full(length, -1, dtype=np.int64)
+        offset, found = 0, False
+        for segment in self.segments:
+            (name,) = segment.blocks
+            stride = self.family.block(name).time_stride
+            if stride:
+                found = True
+                columns = np.arange(offset, offset + segment.length, dtype=np.int64)
+                previous[columns[stride:]] = columns[:-stride]
+                following[columns[:-stride]] = columns[stride:]
+            offset += segment.length
+        return RunLinks(previous, following) if found else None
 
     def vector_length(self) -> int:
         """Values per group (the block slots, then a two-level map's parent slots)."""

@@ -66,11 +66,19 @@ _FAMILY_NAME = re.compile(r"region:[a-z][a-z0-9_]*|depart|month")
 
 @dataclass(frozen=True)
 class SlotBlock:
-    """A named run of slots; one record sets at most ``cap`` of them (``cap`` ≤ len(labels))."""
+    """A named run of slots; one record sets at most ``cap`` of them (``cap`` ≤ len(labels)).
+
+    ``time_stride`` > 0 says the labels are time-major, ``time_stride`` of them per time, and
+    that a record usually sets the same label at consecutive times (a location class held for
+    hours): the carrier then sums the block by the runs of its records (one multiplication at
+    each end of a run, :func:`engine.crypto.slot_sums.run_boundaries`) rather than per slot.
+    The sums are the same either way; only the cost differs.
+    """
 
     name: str
     labels: tuple[str, ...]
     cap: int
+    time_stride: int = 0
 
     def __post_init__(self) -> None:
         if not self.name or "|" in self.name:
@@ -83,6 +91,11 @@ class SlotBlock:
             raise InputError(
                 f"slot block {self.name!r}: cap must be between 1 and its label count, "
                 f"not {self.cap}"
+            )
+        if self.time_stride < 0 or (self.time_stride and len(self.labels) % self.time_stride):
+            raise InputError(
+                f"slot block {self.name!r}: time_stride must divide its label count, "
+                f"not {self.time_stride}"
             )
 
 
@@ -171,7 +184,8 @@ def region_family(region_id: str, area_codes: tuple[str, ...]) -> ViewFamily:
 def departure_family() -> ViewFamily:
     """The day family of location classes per 20-minute slot time (one class per time)."""
     labels = tuple(f"{time}|{cls}" for time in SLOT_TIMES for cls in LOCATION_CLASSES)
-    return ViewFamily("depart", "day", (SlotBlock("class_at", labels, len(SLOT_TIMES)),))
+    block = SlotBlock("class_at", labels, len(SLOT_TIMES), time_stride=len(LOCATION_CLASSES))
+    return ViewFamily("depart", "day", (block,))
 
 
 def month_family(area_codes: Mapping[str, tuple[str, ...]]) -> ViewFamily:
