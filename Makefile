@@ -40,7 +40,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 typecheck: setup
-	$(BIN)/mypy foundation engine geo sample_data app cli
+	$(BIN)/mypy foundation engine geo sample_data app cli bench
 
 # The browser test drives Debian's chromium (never a browser downloaded by Playwright), with CJK
 # fonts for the Japanese pages. Installed here when missing and we may (root with apt-get);
@@ -55,7 +55,7 @@ browser:
 
 test: setup browser
 	$(BIN)/ruff check .
-	$(BIN)/mypy foundation engine geo sample_data app cli
+	$(BIN)/mypy foundation engine geo sample_data app cli bench
 	$(BIN)/python -m pytest -q
 
 clean-data:
