@@ -9,8 +9,10 @@ DATA   ?= data/demo
 WS     ?= workspace
 SEED   ?= 7
 PORT   ?= 8501
+# pytest processes (pytest-xdist): one per logical CPU; TEST_WORKERS=0 runs the suite in this process.
+TEST_WORKERS ?= logical
 
-.PHONY: setup browser prepare run test lint typecheck clean-data
+.PHONY: setup browser prepare run test test-fast lint typecheck clean-data
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,7 +58,11 @@ browser:
 test: setup browser
 	$(BIN)/ruff check .
 	$(BIN)/mypy foundation engine geo sample_data app cli bench
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
+
+# The daily lane: everything but the browser and the tests marked slow (about half the time).
+test-fast: setup
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "not slow and not browser"
 
 clean-data:
 	rm -rf data/tiny data/demo $(WS)
