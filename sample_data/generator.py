@@ -17,6 +17,7 @@ Output layout (``DIR``)::
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,6 +141,14 @@ def _write_truth(out: Path, world: _World, truth: dict[str, pd.DataFrame]) -> di
     return rows
 
 
+def _time_left(begun: float, done: int, total: int) -> str:
+    """`` (about N s left)`` from the pace of the chunks done so far; nothing before the first."""
+    if done == 0:
+        return ""
+    left = (time.monotonic() - begun) / done * (total - done)
+    return f" (about {left:.0f} s left)"
+
+
 def _chunk_rng(seed: int, chunk: int) -> np.random.Generator:
     """The generator of one chunk of people: the seed's children after the named parts."""
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(len(_PARTS) + chunk,)))
@@ -156,8 +165,10 @@ def _write_observations(
     parts, person_days = [], 0
     schema = party_tables.OBSERVATION_SCHEMA
     with observation_writer(out / "carrier" / "observations.parquet", schema) as sink:
+        begun = time.monotonic()
         for chunk, start in enumerate(starts):
-            progress(f"observations: chunk {chunk + 1} of {len(starts)}")
+            left = _time_left(begun, chunk, len(starts))
+            progress(f"observations: chunk {chunk + 1} of {len(starts)}{left}")
             rng = _chunk_rng(world.seed, chunk)
             persons = np.arange(
                 start, min(start + scale.chunk_people, scale.people), dtype=np.int64

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,8 @@ def test_generate_tiny_writes_world_and_summary(runner: CliRunner, tmp_path: Pat
     assert "carrier/observations.parquet" in result.stdout
     assert f"{manifest['rows']['airline/members.csv']:,} rows" in result.stdout
     assert "chunk 1 of" in result.stderr
+    # From the second chunk on, an estimate of the time left from the pace so far.
+    assert re.search(r"chunk 2 of 3 \(about \d+ s left\)", result.stderr)
     assert (out / "carrier" / "observations.parquet").is_file()
 
 
