@@ -305,6 +305,12 @@ class Ledger:
                     detail=f"reservation {reservation.id} stays spent: {reason[:200]}",
                 )
 
+    def note_refusal(self, actor: str, detail: str) -> None:
+        """Log a step a node refused (a replayed or out-of-order message): nothing is charged."""
+        check_actor(actor)
+        with self._write() as connection:
+            append_audit(connection, actor, AuditAction.REFUSE, rho=0.0, detail=detail[:200])
+
     def is_pending(self, reservation_id: int, spec_hash: str) -> bool:
         """Whether ``reservation_id`` is a live (pending) reservation for ``spec_hash``.
 

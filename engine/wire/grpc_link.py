@@ -27,6 +27,10 @@ fingerprint. Errors cross as a status whose details start with the error's class
 airline raises the same :mod:`foundation.errors` class the carrier raised; a bug on the carrier
 crosses as its type name only, never its message.
 
+Every call about a query also carries its stamp (query id and step number,
+:mod:`engine.wire.replay`); the service's :class:`~engine.wire.replay.ReplayGuard` refuses a
+replayed Accept and any later step out of its order before the carrier runs it.
+
 The carrier's steps are called one at a time (a lock), and a stream broken off by the airline
 abandons the query at the carrier, so its reservation is recorded as abandoned.
 """
@@ -67,6 +71,7 @@ from engine.wire.messages import (
     decode_message,
     encode_message,
 )
+from engine.wire.replay import ReplayGuard
 from foundation import errors
 from foundation.errors import ConfigError, CrossmeshError, PeerError, ProtocolError
 from foundation.faults import fault_point
@@ -195,9 +200,14 @@ class CarrierService(grpc.GenericRpcHandler):
     """The carrier's steps behind gRPC, for the one airline whose certificate is pinned."""
 
     def __init__(
-        self, carrier: CarrierSteps, airline_fingerprint: str, settings: LinkSettings
+        self,
+        carrier: CarrierSteps,
+        airline_fingerprint: str,
+        settings: LinkSettings,
+        guard: ReplayGuard | None = None,
     ) -> None:
         self.carrier = carrier
+        self.guard = guard or ReplayGuard()
         self.airline_fingerprint = airline_fingerprint.lower().replace(":", "")
         self.settings = settings
         self._lock = threading.Lock()  # the carrier's steps run one at a time
@@ -349,6 +359,8 @@ class CarrierService(grpc.GenericRpcHandler):
             try:
                 self._admit(method, context)
                 message = decode_as(request, kind)
+                if method != "Connect":
+                    self.guard.admit(method, context.invocation_metadata(), message.query_id)
                 query_id = getattr(message, "query_id", "")
                 self._begin(query_id)
                 try:
@@ -367,8 +379,9 @@ class CarrierService(grpc.GenericRpcHandler):
         try:
             self._admit("Scope", context)
             ask = decode_as(request, StepRequest)
-            query_id = ask.query_id
             _expect_step(ask, "scope")
+            self.guard.admit("Scope", context.invocation_metadata(), ask.query_id)
+            query_id = ask.query_id
             self._begin(query_id)
             try:
                 partitions = self.carrier.scope(query_id)
@@ -396,6 +409,9 @@ class CarrierService(grpc.GenericRpcHandler):
                 if query_id and partition.query_id != query_id:
                     raise ProtocolError("one indicator stream carries one query")
                 if not query_id:
+                    self.guard.admit(
+                        "Indicators", context.invocation_metadata(), partition.query_id
+                    )
                     query_id = partition.query_id
                     self._begin(query_id)
                 with self._lock:
@@ -410,6 +426,7 @@ class CarrierService(grpc.GenericRpcHandler):
 
     def _abandon(self, query_id: str, reason: str) -> None:
         if query_id:
+            self.guard.close_query(query_id)
             with self._activity:
                 self._last_call.pop(query_id, None)
                 self._in_call.pop(query_id, None)
@@ -459,10 +476,12 @@ def serve_carrier(
     airline_fingerprint: str,
     listen: str,
     settings: LinkSettings | None = None,
+    guard: ReplayGuard | None = None,
 ) -> Serving:
-    """Start the carrier's service on ``listen`` (``host:port``, port 0: any)."""
+    """Start the carrier's service on ``listen`` (``host:port``, port 0: any); ``guard`` keeps
+    the stamps of its queries (default: in memory, for tests of the link)."""
     settings = settings or LinkSettings()
-    service = CarrierService(carrier, airline_fingerprint, settings)
+    service = CarrierService(carrier, airline_fingerprint, settings, guard)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="carrier-node"),
         handlers=[service],

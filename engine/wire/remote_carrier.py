@@ -50,6 +50,7 @@ from engine.wire.messages import (
     StepRequest,
     encode_message,
 )
+from engine.wire.replay import Stamp
 from foundation.errors import ConfigError, CrossmeshError, PeerError
 
 __all__ = ["RemoteCarrier"]
@@ -106,7 +107,7 @@ class RemoteCarrier:
 
     def scope(self, query_id: str) -> Iterator[ScopePartition]:
         """The carrier's scope partitions as they arrive; opens the indicator stream first."""
-        self._open_indicators()
+        self._open_indicators(query_id)
         call = self._call("Scope", StepRequest(query_id, "scope"), stream=True)
         self._scope_call = call
         try:
@@ -173,6 +174,13 @@ class RemoteCarrier:
         self._channel.close()
 
     # -- calls --------------------------------------------------------------------------------
+    def _metadata(self, method: str, message: Message | None, query_id: str = "") -> Any:
+        """The version, and for a call about a query its stamp (:mod:`engine.wire.replay`)."""
+        query_id = query_id or str(getattr(message, "query_id", ""))
+        if not query_id:
+            return self.settings.metadata
+        return (*self.settings.metadata, Stamp.for_call(method, query_id).metadata())
+
     def _call(self, method: str, message: Message, *, stream: bool = False) -> Any:
         self._pin()
         path = f"/{SERVICE}/{method}"
@@ -180,7 +188,7 @@ class RemoteCarrier:
             multi = self._channel.unary_stream(path)
             return multi(
                 encode_message(message), timeout=self.settings.stream_timeout,
-                metadata=self.settings.metadata,
+                metadata=self._metadata(method, message),
             )  # fmt: skip
         return self._channel.unary_unary(path)
 
@@ -191,7 +199,7 @@ class RemoteCarrier:
         try:
             blob = multi(
                 encode_message(message), timeout=timeout or self.settings.call_timeout,
-                metadata=self.settings.metadata,
+                metadata=self._metadata(method, message),
             )  # fmt: skip
         except grpc.RpcError as err:
             raise self._error(err, method) from None
@@ -202,7 +210,7 @@ class RemoteCarrier:
         details = (err.details() if isinstance(err, grpc.Call) else "") or ""
         return error_from_status(code, details, f"carrier node {self.address}, {method}")
 
-    def _open_indicators(self) -> None:
+    def _open_indicators(self, query_id: str) -> None:
         self._pin()
         self._finish_indicators(quiet=True)
         outbox: queue.Queue[IndicatorPartition | None] = queue.Queue(QUEUED_PARTITIONS)
@@ -214,8 +222,9 @@ class RemoteCarrier:
         multi = self._channel.stream_unary(f"/{SERVICE}/Indicators")
         self._outbox = outbox
         self._indicators = multi.future(
-            requests(), timeout=self.settings.stream_timeout, metadata=self.settings.metadata
-        )
+            requests(), timeout=self.settings.stream_timeout,
+            metadata=self._metadata("Indicators", None, query_id),
+        )  # fmt: skip
 
     def _finish_indicators(self, *, quiet: bool = False) -> None:
         """End the indicator stream and wait for the carrier's answer (or its error)."""
