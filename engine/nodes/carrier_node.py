@@ -6,7 +6,9 @@ its own (kept in the carrier's ledger home, :mod:`engine.ledger.home`); its back
 and its runner for the per-partition products are set up as in the embedded session. The stamps
 of every query it accepted are kept in ``WS/carrier/queries.sqlite``
 (:class:`~engine.wire.replay.ReplayGuard`), so a replayed Accept is refused even after a restart;
-every refusal is written to the carrier's audit log, with nothing charged.
+every refusal is written to the carrier's audit log, with nothing charged. When it starts, the
+node settles its ledger: a reservation of an earlier node process that was killed mid-query is
+recorded as abandoned (its budget stays spent), never left pending.
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ class CarrierNode:
             self.party.hello()
         except ConfigError as err:
             raise ConfigError(f"{err} (or start the node with --prepare)") from err
+        self.party.ledger.settle_dead(ACTOR)  # reservations of a killed earlier node: abandoned
         guard = ReplayGuard(self.party.folder.path(QUERIES_FILE), self._log_refusal)
         guard.close_all()  # a query of an earlier process is held by no one now
         self.serving = serve_carrier(self.party, identity, airline_fingerprint, listen, link, guard)

@@ -416,6 +416,7 @@ class CarrierService(grpc.GenericRpcHandler):
                     self._begin(query_id)
                 with self._lock:
                     self.carrier.receive_indicators(partition)
+                fault_point("node.indicators-received")  # tests kill the node mid-stream
             self._end(query_id)
             if not query_id:
                 raise ProtocolError("an indicator stream with no partition")

@@ -165,7 +165,7 @@ class ReplayGuard:
             return "this carrier never accepted that query"
         next_step, state = int(row[0]), str(row[1])
         if state != "open":
-            return "that query is already finished (a replayed or late call)"
+            return "that query is finished or was abandoned (a replayed or late call)"
         if method != ABANDON and stamp.step != next_step:
             return (
                 f"that query expects step {next_step} now, this call is step {stamp.step} "

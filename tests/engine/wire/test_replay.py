@@ -68,7 +68,7 @@ def test_steps_of_a_finished_or_unknown_query_are_refused() -> None:
     """After Record, nothing more; a query never accepted gets no step; Abandon is a no-op."""
     guard, refusals = _guard()
     _walk(guard, QUERY)
-    with pytest.raises(ProtocolError, match="already finished"):
+    with pytest.raises(ProtocolError, match="finished or was abandoned"):
         guard.claim("Record", Stamp(QUERY, 7), QUERY)
     with pytest.raises(ProtocolError, match="never accepted"):
         guard.claim("Reblind", Stamp(OTHER, 1), OTHER)
@@ -81,7 +81,7 @@ def test_abandon_closes_an_open_query_and_close_all_closes_the_rest() -> None:
     guard, _ = _guard()
     _walk(guard, QUERY, until="Scope")
     guard.claim("Abandon", Stamp.for_call("Abandon", QUERY), QUERY)
-    with pytest.raises(ProtocolError, match="already finished"):
+    with pytest.raises(ProtocolError, match="finished or was abandoned"):
         guard.claim("Indicators", Stamp(QUERY, 3), QUERY)
     _walk(guard, OTHER, until="Accept")
     assert guard.open_queries() == [OTHER]
