@@ -23,7 +23,7 @@ import queue
 import socket
 import ssl
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -64,7 +64,8 @@ HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00
 
 class RemoteCarrier:
     """A carrier node at ``address`` (``host:port``) whose certificate has
-    ``carrier_fingerprint`` (SHA-256, hex), called with the airline's ``identity``."""
+    ``carrier_fingerprint`` (SHA-256, hex), called with the airline's ``identity``;
+    ``interceptors`` see every call (tests record the message bodies with one)."""
 
     def __init__(
         self,
@@ -72,6 +73,12 @@ class RemoteCarrier:
         identity: NodeIdentity,
         carrier_fingerprint: str,
         settings: LinkSettings | None = None,
+        *,
+        interceptors: Sequence[
+            grpc.UnaryUnaryClientInterceptor
+            | grpc.UnaryStreamClientInterceptor
+            | grpc.StreamUnaryClientInterceptor
+        ] = (),
     ) -> None:
         if identity.party != "airline":
             raise ConfigError(
@@ -86,7 +93,8 @@ class RemoteCarrier:
             private_key=identity.key_pem,
             certificate_chain=identity.certificate_pem,
         )
-        self._channel = grpc.secure_channel(address, credentials, self.settings.channel_options)
+        channel = grpc.secure_channel(address, credentials, self.settings.channel_options)
+        self._channel = grpc.intercept_channel(channel, *interceptors) if interceptors else channel
         self._pinned = False
         self._outbox: queue.Queue[IndicatorPartition | None] | None = None
         self._indicators: grpc.Future | None = None
