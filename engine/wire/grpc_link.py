@@ -19,6 +19,7 @@ One RPC per step the airline asks of the carrier (service :data:`SERVICE`)::
     NoisedSums      StepRequest         → NoisedSums
     Record          ReleasePublished    → Acknowledged
     Abandon         QueryAbandoned      → Acknowledged
+    Population      PopulationRequest   → PopulationRelease   (the carrier's own statistic)
 
 Every call carries the protocol version in its metadata (:data:`VERSION_KEY`); the service
 refuses another version before it reads the request. It also refuses a client whose certificate
@@ -61,6 +62,8 @@ from engine.wire.messages import (
     IndicatorPartition,
     Message,
     NoisedSums,
+    PopulationRelease,
+    PopulationRequest,
     QueryAbandoned,
     QueryAccepted,
     QueryRequest,
@@ -89,7 +92,11 @@ __all__ = [
 ]
 
 SERVICE = "crossmesh.v2.Carrier"
-FINAL_METHODS = ("Record", "Abandon")  # after these the carrier holds nothing of the query
+FINAL_METHODS = (
+    "Record",
+    "Abandon",
+    "Population",
+)  # after these the carrier holds nothing of the query
 VERSION_KEY = "crossmesh-protocol"
 M = TypeVar("M")
 log = logging.getLogger(__name__)
@@ -205,8 +212,10 @@ class CarrierService(grpc.GenericRpcHandler):
         airline_fingerprint: str,
         settings: LinkSettings,
         guard: ReplayGuard | None = None,
+        population: Callable[[PopulationRequest], PopulationRelease] | None = None,
     ) -> None:
         self.carrier = carrier
+        self.population = population
         self.guard = guard or ReplayGuard()
         self.airline_fingerprint = airline_fingerprint.lower().replace(":", "")
         self.settings = settings
@@ -236,6 +245,7 @@ class CarrierService(grpc.GenericRpcHandler):
             "NoisedSums": (StepRequest, self._noised_sums),
             "Record": (ReleasePublished, self._record),
             "Abandon": (QueryAbandoned, self._abandoned),
+            "Population": (PopulationRequest, self._population),
         }
         methods: dict[str, grpc.RpcMethodHandler] = {
             name: grpc.unary_unary_rpc_method_handler(self._unary(name, kind, step))
@@ -310,6 +320,11 @@ class CarrierService(grpc.GenericRpcHandler):
     def _record(self, message: ReleasePublished) -> Acknowledged:
         self.carrier.record(message)
         return Acknowledged(message.query_id)
+
+    def _population(self, message: PopulationRequest) -> PopulationRelease:
+        if self.population is None:
+            raise ProtocolError("this carrier node does not serve population releases")
+        return self.population(message)
 
     def _abandoned(self, message: QueryAbandoned) -> Acknowledged:
         self.carrier.abandon(message.query_id, message.reason)
@@ -478,11 +493,13 @@ def serve_carrier(
     listen: str,
     settings: LinkSettings | None = None,
     guard: ReplayGuard | None = None,
+    population: Callable[[PopulationRequest], PopulationRelease] | None = None,
 ) -> Serving:
     """Start the carrier's service on ``listen`` (``host:port``, port 0: any); ``guard`` keeps
-    the stamps of its queries (default: in memory, for tests of the link)."""
+    the stamps of its queries (default: in memory, for tests of the link); ``population``
+    answers population releases (None: refused)."""
     settings = settings or LinkSettings()
-    service = CarrierService(carrier, airline_fingerprint, settings, guard)
+    service = CarrierService(carrier, airline_fingerprint, settings, guard, population)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="carrier-node"),
         handlers=[service],

@@ -19,7 +19,9 @@ side); the channel itself trusts only the deployment's authority.
 from __future__ import annotations
 
 import contextlib
+import json
 import queue
+import secrets
 import socket
 import ssl
 import tempfile
@@ -29,6 +31,8 @@ from typing import Any, TypeVar
 
 import grpc
 
+from engine.dp import Release
+from engine.queries import QuerySpec
 from engine.wire.certificates import NodeIdentity, fingerprint
 from engine.wire.grpc_link import SERVICE, LinkSettings, decode_as, error_from_status
 from engine.wire.messages import (
@@ -41,6 +45,8 @@ from engine.wire.messages import (
     IndicatorPartition,
     Message,
     NoisedSums,
+    PopulationRelease,
+    PopulationRequest,
     QueryAbandoned,
     QueryAccepted,
     QueryRequest,
@@ -51,7 +57,7 @@ from engine.wire.messages import (
     encode_message,
 )
 from engine.wire.replay import Stamp
-from foundation.errors import ConfigError, CrossmeshError, PeerError
+from foundation.errors import ConfigError, CrossmeshError, PeerError, ProtocolError
 
 __all__ = ["RemoteCarrier"]
 
@@ -171,6 +177,16 @@ class RemoteCarrier:
                 "Abandon", QueryAbandoned(query_id, reason[:120]), Acknowledged,
                 timeout=self.settings.abandon_timeout,
             )  # fmt: skip
+
+    def population(self, spec: QuerySpec) -> Release:
+        """A population release from the carrier node (its ledger and noise; one call)."""
+        query_id = secrets.token_hex(12)
+        message = PopulationRequest(query_id, json.dumps(spec.canonical(), sort_keys=True))
+        answer = self._unary("Population", message, PopulationRelease)
+        release = Release.from_json(answer.release)
+        if answer.query_id != query_id or release.query_spec != spec.canonical():
+            raise ProtocolError("the carrier node answered another population question")
+        return release
 
     def busy(self) -> contextlib.AbstractContextManager[None]:
         """The carrier node pauses its own background work during each step."""

@@ -5,6 +5,7 @@ Every call the airline makes for a query carries a :class:`Stamp` in its gRPC me
 
     Accept 0 · Reblind 1 · Scope 2 · Indicators 3 · CanaryChallenge 4 · CheckCanaries 5 ·
     NoisedSums 6 · Record 7      (Abandon: any step of an open query)
+    Population 0                 (a query of one call: opened and closed at once)
 
 The carrier's :class:`ReplayGuard` keeps one row per query id in SQLite (``WS/carrier/
 queries.sqlite`` on a carrier node), each claim in one ``BEGIN IMMEDIATE`` transaction, so it
@@ -37,7 +38,7 @@ from typing import NoReturn
 from engine.ledger.audit import utc_now
 from foundation.errors import ProtocolError
 
-__all__ = ["ABANDON", "STAMP_KEY", "STEPS", "ReplayGuard", "Stamp"]
+__all__ = ["ABANDON", "ONE_SHOT", "STAMP_KEY", "STEPS", "ReplayGuard", "Stamp"]
 
 STAMP_KEY = "crossmesh-stamp"
 STEPS: dict[str, int] = {
@@ -50,6 +51,7 @@ STEPS: dict[str, int] = {
     "NoisedSums": 6,
     "Record": 7,
 }
+ONE_SHOT: dict[str, int] = {"Population": 0}
 ABANDON = "Abandon"
 _CLOSING = ("Record", ABANDON)
 _QUERY_ID = re.compile(r"[0-9a-f]{16,64}")
@@ -72,7 +74,7 @@ class Stamp:
     @classmethod
     def for_call(cls, method: str, query_id: str) -> Stamp:
         """The stamp of ``method`` for ``query_id`` (Abandon: step -1, "whatever is open")."""
-        return cls(query_id, STEPS.get(method, -1))
+        return cls(query_id, STEPS.get(method, ONE_SHOT.get(method, -1)))
 
     def metadata(self) -> tuple[str, str]:
         """The metadata entry carrying this stamp."""
@@ -132,7 +134,7 @@ class ReplayGuard:
         """Take ``stamp`` for a call of ``method`` about ``query_id``, or refuse it."""
         if stamp.query_id != query_id:
             self._refuse(method, "its stamp names another query than its message")
-        expected = STEPS.get(method)
+        expected = STEPS.get(method, ONE_SHOT.get(method))
         if method != ABANDON and stamp.step != expected:
             self._refuse(method, f"it is stamped as step {stamp.step}, not step {expected}")
         with self._lock:
@@ -152,11 +154,12 @@ class ReplayGuard:
         row = self._db.execute(
             "SELECT next_step, state FROM queries WHERE query_id = ?", (stamp.query_id,)
         ).fetchone()
-        if method == "Accept":
+        if method == "Accept" or method in ONE_SHOT:
             if row is not None:
-                return "this query id was accepted before (a replayed Accept)"
+                return f"this query id was accepted before (a replayed {method})"
+            state = "closed" if method in ONE_SHOT else "open"
             self._db.execute(
-                "INSERT INTO queries VALUES (?, 1, 'open', ?, ?)", (stamp.query_id, now, now)
+                "INSERT INTO queries VALUES (?, 1, ?, ?, ?)", (stamp.query_id, state, now, now)
             )
             return ""
         if method == ABANDON and (row is None or row[1] != "open"):

@@ -136,6 +136,12 @@ LABEL_NAMES = (
     "location_class", "airport", "departure_slot", "donor", "comparison", "home", "elsewhere",
     "prior_visits", "demographic", "visited", "class_at",
 )  # fmt: skip
+PUBLIC_TEXTS = {  # the questions and the answers, public by design: scanned for IDs only
+    ("query_request", "spec"),
+    ("release_published", "release"),
+    ("population_request", "spec"),
+    ("population_release", "release"),
+}
 CONTROL_TEXTS = {
     ("step_request", "step"): re.compile(r"scope|canary_challenge|noised_sums"),
     ("query_abandoned", "reason"): re.compile(r"[A-Za-z ':.,()-]{0,120}"),
@@ -244,10 +250,7 @@ def check_fields(message: Any, n: int) -> list[bytes]:
             ), name
             binary += [v for v in value if isinstance(v, bytes)]
         elif isinstance(value, str):
-            if (message.kind, name) in {
-                ("query_request", "spec"),
-                ("release_published", "release"),
-            }:
+            if (message.kind, name) in PUBLIC_TEXTS:
                 continue
             if (message.kind, name) in CONTROL_TEXTS:  # between two nodes: fixed words only
                 assert CONTROL_TEXTS[message.kind, name].fullmatch(value), f"{message.kind}.{name}"
@@ -273,9 +276,10 @@ def assert_clean(message: Any, scanner: Scanner, identifiers: set[bytes], n: int
     for blob in check_fields(message, n):
         leaked = scanner.leaked(blob)
         assert not leaked, f"{message.kind} carries {sorted(leaked)[:5]}"
-    if message.kind in ("query_request", "release_published"):
-        text = (message.spec if message.kind == "query_request" else message.release).encode()
-        assert not [t for t in identifiers if t in text], f"{message.kind} carries an ID"
+    for kind, name in PUBLIC_TEXTS:
+        if message.kind == kind:
+            text = getattr(message, name).encode()
+            assert not [t for t in identifiers if t in text], f"{message.kind} carries an ID"
 
 
 # -- recording between two node processes --------------------------------------------------------

@@ -3,7 +3,8 @@
 A carrier node runs as its own OS process (``crossmesh carrier serve``); the airline reaches it
 through a TCP relay on 127.0.0.1 that records every byte either way, and its gRPC stub carries a
 client interceptor that records every request and response body. One query of every cross kind
-runs through them (2048-bit keys: the node accepts no smaller ones). Then:
+runs through them (2048-bit keys: the node accepts no smaller ones), and one population release
+(the carrier's own statistic: one call, the question and the published release). Then:
 
 * every message body — the protocol's messages and the control messages between the nodes —
   carries no phone number, ID, date, mesh or municipality code or label (the transcript test's
@@ -33,6 +34,9 @@ from engine.wire.remote_carrier import RemoteCarrier
 pytestmark = pytest.mark.slow
 
 KINDS = tuple(kind for kind in ALL_KINDS if kind != "population")  # the cross kinds
+POPULATION = QuerySpec(
+    kind="population", region="nanki_shirahama", start="2025-08-01", end="2025-08-03", epsilon=1.0
+)
 TLS_TYPES = {20, 21, 22, 23}  # change_cipher_spec, alert, handshake, application_data
 WINDOW, STRIDE = 48, 1 << 16  # body windows searched for in the socket bytes (a sample:
 # a body crossing in plaintext would show every one of its windows)
@@ -78,6 +82,9 @@ def recorded(
                 before = len(recorder.bodies)
                 session.release(QuerySpec(kind=kind, epsilon=1.0, **kit.WIRE_SPECS[kind]))
                 found[kind] = recorder.bodies[before:]
+            before = len(recorder.bodies)
+            found["population_rows"] = len(session.release(POPULATION).values)
+            found["population"] = recorder.bodies[before:]
             found["n"] = int(session.airline.keys.public.n)
     finally:
         relay.close()
@@ -86,7 +93,7 @@ def recorded(
     yield found
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", [*KINDS, "population"])
 def test_every_message_body_carries_nothing_identifying(
     kind: str,
     recorded: dict[str, Any],
@@ -97,7 +104,14 @@ def test_every_message_body_carries_nothing_identifying(
     """Each body of the kind's release, both ways, is clean; every step of the query crossed."""
     bodies = recorded[kind]
     methods = {body.method for body in bodies}
-    assert methods >= {"Accept", "Reblind", "Scope", "Indicators", "NoisedSums", "Record"}
+    if kind == "population":  # one call: the question, and the published release
+        assert [(b.method, b.direction) for b in bodies] == [
+            ("Population", "request"),
+            ("Population", "response"),
+        ]
+        assert recorded["population_rows"] > 0
+    else:
+        assert methods >= {"Accept", "Reblind", "Scope", "Indicators", "NoisedSums", "Record"}
     scanner = kit.Scanner(*forbidden)
     for body in bodies:
         kit.assert_clean(decode_message(body.payload), scanner, identifiers, recorded["n"])
@@ -142,7 +156,7 @@ def test_the_socket_holds_no_plaintext_body_and_no_forbidden_token(
     for stream in streams:
         leaked = scanner.leaked(stream)
         assert not leaked, f"the socket carries {sorted(leaked)[:5]}"
-    bodies = [body.payload for kind in KINDS for body in recorded[kind]]
+    bodies = [body.payload for kind in [*KINDS, "population"] for body in recorded[kind]]
     windows = {
         body[start : start + WINDOW]
         for body in bodies

@@ -10,6 +10,7 @@ authority but not the pinned one is refused too. The next honest query works thr
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -22,7 +23,13 @@ from engine.nodes import NodeSession
 from engine.queries import QuerySpec
 from engine.wire.certificates import NodeIdentity, create_authority, issue_node
 from engine.wire.channel import Transcript
-from engine.wire.messages import AirlineKey, QueryRequest, decode_message
+from engine.wire.messages import (
+    AirlineKey,
+    PopulationRelease,
+    PopulationRequest,
+    QueryRequest,
+    decode_message,
+)
 from engine.wire.remote_carrier import RemoteCarrier
 from foundation.errors import PeerError, ProtocolError
 
@@ -155,3 +162,28 @@ def test_an_unpinned_certificate_of_the_same_authority_is_refused(
             remote.receive_key(AirlineKey(b"\x01" * 256))
     finally:
         remote.close()
+
+
+POPULATION = QuerySpec(
+    kind="population", region="nanki_shirahama", start="2025-08-01", end="2025-08-03", epsilon=1.0
+)
+
+
+def test_a_population_release_is_the_carrier_node_s_alone(world: dict[str, Any]) -> None:
+    """Through the node: charged to the carrier's ledger only, served again for free, and its
+    request, replayed, refused."""
+    session: NodeSession = world["session"]
+    airline_before = session.airline.ledger.totals()
+    release = session.release(POPULATION)
+    assert release.query_spec == POPULATION.canonical() and release.values
+    assert session.airline.ledger.totals() == airline_before  # nothing of the airline's
+    with world["node"].party() as party:
+        assert POPULATION.spec_hash in [r.spec_hash for r in party.ledger.releases()]
+        spent = party.ledger.totals().spent_rho
+    assert session.release(POPULATION).values == release.values  # the carrier's cache
+    with world["node"].party() as party:
+        assert party.ledger.totals().spent_rho == spent
+    request = PopulationRequest("e" * 24, json.dumps(POPULATION.canonical()))
+    session.carrier._unary("Population", request, PopulationRelease)
+    with pytest.raises(ProtocolError, match="replayed Population"):
+        session.carrier._unary("Population", request, PopulationRelease)

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from engine.queries import QuerySpec
 from engine.wire.certificates import NodeIdentity, create_authority, issue_node
 from engine.wire.grpc_link import LinkSettings, serve_carrier
 from engine.wire.messages import (
@@ -299,4 +300,19 @@ def test_a_query_the_airline_leaves_idle_is_abandoned_at_the_carrier(
             break
         time.sleep(0.05)
     assert carrier.abandoned == [(QUERY, "the airline sent nothing for 2 s")]
+    remote.close()
+
+
+def test_a_node_without_population_releases_refuses_them(
+    node: tuple[StandIn, str], deployment: Deployment
+) -> None:
+    """A service given no population handler says so, as a ProtocolError."""
+    _, address = node
+    remote = _remote(address, deployment.airline, deployment.carrier.fingerprint)
+    spec = QuerySpec(
+        kind="population", region="nanki_shirahama", start="2025-08-01", end="2025-08-03",
+        epsilon=1.0,
+    )  # fmt: skip
+    with pytest.raises(ProtocolError, match="does not serve population releases"):
+        remote.population(spec)
     remote.close()
