@@ -3,7 +3,9 @@
 :class:`RemoteCarrier` has the methods the session calls on an in-process carrier
 (:class:`engine.parties.carrier.CarrierParty`), with the same messages in and out, so the same
 ordering of protocol v2 runs against a carrier on another machine. Each method is one call of
-:mod:`engine.wire.grpc_link`, with the protocol version in its metadata and a deadline.
+:mod:`engine.wire.grpc_link`, with the protocol version and the query's stamp (query id and step
+number, :mod:`engine.wire.replay`) in its metadata and a deadline. :meth:`population` asks the
+carrier node for one of its own population releases.
 
 The scope and the indicators are two streams open at the same time: :meth:`scope` opens the
 indicator stream first (fed from a small bounded queue), then yields the scope's partitions as
