@@ -23,6 +23,7 @@ from cli.arguments import existing_folder, writable_folder
 from engine.nodes import CarrierNode
 from engine.session import SessionSettings
 from engine.wire.certificates import load_identity, write_demo_certificates
+from engine.wire.grpc_link import LinkSettings
 
 carrier = typer.Typer(
     help="The carrier's node: its own data and workspace, served over mutual TLS.",
@@ -103,6 +104,14 @@ def serve(
     workers: Annotated[
         int | None, typer.Option(help="Workers of the carrier's local cluster (default: cores).")
     ] = None,
+    query_idle_timeout: Annotated[
+        float,
+        typer.Option(
+            "--query-idle-timeout",
+            min=1.0,
+            help="Abandon a query the airline sent nothing for in this many seconds.",
+        ),
+    ] = LinkSettings.query_idle_timeout,
 ) -> None:
     """Serve the carrier's steps of protocol v2 to the pinned airline until stopped."""
     identity = load_identity(certs_dir, "carrier")
@@ -115,7 +124,8 @@ def serve(
             summary = node.prepare()
             built, kept = summary.months_prepared, summary.months_unchanged
             typer.echo(f"carrier views: {built} month(s) built, {kept} unchanged")
-        port = node.serve(identity, peer_fingerprint, listen)
+        link = LinkSettings(query_idle_timeout=query_idle_timeout)
+        port = node.serve(identity, peer_fingerprint, listen, link)
         host = listen.rpartition(":")[0]
         typer.echo(f"carrier node listening on {host}:{port}")
         _wait_for_stop()

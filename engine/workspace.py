@@ -8,6 +8,7 @@
       carrier/   keys/ (mac.key) · workspace.json · .lock · ledger-anchor.json
                  views/ (plaintext payloads, pre-hashed keys, MAC'd manifest)
                  period.json (first and last day of the prepared observations) · volumes.sqlite
+                 queries.sqlite (a carrier node: the stamps of every query it accepted)
 
 The ledgers themselves (budgets, releases, audit) live in each party's ledger home, one per
 dataset (:mod:`engine.ledger.home`), so that a new workspace over the same data shares the budget.

@@ -10,9 +10,11 @@ its ledger while a test runs under another home. No test ever touches the real
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -78,3 +80,15 @@ def _restore_main_module() -> Iterator[None]:
             setattr(main, name, saved[name])
         elif hasattr(main, name):
             delattr(main, name)
+
+
+@pytest.fixture(scope="session")
+def node_kit() -> ModuleType:
+    """``tests/node_kit.py``: a carrier node process and an airline session calling it."""
+    path = Path(__file__).with_name("node_kit.py")
+    spec = importlib.util.spec_from_file_location("crossmesh_node_kit", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module

@@ -35,6 +35,7 @@ from engine.ledger import authorise, opening, records
 from engine.ledger.anchor import ANCHOR_FILE, AnchorEntry, WorkspaceAnchor
 from engine.ledger.audit import append_audit, join_scopes, read_audit
 from engine.ledger.chain import ChainHead, check_sealed, seal
+from engine.ledger.holders import holder_is_alive
 from engine.ledger.home import ledger_path
 from engine.ledger.records import ChargeRequest, ScopeUnits, checked_scope
 from engine.ledger.values import (
@@ -42,6 +43,7 @@ from engine.ledger.values import (
     AuditEntry,
     BudgetStatus,
     CachedRelease,
+    LedgerTotals,
     ReleaseRecord,
     Reservation,
     Scope,
@@ -304,6 +306,50 @@ class Ledger:
                     spec_hash=reservation.spec_hash,
                     detail=f"reservation {reservation.id} stays spent: {reason[:200]}",
                 )
+
+    def settle_dead(self, actor: str) -> int:
+        """Record as abandoned every pending reservation whose process is gone; how many.
+
+        A node calls this when it starts: a reservation of an earlier process of its own (killed
+        mid-query) can never be committed, so it is marked abandoned in the audit log rather than
+        left pending; its budget stays spent, as for any reservation (:meth:`reserve`).
+        """
+        check_actor(actor)
+        settled = 0
+        with self._write() as connection:
+            for reservation_id, spec_hash, holder, created in records.pending_all(connection):
+                if holder_is_alive(holder, created) or not records.mark_abandoned(
+                    connection, reservation_id
+                ):
+                    continue
+                append_audit(
+                    connection,
+                    actor,
+                    AuditAction.ABANDON,
+                    spec_hash=spec_hash,
+                    detail=f"reservation {reservation_id} stays spent: its {holder} is gone "
+                    "(settled when the node started)",
+                )
+                settled += 1
+        return settled
+
+    def totals(self) -> LedgerTotals:
+        """ρ charged over every scope: committed, abandoned and pending (:class:`LedgerTotals`)."""
+        with self._db.read() as connection:
+            units = records.units_by_state(connection)
+        parts = {state: rho_from_units(units.get(state, 0)) for state in records.STATES}
+        return LedgerTotals(
+            rho_from_units(sum(units.values())),
+            parts["committed"],
+            parts["abandoned"],
+            parts["pending"],
+        )
+
+    def note_refusal(self, actor: str, detail: str) -> None:
+        """Log a step a node refused (a replayed or out-of-order message): nothing is charged."""
+        check_actor(actor)
+        with self._write() as connection:
+            append_audit(connection, actor, AuditAction.REFUSE, rho=0.0, detail=detail[:200])
 
     def is_pending(self, reservation_id: int, spec_hash: str) -> bool:
         """Whether ``reservation_id`` is a live (pending) reservation for ``spec_hash``.

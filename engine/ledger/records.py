@@ -25,7 +25,10 @@ from engine.ledger.values import (
 )
 from foundation.errors import InputError, ProtocolError
 
+STATES = ("pending", "committed", "abandoned")  # of a reservation
+
 __all__ = [
+    "STATES",
     "ChargeRequest",
     "ScopeUnits",
     "check_committable",
@@ -35,10 +38,12 @@ __all__ = [
     "known_scopes",
     "mark_abandoned",
     "pending",
+    "pending_all",
     "release_json",
     "release_records",
     "scope_units",
     "stored_release",
+    "units_by_state",
     "upsert_total",
 ]
 
@@ -173,6 +178,24 @@ def pending(connection: sqlite3.Connection, spec_hash: str) -> list[tuple[int, P
         (spec_hash,),
     ).fetchall()
     return [(row[0], ProcessHolder(row[1], row[2], row[3]), row[4]) for row in rows]
+
+
+def pending_all(connection: sqlite3.Connection) -> list[tuple[int, str, ProcessHolder, str]]:
+    """(id, spec hash, holder, created) of every pending reservation."""
+    rows = connection.execute(
+        "SELECT id, spec_hash, holder_host, holder_pid, holder_started, created "
+        "FROM reservations WHERE state = 'pending' ORDER BY id"
+    ).fetchall()
+    return [(row[0], row[1], ProcessHolder(row[2], row[3], row[4]), row[5]) for row in rows]
+
+
+def units_by_state(connection: sqlite3.Connection) -> dict[str, int]:
+    """Pico-ρ charged, over every scope, by the state of the reservation it was charged for."""
+    rows = connection.execute(
+        "SELECT v.state, COALESCE(SUM(c.rho_units), 0) FROM charges c "
+        "JOIN reservations v ON v.id = c.reservation_id GROUP BY v.state"
+    ).fetchall()
+    return {str(row[0]): int(row[1]) for row in rows}
 
 
 def mark_abandoned(connection: sqlite3.Connection, reservation_id: int) -> bool:

@@ -200,6 +200,21 @@ class ReleaseRecord:
 
 
 @dataclass(frozen=True)
+class LedgerTotals:
+    """ρ charged over every scope of a ledger, by what became of each reservation.
+
+    ``spent`` is what the budgets show as spent, and always ``committed + abandoned + pending``;
+    a settled ledger (no query under way) has nothing pending: every charge is a committed
+    release, or a reservation recorded as abandoned whose budget stays spent.
+    """
+
+    spent_rho: float
+    committed_rho: float
+    abandoned_rho: float
+    pending_rho: float
+
+
+@dataclass(frozen=True)
 class AuditEntry:
     """One row of the append-only audit log. Never holds personal data or exact counts."""
 

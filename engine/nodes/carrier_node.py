@@ -3,24 +3,36 @@
 A carrier node reads ``DATA/carrier`` and ``WS/carrier`` only — it never opens, or creates,
 anything of the airline's — and answers the one airline whose certificate it pins. Its ledger is
 its own (kept in the carrier's ledger home, :mod:`engine.ledger.home`); its background mask pool
-and its runner for the per-partition products are set up as in the embedded session.
+and its runner for the per-partition products are set up as in the embedded session. The stamps
+of every query it accepted are kept in ``WS/carrier/queries.sqlite``
+(:class:`~engine.wire.replay.ReplayGuard`), so a replayed Accept is refused even after a restart;
+every refusal is written to the carrier's audit log, with nothing charged. When it starts, the
+node settles its ledger: a reservation of an earlier node process that was killed mid-query is
+recorded as abandoned (its budget stays spent), never left pending. It also answers population
+releases — the carrier's own statistic, on its data, ledger and noise alone.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 from engine.parallel import make_runner
-from engine.parties.carrier import CarrierParty, PrepareSummary
+from engine.parties.carrier import ACTOR, CarrierParty, PrepareSummary
+from engine.queries import QuerySpec
 from engine.session import SessionSettings
 from engine.wire.certificates import NodeIdentity
 from engine.wire.grpc_link import LinkSettings, Serving, serve_carrier
+from engine.wire.messages import PopulationRelease, PopulationRequest
+from engine.wire.replay import ReplayGuard
 from engine.workspace import PartyFolder
-from foundation.errors import ConfigError
+from foundation.errors import ConfigError, ProtocolError
 from geo.areas import DEFAULT_GEO_DIR, AreaMap, load_area_map
 
-__all__ = ["CarrierNode"]
+__all__ = ["QUERIES_FILE", "CarrierNode"]
+
+QUERIES_FILE = "queries.sqlite"  # in WS/carrier: the stamps of every query accepted
 
 
 class CarrierNode:
@@ -67,13 +79,34 @@ class CarrierNode:
             self.party.hello()
         except ConfigError as err:
             raise ConfigError(f"{err} (or start the node with --prepare)") from err
-        self.serving = serve_carrier(self.party, identity, airline_fingerprint, listen, link)
+        self.party.ledger.settle_dead(ACTOR)  # reservations of a killed earlier node: abandoned
+        guard = ReplayGuard(self.party.folder.path(QUERIES_FILE), self._log_refusal)
+        guard.close_all()  # a query of an earlier process is held by no one now
+        self.serving = serve_carrier(
+            self.party, identity, airline_fingerprint, listen, link, guard, self.population
+        )
         return self.serving.port
+
+    def population(self, message: PopulationRequest) -> PopulationRelease:
+        """A population release: the carrier's data, ledger and noise only (the airline's ledger
+        is not involved); an identical spec is served from the carrier's ledger for free."""
+        try:
+            spec = QuerySpec.from_canonical(json.loads(message.spec))
+        except (ValueError, KeyError, TypeError) as err:
+            raise ProtocolError("the population request does not hold a query spec") from err
+        if spec.kind != "population":
+            raise ProtocolError(f"a population request for a {spec.kind} query")
+        release = self.party.population_release(spec, self.area_map)
+        return PopulationRelease(message.query_id, release.to_json())
+
+    def _log_refusal(self, detail: str) -> None:
+        self.party.ledger.note_refusal(ACTOR, detail)
 
     def close(self, grace: float = 5.0) -> None:
         """Stop the server (calls under way get ``grace`` seconds), then the party."""
         if self.serving is not None:
             self.serving.stop(grace)
+            self.serving.service.guard.close()
             self.serving = None
         self.party.close()
         self.party.runner.close()

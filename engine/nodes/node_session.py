@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from engine.dp import Release
 from engine.parties.airline import AirlineParty, AirlineStatus
+from engine.queries import QuerySpec
 from engine.session import QueryOrder, SessionSettings
 from engine.wire.certificates import NodeIdentity
 from engine.wire.channel import Channel, Transcript
@@ -50,6 +52,10 @@ class NodeSession(QueryOrder):
         self.carrier = RemoteCarrier(address, identity, carrier_fingerprint, link)
         self.channel = Channel(transcript)
         self._key_sent = False
+
+    def _population_release(self, spec: QuerySpec) -> Release:
+        """The carrier node's own statistic: its data, ledger and noise (none of the airline's)."""
+        return self.carrier.population(spec)
 
     def prepare(self) -> AirlineStatus:
         """The airline's offline step: its inputs checked, its key pair made once."""

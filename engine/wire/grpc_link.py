@@ -19,6 +19,7 @@ One RPC per step the airline asks of the carrier (service :data:`SERVICE`)::
     NoisedSums      StepRequest         → NoisedSums
     Record          ReleasePublished    → Acknowledged
     Abandon         QueryAbandoned      → Acknowledged
+    Population      PopulationRequest   → PopulationRelease   (the carrier's own statistic)
 
 Every call carries the protocol version in its metadata (:data:`VERSION_KEY`); the service
 refuses another version before it reads the request. It also refuses a client whose certificate
@@ -26,6 +27,10 @@ refuses another version before it reads the request. It also refuses a client wh
 fingerprint. Errors cross as a status whose details start with the error's class name, so the
 airline raises the same :mod:`foundation.errors` class the carrier raised; a bug on the carrier
 crosses as its type name only, never its message.
+
+Every call about a query also carries its stamp (query id and step number,
+:mod:`engine.wire.replay`); the service's :class:`~engine.wire.replay.ReplayGuard` refuses a
+replayed Accept and any later step out of its order before the carrier runs it.
 
 The carrier's steps are called one at a time (a lock), and a stream broken off by the airline
 abandons the query at the carrier, so its reservation is recorded as abandoned.
@@ -57,6 +62,8 @@ from engine.wire.messages import (
     IndicatorPartition,
     Message,
     NoisedSums,
+    PopulationRelease,
+    PopulationRequest,
     QueryAbandoned,
     QueryAccepted,
     QueryRequest,
@@ -67,6 +74,7 @@ from engine.wire.messages import (
     decode_message,
     encode_message,
 )
+from engine.wire.replay import ReplayGuard
 from foundation import errors
 from foundation.errors import ConfigError, CrossmeshError, PeerError, ProtocolError
 from foundation.faults import fault_point
@@ -84,7 +92,11 @@ __all__ = [
 ]
 
 SERVICE = "crossmesh.v2.Carrier"
-FINAL_METHODS = ("Record", "Abandon")  # after these the carrier holds nothing of the query
+FINAL_METHODS = (
+    "Record",
+    "Abandon",
+    "Population",
+)  # after these the carrier holds nothing of the query
 VERSION_KEY = "crossmesh-protocol"
 M = TypeVar("M")
 log = logging.getLogger(__name__)
@@ -195,9 +207,16 @@ class CarrierService(grpc.GenericRpcHandler):
     """The carrier's steps behind gRPC, for the one airline whose certificate is pinned."""
 
     def __init__(
-        self, carrier: CarrierSteps, airline_fingerprint: str, settings: LinkSettings
+        self,
+        carrier: CarrierSteps,
+        airline_fingerprint: str,
+        settings: LinkSettings,
+        guard: ReplayGuard | None = None,
+        population: Callable[[PopulationRequest], PopulationRelease] | None = None,
     ) -> None:
         self.carrier = carrier
+        self.population = population
+        self.guard = guard or ReplayGuard()
         self.airline_fingerprint = airline_fingerprint.lower().replace(":", "")
         self.settings = settings
         self._lock = threading.Lock()  # the carrier's steps run one at a time
@@ -226,6 +245,7 @@ class CarrierService(grpc.GenericRpcHandler):
             "NoisedSums": (StepRequest, self._noised_sums),
             "Record": (ReleasePublished, self._record),
             "Abandon": (QueryAbandoned, self._abandoned),
+            "Population": (PopulationRequest, self._population),
         }
         methods: dict[str, grpc.RpcMethodHandler] = {
             name: grpc.unary_unary_rpc_method_handler(self._unary(name, kind, step))
@@ -301,6 +321,11 @@ class CarrierService(grpc.GenericRpcHandler):
         self.carrier.record(message)
         return Acknowledged(message.query_id)
 
+    def _population(self, message: PopulationRequest) -> PopulationRelease:
+        if self.population is None:
+            raise ProtocolError("this carrier node does not serve population releases")
+        return self.population(message)
+
     def _abandoned(self, message: QueryAbandoned) -> Acknowledged:
         self.carrier.abandon(message.query_id, message.reason)
         return Acknowledged(message.query_id)
@@ -349,6 +374,8 @@ class CarrierService(grpc.GenericRpcHandler):
             try:
                 self._admit(method, context)
                 message = decode_as(request, kind)
+                if method != "Connect":
+                    self.guard.admit(method, context.invocation_metadata(), message.query_id)
                 query_id = getattr(message, "query_id", "")
                 self._begin(query_id)
                 try:
@@ -367,8 +394,9 @@ class CarrierService(grpc.GenericRpcHandler):
         try:
             self._admit("Scope", context)
             ask = decode_as(request, StepRequest)
-            query_id = ask.query_id
             _expect_step(ask, "scope")
+            self.guard.admit("Scope", context.invocation_metadata(), ask.query_id)
+            query_id = ask.query_id
             self._begin(query_id)
             try:
                 partitions = self.carrier.scope(query_id)
@@ -396,10 +424,14 @@ class CarrierService(grpc.GenericRpcHandler):
                 if query_id and partition.query_id != query_id:
                     raise ProtocolError("one indicator stream carries one query")
                 if not query_id:
+                    self.guard.admit(
+                        "Indicators", context.invocation_metadata(), partition.query_id
+                    )
                     query_id = partition.query_id
                     self._begin(query_id)
                 with self._lock:
                     self.carrier.receive_indicators(partition)
+                fault_point("node.indicators-received")  # tests kill the node mid-stream
             self._end(query_id)
             if not query_id:
                 raise ProtocolError("an indicator stream with no partition")
@@ -410,6 +442,7 @@ class CarrierService(grpc.GenericRpcHandler):
 
     def _abandon(self, query_id: str, reason: str) -> None:
         if query_id:
+            self.guard.close_query(query_id)
             with self._activity:
                 self._last_call.pop(query_id, None)
                 self._in_call.pop(query_id, None)
@@ -459,10 +492,14 @@ def serve_carrier(
     airline_fingerprint: str,
     listen: str,
     settings: LinkSettings | None = None,
+    guard: ReplayGuard | None = None,
+    population: Callable[[PopulationRequest], PopulationRelease] | None = None,
 ) -> Serving:
-    """Start the carrier's service on ``listen`` (``host:port``, port 0: any)."""
+    """Start the carrier's service on ``listen`` (``host:port``, port 0: any); ``guard`` keeps
+    the stamps of its queries (default: in memory, for tests of the link); ``population``
+    answers population releases (None: refused)."""
     settings = settings or LinkSettings()
-    service = CarrierService(carrier, airline_fingerprint, settings)
+    service = CarrierService(carrier, airline_fingerprint, settings, guard, population)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="carrier-node"),
         handlers=[service],

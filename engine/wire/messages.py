@@ -30,6 +30,10 @@ call carries in its arguments and return value: :class:`StepRequest` (A asks for
 of a query: its scope, its canary challenge, its noised sums), :class:`QueryAbandoned` (either
 side gives a query up; the reason is an exception's type name) and :class:`Acknowledged` (C took
 a message that has no answer of its own).
+
+A population release (the carrier's own statistic: its data, ledger and noise only) is one call:
+:class:`PopulationRequest` (A → C: the public query spec) answered by :class:`PopulationRelease`
+(C → A: the published release), and nothing else.
 """
 
 from __future__ import annotations
@@ -53,6 +57,8 @@ __all__ = [
     "IndicatorPartition",
     "Message",
     "NoisedSums",
+    "PopulationRelease",
+    "PopulationRequest",
     "QueryAbandoned",
     "QueryAccepted",
     "QueryRequest",
@@ -299,6 +305,36 @@ class Acknowledged:
     query_id: str
 
 
+@dataclass(frozen=True)
+class PopulationRequest:
+    """A → C (between nodes): release a population statistic; ``spec`` is its canonical query
+    spec (JSON, public)."""
+
+    kind: ClassVar[str] = "population_request"
+    query_id: str
+    spec: str
+
+    def __post_init__(self) -> None:
+        _check_token("query id", self.query_id)
+        if not isinstance(self.spec, str) or len(self.spec) > 16_384:
+            raise ProtocolError("a population request holds a query spec of at most 16 KiB")
+
+
+@dataclass(frozen=True)
+class PopulationRelease:
+    """C → A (between nodes): the published population release (JSON): noised by the carrier,
+    charged to the carrier's ledger alone."""
+
+    kind: ClassVar[str] = "population_release"
+    query_id: str
+    release: str
+
+    def __post_init__(self) -> None:
+        _check_token("query id", self.query_id)
+        if not isinstance(self.release, str):
+            raise ProtocolError("a population release is JSON text")
+
+
 Message = (
     AirlineKey
     | QueryRequest
@@ -315,6 +351,8 @@ Message = (
     | StepRequest
     | QueryAbandoned
     | Acknowledged
+    | PopulationRequest
+    | PopulationRelease
 )
 _TYPES: dict[str, type[Any]] = {
     cls.kind: cls
@@ -334,6 +372,8 @@ _TYPES: dict[str, type[Any]] = {
         StepRequest,
         QueryAbandoned,
         Acknowledged,
+        PopulationRequest,
+        PopulationRelease,
     )
 }
 

@@ -3,7 +3,9 @@
 :class:`RemoteCarrier` has the methods the session calls on an in-process carrier
 (:class:`engine.parties.carrier.CarrierParty`), with the same messages in and out, so the same
 ordering of protocol v2 runs against a carrier on another machine. Each method is one call of
-:mod:`engine.wire.grpc_link`, with the protocol version in its metadata and a deadline.
+:mod:`engine.wire.grpc_link`, with the protocol version and the query's stamp (query id and step
+number, :mod:`engine.wire.replay`) in its metadata and a deadline. :meth:`population` asks the
+carrier node for one of its own population releases.
 
 The scope and the indicators are two streams open at the same time: :meth:`scope` opens the
 indicator stream first (fed from a small bounded queue), then yields the scope's partitions as
@@ -19,16 +21,20 @@ side); the channel itself trusts only the deployment's authority.
 from __future__ import annotations
 
 import contextlib
+import json
 import queue
+import secrets
 import socket
 import ssl
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import grpc
 
+from engine.dp import Release
+from engine.queries import QuerySpec
 from engine.wire.certificates import NodeIdentity, fingerprint
 from engine.wire.grpc_link import SERVICE, LinkSettings, decode_as, error_from_status
 from engine.wire.messages import (
@@ -41,6 +47,8 @@ from engine.wire.messages import (
     IndicatorPartition,
     Message,
     NoisedSums,
+    PopulationRelease,
+    PopulationRequest,
     QueryAbandoned,
     QueryAccepted,
     QueryRequest,
@@ -50,7 +58,8 @@ from engine.wire.messages import (
     StepRequest,
     encode_message,
 )
-from foundation.errors import ConfigError, CrossmeshError, PeerError
+from engine.wire.replay import Stamp
+from foundation.errors import ConfigError, CrossmeshError, PeerError, ProtocolError
 
 __all__ = ["RemoteCarrier"]
 
@@ -63,7 +72,8 @@ HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00
 
 class RemoteCarrier:
     """A carrier node at ``address`` (``host:port``) whose certificate has
-    ``carrier_fingerprint`` (SHA-256, hex), called with the airline's ``identity``."""
+    ``carrier_fingerprint`` (SHA-256, hex), called with the airline's ``identity``;
+    ``interceptors`` see every call (tests record the message bodies with one)."""
 
     def __init__(
         self,
@@ -71,6 +81,12 @@ class RemoteCarrier:
         identity: NodeIdentity,
         carrier_fingerprint: str,
         settings: LinkSettings | None = None,
+        *,
+        interceptors: Sequence[
+            grpc.UnaryUnaryClientInterceptor
+            | grpc.UnaryStreamClientInterceptor
+            | grpc.StreamUnaryClientInterceptor
+        ] = (),
     ) -> None:
         if identity.party != "airline":
             raise ConfigError(
@@ -85,7 +101,8 @@ class RemoteCarrier:
             private_key=identity.key_pem,
             certificate_chain=identity.certificate_pem,
         )
-        self._channel = grpc.secure_channel(address, credentials, self.settings.channel_options)
+        channel = grpc.secure_channel(address, credentials, self.settings.channel_options)
+        self._channel = grpc.intercept_channel(channel, *interceptors) if interceptors else channel
         self._pinned = False
         self._outbox: queue.Queue[IndicatorPartition | None] | None = None
         self._indicators: grpc.Future | None = None
@@ -106,7 +123,7 @@ class RemoteCarrier:
 
     def scope(self, query_id: str) -> Iterator[ScopePartition]:
         """The carrier's scope partitions as they arrive; opens the indicator stream first."""
-        self._open_indicators()
+        self._open_indicators(query_id)
         call = self._call("Scope", StepRequest(query_id, "scope"), stream=True)
         self._scope_call = call
         try:
@@ -163,6 +180,16 @@ class RemoteCarrier:
                 timeout=self.settings.abandon_timeout,
             )  # fmt: skip
 
+    def population(self, spec: QuerySpec) -> Release:
+        """A population release from the carrier node (its ledger and noise; one call)."""
+        query_id = secrets.token_hex(12)
+        message = PopulationRequest(query_id, json.dumps(spec.canonical(), sort_keys=True))
+        answer = self._unary("Population", message, PopulationRelease)
+        release = Release.from_json(answer.release)
+        if answer.query_id != query_id or release.query_spec != spec.canonical():
+            raise ProtocolError("the carrier node answered another population question")
+        return release
+
     def busy(self) -> contextlib.AbstractContextManager[None]:
         """The carrier node pauses its own background work during each step."""
         return contextlib.nullcontext()
@@ -173,6 +200,13 @@ class RemoteCarrier:
         self._channel.close()
 
     # -- calls --------------------------------------------------------------------------------
+    def _metadata(self, method: str, message: Message | None, query_id: str = "") -> Any:
+        """The version, and for a call about a query its stamp (:mod:`engine.wire.replay`)."""
+        query_id = query_id or str(getattr(message, "query_id", ""))
+        if not query_id:
+            return self.settings.metadata
+        return (*self.settings.metadata, Stamp.for_call(method, query_id).metadata())
+
     def _call(self, method: str, message: Message, *, stream: bool = False) -> Any:
         self._pin()
         path = f"/{SERVICE}/{method}"
@@ -180,7 +214,7 @@ class RemoteCarrier:
             multi = self._channel.unary_stream(path)
             return multi(
                 encode_message(message), timeout=self.settings.stream_timeout,
-                metadata=self.settings.metadata,
+                metadata=self._metadata(method, message),
             )  # fmt: skip
         return self._channel.unary_unary(path)
 
@@ -191,7 +225,7 @@ class RemoteCarrier:
         try:
             blob = multi(
                 encode_message(message), timeout=timeout or self.settings.call_timeout,
-                metadata=self.settings.metadata,
+                metadata=self._metadata(method, message),
             )  # fmt: skip
         except grpc.RpcError as err:
             raise self._error(err, method) from None
@@ -202,7 +236,7 @@ class RemoteCarrier:
         details = (err.details() if isinstance(err, grpc.Call) else "") or ""
         return error_from_status(code, details, f"carrier node {self.address}, {method}")
 
-    def _open_indicators(self) -> None:
+    def _open_indicators(self, query_id: str) -> None:
         self._pin()
         self._finish_indicators(quiet=True)
         outbox: queue.Queue[IndicatorPartition | None] = queue.Queue(QUEUED_PARTITIONS)
@@ -214,8 +248,9 @@ class RemoteCarrier:
         multi = self._channel.stream_unary(f"/{SERVICE}/Indicators")
         self._outbox = outbox
         self._indicators = multi.future(
-            requests(), timeout=self.settings.stream_timeout, metadata=self.settings.metadata
-        )
+            requests(), timeout=self.settings.stream_timeout,
+            metadata=self._metadata("Indicators", None, query_id),
+        )  # fmt: skip
 
     def _finish_indicators(self, *, quiet: bool = False) -> None:
         """End the indicator stream and wait for the carrier's answer (or its error)."""

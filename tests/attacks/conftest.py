@@ -16,6 +16,12 @@ Spies (:class:`Spy`) patch the parties' methods while a module's queries run:
 * ``views[query_id]`` — per query, what a curious airline computes from the scope it receives:
   the scope points, the points raised to ``a_q`` and the cohort groups each position matched.
 
+Scanning the wire: ``WIRE_SPECS`` (one query of every cross kind on the tiny world), the
+``identifiers`` and ``forbidden`` fixtures (every phone spelling and ID; every date, month, mesh
+and municipality code, label name and slot time of the study), :class:`Scanner` (finds them in
+binary blobs) and :func:`check_fields` (the form of every text and integer field of a message),
+shared by the transcript test and the test of the bytes between two node processes.
+
 Keys are 1024-bit (the carrier is told to accept them here; the product refuses below 2048)
 so that the whole folder runs in about a minute
 on two cores; nothing tested here depends on the modulus size.
@@ -23,28 +29,37 @@ on two cores; nothing tested here depends on the modulus size.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import inspect
+import re
+import socket
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import grpc
 import numpy as np
+import pandas as pd
 import pytest
 
 from engine.crypto.blinding import JoinKey, hash_many_to_group
 from engine.dp.mechanisms import NoiseMechanism
+from engine.inputs import load_airline, normalize_phone
 from engine.ledger.values import Scope
 from engine.parties.airline import AirlineParty
 from engine.parties.cohorts import build_cohort
 from engine.queries import QuerySpec
 from engine.queries.shapes import QueryShape, ScopeBlock, shape_of
 from engine.session import SecureSession, SessionSettings
+from engine.views import SLOT_TIMES, view_families
 from engine.wire.channel import Transcript, TranscriptEntry
 from engine.wire.messages import POINT_BYTES, Message, decode_message
+from geo.places import MUNICIPALITIES, REGIONS, region_domain
 
 KEY_BITS = 1024
 BUDGET = 1e4
@@ -100,6 +115,306 @@ def query_entries(transcript: Transcript, query_id: str) -> list[TranscriptEntry
 def last_query_id(transcript: Transcript) -> str:
     """The id of the last query request on the wire."""
     return str(messages_of(transcript.entries, "query_request")[-1].query_id)
+
+
+# -- scanning the wire ---------------------------------------------------------------------------
+WIRE_SPECS: dict[str, dict[str, Any]] = {
+    "visit-map": {"airport": "SHM", "start": "2025-08-01", "end": "2025-08-12", "days": 3},
+    "flows": {"airport": "SHM", "start": "2025-08-01", "end": "2025-08-12", "days": 3},
+    "profile": {"airport": "SHM", "start": "2025-08-01", "end": "2025-08-12", "days": 2},
+    "hourly": {"airport": "SHM", "start": "2025-08-01", "end": "2025-08-12", "days": 2},
+    "repeat": {"airport": "SHM", "start": "2025-08-01", "end": "2025-08-12"},
+    "furusato": {"municipality": "30401", "start": "2025-07-01", "end": "2025-08-31",
+                 "months_after": 1},
+    "preboarding": {"airport": "HND", "start": "2025-08-01", "end": "2025-08-05"},
+    "hokkaido": {"start": "2025-08-01", "end": "2025-08-12", "days": 1},
+}  # fmt: skip
+HEX_TOKEN = re.compile(r"[0-9a-f]{16,64}")
+LABEL_NAMES = (
+    "day_offset", "mesh_code", "municipality_code", "dimension", "category", "prior_bucket",
+    "cohort", "donation_month", "month_offset", "cohort_keys", "half", "minutes_before",
+    "location_class", "airport", "departure_slot", "donor", "comparison", "home", "elsewhere",
+    "prior_visits", "demographic", "visited", "class_at",
+)  # fmt: skip
+PUBLIC_TEXTS = {  # the questions and the answers, public by design: scanned for IDs only
+    ("query_request", "spec"),
+    ("release_published", "release"),
+    ("population_request", "spec"),
+    ("population_release", "release"),
+}
+CONTROL_TEXTS = {
+    ("step_request", "step"): re.compile(r"scope|canary_challenge|noised_sums"),
+    ("query_abandoned", "reason"): re.compile(r"[A-Za-z ':.,()-]{0,120}"),
+}
+
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def raw_column(path: Path, column: str) -> list[str]:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)[column].tolist()
+
+
+@pytest.fixture(scope="module")
+def identifiers(tiny_dir: Path) -> set[bytes]:
+    """Every phone spelling and every ID of both parties."""
+    found: set[bytes] = set()
+    for path in (tiny_dir / "airline" / "members.csv", tiny_dir / "carrier" / "subscribers.csv"):
+        for raw in raw_column(path, "phone"):
+            found.add(raw.encode())
+            try:
+                e164 = normalize_phone(raw)
+            except ValueError:
+                continue
+            found |= {e164.encode(), e164[1:].encode(), ("0" + e164[3:]).encode()}
+    found |= {v.encode() for v in raw_column(tiny_dir / "airline" / "members.csv", "member_id")}
+    found |= {
+        v.encode() for v in raw_column(tiny_dir / "carrier" / "subscribers.csv", "subscriber_id")
+    }
+    found.discard(b"")
+    assert min(len(token) for token in found) >= 8
+    return found
+
+
+@pytest.fixture(scope="module")
+def forbidden(tiny_dir: Path, identifiers: set[bytes]) -> tuple[set[bytes], set[bytes]]:
+    """(long tokens, short tokens) that must not cross outside the public texts."""
+    tokens = set(identifiers)
+    day = dt.date(2025, 6, 1)
+    while day <= dt.date(2025, 10, 31):
+        tokens |= {day.isoformat().encode(), day.strftime("%Y%m%d").encode()}
+        day += dt.timedelta(days=1)
+    tokens |= {f"2025-{month:02d}".encode() for month in range(6, 11)}
+    tokens |= {code.encode() for region in REGIONS for code in region_domain(region)}
+    codes = set(MUNICIPALITIES) | set(
+        raw_column(tiny_dir / "carrier" / "subscribers.csv", "home_municipality")
+    )
+    donations = load_airline(tiny_dir / "airline").donations
+    codes |= set(donations["municipality_code"].astype(str))
+    tokens |= {code.encode() for code in codes if code}
+    tokens |= {name.encode() for name in LABEL_NAMES} | {t.encode() for t in SLOT_TIMES}
+    tokens |= {family.name.encode() for family in view_families()}
+    long = {t for t in tokens if len(t) >= 6}
+    return long, tokens - long
+
+
+PRINTABLE_RUN = re.compile(rb"[\x20-\x7e]{5,}")
+
+
+class Scanner:
+    """Finds forbidden tokens in binary blobs, fast: every token is printable ASCII.
+
+    A token can only occur inside a run of printable bytes, and random bytes give few runs of five
+    or more (37 % of bytes are printable), so only those runs are searched, by set look-ups.
+    Long tokens are searched as they are; short ones JSON-quoted, between commas, or after their
+    msgpack ``fixstr`` header (a non-printable byte just before the run).
+    """
+
+    def __init__(self, long: set[bytes], short: set[bytes]) -> None:
+        self.short = short
+        self.tokens = set(long)
+        for token in short:
+            self.tokens |= {b'"' + token + b'"', b"," + token + b","}
+        self.lengths = sorted({len(token) for token in self.tokens})
+
+    def leaked(self, blob: bytes) -> set[bytes]:
+        """The tokens (long, or framed short) found in ``blob``."""
+        found: set[bytes] = set()
+        for match in PRINTABLE_RUN.finditer(blob):
+            run, start = match.group(), match.start()
+            for length in self.lengths:
+                for offset in range(len(run) - length + 1):
+                    if run[offset : offset + length] in self.tokens:
+                        found.add(run[offset : offset + length])
+            for token in self.short:
+                header = start > 0 and blob[start - 1] == 0xA0 | len(token)
+                if header and run.startswith(token):
+                    found.add(token)
+        return found
+
+
+def ciphertexts(message: Any) -> list[int]:
+    width, blob = message.ciphertext_bytes, message.ciphertexts
+    return [int.from_bytes(blob[i : i + width], "big") for i in range(0, len(blob), width)]
+
+
+def check_fields(message: Any, n: int) -> list[bytes]:
+    """Check text and integer fields by form; return the binary fields to scan."""
+    binary: list[bytes] = []
+    for name, value in vars(message).items():
+        if isinstance(value, bytes):
+            binary.append(value)
+        elif isinstance(value, tuple):
+            assert all(isinstance(v, bytes) for v in value) or all(
+                isinstance(v, int) for v in value
+            ), name
+            binary += [v for v in value if isinstance(v, bytes)]
+        elif isinstance(value, str):
+            if (message.kind, name) in PUBLIC_TEXTS:
+                continue
+            if (message.kind, name) in CONTROL_TEXTS:  # between two nodes: fixed words only
+                assert CONTROL_TEXTS[message.kind, name].fullmatch(value), f"{message.kind}.{name}"
+                continue
+            if message.kind == "carrier_hello":  # the deployment's public data period
+                assert ISO_DATE.fullmatch(value), f"carrier_hello.{name} is not a date"
+                continue
+            assert HEX_TOKEN.fullmatch(value), f"{message.kind}.{name} is not a random token"
+        else:
+            assert isinstance(value, int) and not isinstance(value, bool), name
+            assert 0 <= value <= 1 << 20, f"{message.kind}.{name} = {value}"
+    if message.kind in ("indicator_partition", "noised_sums"):
+        values = ciphertexts(message)
+        assert values and all(n < value < n * n for value in values), "a plaintext-sized value"
+    if message.kind == "airline_key":
+        assert int.from_bytes(message.modulus, "big") == n
+    return binary
+
+
+def assert_clean(message: Any, scanner: Scanner, identifiers: set[bytes], n: int) -> None:
+    """No forbidden token in any binary field, every other field of its form, and the two public
+    texts (the question, the answer) without an ID or a phone number."""
+    for blob in check_fields(message, n):
+        leaked = scanner.leaked(blob)
+        assert not leaked, f"{message.kind} carries {sorted(leaked)[:5]}"
+    for kind, name in PUBLIC_TEXTS:
+        if message.kind == kind:
+            text = getattr(message, name).encode()
+            assert not [t for t in identifiers if t in text], f"{message.kind} carries an ID"
+
+
+# -- recording between two node processes --------------------------------------------------------
+@dataclass(frozen=True)
+class Body:
+    """One message body as the airline's gRPC stub sent or received it."""
+
+    method: str
+    direction: str  # "request" (airline → carrier) or "response"
+    payload: bytes
+
+
+class MessageRecorder(
+    grpc.UnaryUnaryClientInterceptor,
+    grpc.UnaryStreamClientInterceptor,
+    grpc.StreamUnaryClientInterceptor,
+):
+    """A client interceptor that records every request and response body of every call."""
+
+    def __init__(self) -> None:
+        self.bodies: list[Body] = []
+        self._lock = threading.Lock()
+
+    def add(self, method: str, direction: str, payload: bytes) -> None:
+        """Record one body."""
+        with self._lock:
+            self.bodies.append(Body(method.rsplit("/", 1)[-1], direction, payload))
+
+    def _on_done(self, method: str) -> Callable[[Any], None]:
+        def done(outcome: Any) -> None:
+            if outcome.exception() is None:
+                self.add(method, "response", outcome.result())
+
+        return done
+
+    def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        self.add(details.method, "request", request)
+        outcome = continuation(details, request)
+        outcome.add_done_callback(self._on_done(details.method))
+        return outcome
+
+    def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+        self.add(details.method, "request", request)
+        return _RecordedStream(continuation(details, request), self, details.method)
+
+    def intercept_stream_unary(
+        self, continuation: Any, details: Any, request_iterator: Iterator[bytes]
+    ) -> Any:
+        def recorded() -> Iterator[bytes]:
+            for request in request_iterator:
+                self.add(details.method, "request", request)
+                yield request
+
+        outcome = continuation(details, recorded())
+        outcome.add_done_callback(self._on_done(details.method))
+        return outcome
+
+
+class _RecordedStream:
+    """A response stream that records each message as it is read (the call's other methods —
+    ``cancel`` above all — pass through)."""
+
+    def __init__(self, call: Any, recorder: MessageRecorder, method: str) -> None:
+        self._call, self._recorder, self._method = call, recorder, method
+
+    def __iter__(self) -> _RecordedStream:
+        return self
+
+    def __next__(self) -> bytes:
+        payload: bytes = next(self._call)
+        self._recorder.add(self._method, "response", payload)
+        return payload
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._call, name)
+
+
+@dataclass
+class Connection:
+    """The raw bytes of one TCP connection through the relay, each direction in order."""
+
+    upstream: bytearray = field(default_factory=bytearray)  # airline → carrier
+    downstream: bytearray = field(default_factory=bytearray)  # carrier → airline
+
+
+class SocketRelay:
+    """A TCP relay on 127.0.0.1 that forwards to ``target`` and records every byte it forwards.
+
+    The airline connects to :attr:`address` instead of the carrier node; one thread per
+    connection and direction copies the bytes as they come.
+    """
+
+    def __init__(self, target: str) -> None:
+        host, _, port = target.rpartition(":")
+        self.target = (host, int(port))
+        self.connections: list[Connection] = []
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.address = f"127.0.0.1:{self._listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, name="relay", daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:  # closed
+                return
+            server = socket.create_connection(self.target)
+            recorded = Connection()
+            self.connections.append(recorded)
+            for source, sink, into in (
+                (client, server, recorded.upstream),
+                (server, client, recorded.downstream),
+            ):
+                threading.Thread(
+                    target=_pump, args=(source, sink, into), name="relay-pump", daemon=True
+                ).start()
+
+    def close(self) -> None:
+        """Stop accepting connections (those open end with their peers)."""
+        self._listener.close()
+
+
+def _pump(source: socket.socket, sink: socket.socket, into: bytearray) -> None:
+    """Copy ``source`` to ``sink``, recording, until either side closes."""
+    try:
+        while chunk := source.recv(1 << 16):
+            into += chunk
+            sink.sendall(chunk)
+    except OSError:
+        pass
+    finally:
+        for end in (source, sink):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+        source.close()  # each socket is the source of one pump: closed once
 
 
 # -- the omniscient referee ----------------------------------------------------------------------

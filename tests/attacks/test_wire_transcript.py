@@ -20,7 +20,6 @@ form (random hex tokens, counts). Overall false-failure probability < 1e-3.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import secrets
@@ -29,34 +28,13 @@ from types import ModuleType
 from typing import Any
 
 import msgpack
-import pandas as pd
 import pytest
 
-from engine.inputs import load_airline, normalize_phone
+from engine.queries import KINDS as ALL_KINDS
 from engine.queries import QuerySpec
-from engine.views import SLOT_TIMES, view_families
 from engine.wire.messages import decode_message
-from geo.places import MUNICIPALITIES, REGIONS, region_domain
 
-SPECS: dict[str, dict[str, Any]] = {
-    "visit-map": {"airport": "SHM", "start": "2025-08-01", "end": "2025-08-12", "days": 3},
-    "flows": {"airport": "SHM", "start": "2025-08-01", "end": "2025-08-12", "days": 3},
-    "profile": {"airport": "SHM", "start": "2025-08-01", "end": "2025-08-12", "days": 2},
-    "hourly": {"airport": "SHM", "start": "2025-08-01", "end": "2025-08-12", "days": 2},
-    "repeat": {"airport": "SHM", "start": "2025-08-01", "end": "2025-08-12"},
-    "furusato": {"municipality": "30401", "start": "2025-07-01", "end": "2025-08-31",
-                 "months_after": 1},
-    "preboarding": {"airport": "HND", "start": "2025-08-01", "end": "2025-08-05"},
-    "hokkaido": {"start": "2025-08-01", "end": "2025-08-12", "days": 1},
-}  # fmt: skip
-KINDS = tuple(SPECS)
-HEX_TOKEN = re.compile(r"[0-9a-f]{16,64}")
-LABEL_NAMES = (
-    "day_offset", "mesh_code", "municipality_code", "dimension", "category", "prior_bucket",
-    "cohort", "donation_month", "month_offset", "cohort_keys", "half", "minutes_before",
-    "location_class", "airport", "departure_slot", "donor", "comparison", "home", "elsewhere",
-    "prior_visits", "demographic", "visited", "class_at",
-)  # fmt: skip
+KINDS = tuple(kind for kind in ALL_KINDS if kind != "population")  # the cross kinds
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +45,7 @@ def wire(
     transcript = kit.Transcript()
     session = kit.open_world(tmp_path_factory.mktemp("wire"), tiny_dir, transcript)
     found: dict[str, Any] = {"n": int(session.airline.keys.public.n)}
-    for kind, fields in SPECS.items():
+    for kind, fields in kit.WIRE_SPECS.items():
         spec = QuerySpec(kind=kind, epsilon=1.0, **fields)
         before = len(transcript.entries)
         session.release(spec)
@@ -83,124 +61,6 @@ def wire(
     return found
 
 
-def _raw(path: Path, column: str) -> list[str]:
-    return pd.read_csv(path, dtype=str, keep_default_na=False)[column].tolist()
-
-
-@pytest.fixture(scope="module")
-def identifiers(tiny_dir: Path) -> set[bytes]:
-    """Every phone spelling and every ID of both parties."""
-    found: set[bytes] = set()
-    for path in (tiny_dir / "airline" / "members.csv", tiny_dir / "carrier" / "subscribers.csv"):
-        for raw in _raw(path, "phone"):
-            found.add(raw.encode())
-            try:
-                e164 = normalize_phone(raw)
-            except ValueError:
-                continue
-            found |= {e164.encode(), e164[1:].encode(), ("0" + e164[3:]).encode()}
-    found |= {v.encode() for v in _raw(tiny_dir / "airline" / "members.csv", "member_id")}
-    found |= {v.encode() for v in _raw(tiny_dir / "carrier" / "subscribers.csv", "subscriber_id")}
-    found.discard(b"")
-    assert min(len(token) for token in found) >= 8
-    return found
-
-
-@pytest.fixture(scope="module")
-def forbidden(tiny_dir: Path, identifiers: set[bytes]) -> tuple[set[bytes], set[bytes]]:
-    """(long tokens, short tokens) that must not cross outside the public texts."""
-    tokens = set(identifiers)
-    day = dt.date(2025, 6, 1)
-    while day <= dt.date(2025, 10, 31):
-        tokens |= {day.isoformat().encode(), day.strftime("%Y%m%d").encode()}
-        day += dt.timedelta(days=1)
-    tokens |= {f"2025-{month:02d}".encode() for month in range(6, 11)}
-    tokens |= {code.encode() for region in REGIONS for code in region_domain(region)}
-    codes = set(MUNICIPALITIES) | set(
-        _raw(tiny_dir / "carrier" / "subscribers.csv", "home_municipality")
-    )
-    donations = load_airline(tiny_dir / "airline").donations
-    codes |= set(donations["municipality_code"].astype(str))
-    tokens |= {code.encode() for code in codes if code}
-    tokens |= {name.encode() for name in LABEL_NAMES} | {t.encode() for t in SLOT_TIMES}
-    tokens |= {family.name.encode() for family in view_families()}
-    long = {t for t in tokens if len(t) >= 6}
-    return long, tokens - long
-
-
-PRINTABLE_RUN = re.compile(rb"[\x20-\x7e]{5,}")
-
-
-class Scanner:
-    """Finds forbidden tokens in binary blobs, fast: every token is printable ASCII.
-
-    A token can only occur inside a run of printable bytes, and random bytes give few runs of five
-    or more (37 % of bytes are printable), so only those runs are searched, by set look-ups.
-    Long tokens are searched as they are; short ones JSON-quoted, between commas, or after their
-    msgpack ``fixstr`` header (a non-printable byte just before the run).
-    """
-
-    def __init__(self, long: set[bytes], short: set[bytes]) -> None:
-        self.short = short
-        self.tokens = set(long)
-        for token in short:
-            self.tokens |= {b'"' + token + b'"', b"," + token + b","}
-        self.lengths = sorted({len(token) for token in self.tokens})
-
-    def leaked(self, blob: bytes) -> set[bytes]:
-        """The tokens (long, or framed short) found in ``blob``."""
-        found: set[bytes] = set()
-        for match in PRINTABLE_RUN.finditer(blob):
-            run, start = match.group(), match.start()
-            for length in self.lengths:
-                for offset in range(len(run) - length + 1):
-                    if run[offset : offset + length] in self.tokens:
-                        found.add(run[offset : offset + length])
-            for token in self.short:
-                header = start > 0 and blob[start - 1] == 0xA0 | len(token)
-                if header and run.startswith(token):
-                    found.add(token)
-        return found
-
-
-def _ciphertexts(message: Any) -> list[int]:
-    width, blob = message.ciphertext_bytes, message.ciphertexts
-    return [int.from_bytes(blob[i : i + width], "big") for i in range(0, len(blob), width)]
-
-
-def _check_fields(message: Any, n: int) -> list[bytes]:
-    """Check text and integer fields by form; return the binary fields to scan."""
-    binary: list[bytes] = []
-    for name, value in vars(message).items():
-        if isinstance(value, bytes):
-            binary.append(value)
-        elif isinstance(value, tuple):
-            assert all(isinstance(v, bytes) for v in value) or all(
-                isinstance(v, int) for v in value
-            ), name
-            binary += [v for v in value if isinstance(v, bytes)]
-        elif isinstance(value, str):
-            if (message.kind, name) in {
-                ("query_request", "spec"),
-                ("release_published", "release"),
-            }:
-                continue
-            if message.kind == "carrier_hello":  # the deployment's public data period
-                assert ISO_DATE.fullmatch(value), f"carrier_hello.{name} is not a date"
-                continue
-            assert HEX_TOKEN.fullmatch(value), f"{message.kind}.{name} is not a random token"
-        else:
-            assert isinstance(value, int) and not isinstance(value, bool), name
-            assert 0 <= value <= 1 << 20, f"{message.kind}.{name} = {value}"
-    if message.kind in ("indicator_partition", "noised_sums"):
-        values = _ciphertexts(message)
-        assert values and all(n < value < n * n for value in values), "a plaintext-sized value"
-    if message.kind == "airline_key":
-        assert int.from_bytes(message.modulus, "big") == n
-    return binary
-
-
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 EXPECTED_ORDER = re.compile(
     r"(airline_key carrier_hello )?query_request query_accepted blinded_cohort reblinded_cohort "
     r"(scope_partition indicator_partition )+canary_challenge canary_opening "
@@ -210,6 +70,7 @@ EXPECTED_ORDER = re.compile(
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_wire_carries_nothing_identifying(
+    kit: ModuleType,
     kind: str,
     wire: dict[str, Any],
     forbidden: tuple[set[bytes], set[bytes]],
@@ -217,16 +78,11 @@ def test_wire_carries_nothing_identifying(
 ) -> None:
     """No ID, phone, period, place or label crosses; ciphertexts are all above n."""
     entries = wire[kind]
-    scanner = Scanner(*forbidden)
+    scanner = kit.Scanner(*forbidden)
     assert EXPECTED_ORDER.fullmatch(" ".join(entry.kind for entry in entries))
     for entry in entries:
         message = decode_message(entry.payload)
-        for blob in _check_fields(message, wire["n"]):
-            leaked = scanner.leaked(blob)
-            assert not leaked, f"{entry.kind} carries {sorted(leaked)[:5]}"
-        if entry.kind in ("query_request", "release_published"):  # public texts: still no IDs
-            text = (message.spec if entry.kind == "query_request" else message.release).encode()
-            assert not [t for t in identifiers if t in text], f"{entry.kind} carries an ID"
+        kit.assert_clean(message, scanner, identifiers, wire["n"])
         if entry.kind == "query_request":
             request = json.loads(message.spec)
             assert set(request) == {"spec", "policy"}
@@ -240,10 +96,10 @@ def test_population_release_sends_nothing(wire: dict[str, Any]) -> None:
 
 
 def test_scanner_finds_planted_tokens(
-    forbidden: tuple[set[bytes], set[bytes]], identifiers: set[bytes]
+    kit: ModuleType, forbidden: tuple[set[bytes], set[bytes]], identifiers: set[bytes]
 ) -> None:
     """The scan is live: tokens planted in random bytes are found, random bytes alone are clean."""
-    scanner = Scanner(*forbidden)
+    scanner = kit.Scanner(*forbidden)
     noise = secrets.token_bytes(1 << 20)
     assert not scanner.leaked(noise)
     phone = min(t for t in identifiers if t.startswith(b"+81"))
@@ -255,7 +111,9 @@ def test_scanner_finds_planted_tokens(
         assert token in found or any(token in f for f in found), planted
 
 
-def test_no_indicator_randomiser_repeats_across_kinds(wire: dict[str, Any]) -> None:
+def test_no_indicator_randomiser_repeats_across_kinds(
+    kit: ModuleType, wire: dict[str, Any]
+) -> None:
     """Over every query of the session, no two indicators share ``c mod n`` (their randomiser)."""
     n = wire["n"]
     seen = [
@@ -263,7 +121,7 @@ def test_no_indicator_randomiser_repeats_across_kinds(wire: dict[str, Any]) -> N
         for kind in KINDS
         for entry in wire[kind]
         if entry.kind == "indicator_partition"
-        for value in _ciphertexts(decode_message(entry.payload))
+        for value in kit.ciphertexts(decode_message(entry.payload))
     ]
     assert len(seen) > 10_000
     assert len(set(seen)) == len(seen)

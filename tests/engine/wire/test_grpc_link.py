@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from engine.queries import QuerySpec
 from engine.wire.certificates import NodeIdentity, create_authority, issue_node
 from engine.wire.grpc_link import LinkSettings, serve_carrier
 from engine.wire.messages import (
@@ -126,6 +127,25 @@ def _remote(address: str, identity: NodeIdentity, pinned: str, **settings: Any) 
     return RemoteCarrier(address, identity, pinned, link)
 
 
+def _through_reblind(remote: RemoteCarrier, query_id: str = QUERY) -> None:
+    """Steps 0 and 1 of a query (the carrier's replay guard wants every step in order)."""
+    remote.accept(QueryRequest(query_id, "b" * 32, "{}"))
+    remote.reblind(BlindedCohort(query_id, (b"\x05" * 64,)))
+
+
+def _whole_query(remote: RemoteCarrier, query_id: str) -> None:
+    """Every step of one query, in order."""
+    _through_reblind(remote, query_id)
+    for partition in remote.scope(query_id):
+        remote.receive_indicators(
+            IndicatorPartition(query_id, partition.index, 1, WIDTH, b"\x03" * WIDTH * 2)
+        )
+    remote.canary_challenge(query_id)
+    remote.check_canaries(CanaryOpening(query_id, WIDTH, b"\x04" * WIDTH))
+    remote.noised_sums(query_id)
+    remote.record(ReleasePublished(query_id, "{}"))
+
+
 def test_each_step_crosses_as_its_typed_message(
     node: tuple[StandIn, str], deployment: Deployment
 ) -> None:
@@ -213,7 +233,7 @@ def test_a_carrier_error_crosses_as_its_own_class(
         remote.accept(QueryRequest(QUERY, "b" * 32, "{}"))
     carrier.fail_accept = KeyError("090-1234-5678")
     with pytest.raises(PeerError, match="KeyError") as caught:
-        remote.accept(QueryRequest(QUERY, "b" * 32, "{}"))
+        remote.accept(QueryRequest("d" * 24, "b" * 32, "{}"))
     assert "090" not in str(caught.value)
     remote.close()
 
@@ -225,14 +245,15 @@ def test_a_broken_indicator_stream_abandons_the_query_at_the_carrier(
     carrier, address = node
     remote = _remote(address, deployment.airline, deployment.carrier.fingerprint)
     remote.receive_key(KEY)
+    _through_reblind(remote)
     stream = remote.scope(QUERY)
     next(stream)
-    remote.receive_indicators(IndicatorPartition("b" * 24, 0, 1, WIDTH, b"\x03" * WIDTH))
+    remote.receive_indicators(IndicatorPartition(QUERY, 0, 1, WIDTH, b"\x03" * WIDTH))
     remote.receive_indicators(IndicatorPartition("b" * 24, 1, 1, WIDTH, b"\x03" * WIDTH))
     remote.receive_indicators(IndicatorPartition(QUERY, 2, 1, WIDTH, b"\x03" * WIDTH))
     with pytest.raises(ProtocolError, match="one indicator stream carries one query"):
         remote.canary_challenge(QUERY)
-    assert carrier.abandoned and carrier.abandoned[0][0] == "b" * 24
+    assert carrier.abandoned and carrier.abandoned[0][0] == QUERY
     remote.close()
 
 
@@ -252,6 +273,7 @@ def test_a_scope_stream_the_airline_drops_abandons_the_query_at_the_carrier(
     carrier, address = node
     carrier.partitions, carrier.partition_bytes = 40, 2**20  # more than HTTP/2 flow control lets by
     remote = _remote(address, deployment.airline, deployment.carrier.fingerprint)
+    _through_reblind(remote)
     stream = remote.scope(QUERY)
     next(stream)
     remote._cancel_streams()  # as a killed airline process would
@@ -272,11 +294,25 @@ def test_a_query_the_airline_leaves_idle_is_abandoned_at_the_carrier(
     remote = _remote(address, deployment.airline, deployment.carrier.fingerprint)
     other = "c" * 24
     remote.accept(QueryRequest(QUERY, "b" * 32, "{}"))
-    remote.accept(QueryRequest(other, "b" * 32, "{}"))
-    remote.record(ReleasePublished(other, "{}"))
+    _whole_query(remote, other)
     for _ in range(200):
         if carrier.abandoned:
             break
         time.sleep(0.05)
     assert carrier.abandoned == [(QUERY, "the airline sent nothing for 2 s")]
+    remote.close()
+
+
+def test_a_node_without_population_releases_refuses_them(
+    node: tuple[StandIn, str], deployment: Deployment
+) -> None:
+    """A service given no population handler says so, as a ProtocolError."""
+    _, address = node
+    remote = _remote(address, deployment.airline, deployment.carrier.fingerprint)
+    spec = QuerySpec(
+        kind="population", region="nanki_shirahama", start="2025-08-01", end="2025-08-03",
+        epsilon=1.0,
+    )  # fmt: skip
+    with pytest.raises(ProtocolError, match="does not serve population releases"):
+        remote.population(spec)
     remote.close()

@@ -11,6 +11,8 @@ from engine.wire.messages import (
     BlindedCohort,
     IndicatorPartition,
     NoisedSums,
+    PopulationRelease,
+    PopulationRequest,
     QueryAccepted,
     QueryRequest,
     ScopePartition,
@@ -78,3 +80,16 @@ def test_channel_only_between_the_parties() -> None:
     """Only airline ↔ carrier is a valid route."""
     with pytest.raises(ValueError):
         Channel().deliver("airline", "airline", QueryAccepted(QUERY))
+
+
+def test_population_messages_round_trip_and_are_checked() -> None:
+    """A population request and its release cross as typed messages; a bad id is refused."""
+    for message in (
+        PopulationRequest(QUERY, '{"kind": "population"}'),
+        PopulationRelease(QUERY, '{"values": []}'),
+    ):
+        assert decode_message(encode_message(message)) == message
+    with pytest.raises(ProtocolError, match="random token"):
+        PopulationRequest("short", "{}")
+    with pytest.raises(ProtocolError, match="at most 16 KiB"):
+        PopulationRequest(QUERY, "x" * 20_000)
