@@ -38,6 +38,7 @@ app = typer.Typer(
 def _register() -> None:
     """Import the command modules so that they attach themselves to :data:`app`."""
     from cli import (  # noqa: F401
+        airline_node,
         bench,
         generate,
         geo,

@@ -218,7 +218,7 @@ class CarrierService(grpc.GenericRpcHandler):
     def _methods(self) -> dict[str, grpc.RpcMethodHandler]:
         c = self.carrier
         unary: dict[str, tuple[type[Any], Callable[[Any], Message]]] = {
-            "Connect": (AirlineKey, c.receive_key),
+            "Connect": (AirlineKey, self._connect),
             "Accept": (QueryRequest, c.accept),
             "Reblind": (BlindedCohort, c.reblind),
             "CanaryChallenge": (StepRequest, self._canary_challenge),
@@ -285,6 +285,22 @@ class CarrierService(grpc.GenericRpcHandler):
         self._stopped.set()
 
     # -- steps whose call and answer differ from the party's method ------------------------
+    def _connect(self, message: AirlineKey) -> CarrierHello:
+        """A (re)connecting airline: the queries its previous run left between calls are over.
+
+        An airline node killed between two calls leaves no stream to break; when it (or its
+        successor) hands its key over again, those queries are abandoned here and now rather
+        than at the idle expiry, so their spec can be asked again at once.
+        """
+        with self._activity:
+            left = [q for q in self._last_call if q not in self._in_call]
+            for query_id in left:
+                del self._last_call[query_id]
+        for query_id in left:  # the step lock is held: call the party directly
+            log.warning("abandoning a query the airline left when it connected again")
+            self.carrier.abandon(query_id, "the airline connected again")
+        return self.carrier.receive_key(message)
+
     def _canary_challenge(self, message: StepRequest) -> CanaryChallenge:
         _expect_step(message, "canary_challenge")
         return self.carrier.canary_challenge(message.query_id)

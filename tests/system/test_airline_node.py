@@ -1,0 +1,169 @@
+"""The airline node as its own OS process, called by the dashboard's client over mutual TLS.
+
+Both nodes run as separate processes on 127.0.0.1 with their own folders and ledger homes
+(:mod:`tests.node_kit`): releases of three kinds go through the airline node's API end to end
+and are recorded in both ledgers; the API refuses a wrong certificate and another version; an
+airline node that cannot reach its carrier says so at start; and an airline node killed
+(``SIGKILL``) at three points of a query leaves both ledgers consistent — every reservation
+committed or abandoned, what each spent equal to the reservations it settled — and serves the
+same query once restarted.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from engine.queries import QuerySpec
+from engine.wire.certificates import NodeIdentity, load_identity, read_fingerprints
+from foundation.errors import PeerError, ProtocolError
+from tests.node_kit import (
+    ROOT,
+    PartyFolders,
+    dashboard_client,
+    ledger_of,
+    settlement,
+    start_airline,
+)
+from tests.system.conftest import TwoNodes
+
+WINDOW = {"start": "2025-08-01", "end": "2025-08-14", "epsilon": 1.0}
+
+
+def _furusato(data: Path) -> QuerySpec:
+    truth = pd.read_csv(data / "truth" / "furusato.csv", dtype=str)
+    municipality = truth.loc[truth["cohort"] == "donor", "municipality_code"].iloc[0]
+    return QuerySpec(kind="furusato", municipality=municipality, months_after=1, **WINDOW)  # type: ignore[arg-type]
+
+
+def _assert_consistent(folders: PartyFolders, party: str) -> None:
+    """Nothing pending; what every scope spent is what its settled reservations charged, and
+    the ledger's releases are its committed reservations."""
+    ledger = ledger_of(folders, party)
+    try:
+        books = settlement(ledger)
+        assert books.pending == frozenset(), f"{party}: reservations left pending"
+        for status in ledger.budgets():
+            assert status.spent_rho == pytest.approx(books.settled_rho.get(str(status.scope), 0))
+        assert len(ledger.releases()) >= len(books.committed) > 0
+    finally:
+        ledger.close()
+
+
+def test_three_kinds_through_the_airline_node_are_recorded_by_both_ledgers(
+    two_nodes: TwoNodes,
+) -> None:
+    """Visit map, flows and furusato: released through the API, in both nodes' ledgers."""
+    asked = [
+        QuerySpec(kind="visit-map", airport="FUK", **WINDOW),  # type: ignore[arg-type]
+        QuerySpec(kind="flows", airport="FUK", **WINDOW),  # type: ignore[arg-type]
+        _furusato(two_nodes.data),
+    ]
+    client = dashboard_client(two_nodes.certs, two_nodes.airline)
+    try:
+        specs = [client.fit(spec) for spec in asked]
+        assert client.estimate(specs[0]).affordable
+        steps: list[str] = []
+        releases = [client.release(spec, lambda step, _f: steps.append(step)) for spec in specs]
+        assert "sums" in steps and steps[-1] == "done"
+        assert [r.query_spec for r in releases] == [s.canonical() for s in specs]
+        assert all(len(r.values) > 0 for r in releases)
+        listed = client.releases()
+        assert sorted(s.kind for s in listed) == ["flows", "furusato", "visit-map"]
+        reopened = client.reopen(listed[0].release_id)
+        assert reopened.to_json() in {r.to_json() for r in releases}
+        assert client.cached_release(specs[1]) is not None
+        assert client.estimate(specs[1]).cached
+        assert any(row.spent_rho > 0 for row in client.budgets())
+        assert {e.action for e in client.audit(50)} >= {"reserve", "commit"}
+    finally:
+        client.close()
+    carrier = ledger_of(two_nodes.carrier.folders, "carrier")
+    try:
+        recorded = {r.spec_hash for r in carrier.releases()}
+    finally:
+        carrier.close()
+    assert {s.spec_hash for s in specs} <= recorded
+
+
+def test_the_api_refuses_another_certificate_and_another_version(two_nodes: TwoNodes) -> None:
+    """A client with the carrier's certificate, or of API version 2, is refused clearly; a
+    client pinning another fingerprint refuses the node."""
+    ours = load_identity(two_nodes.certs, "carrier")
+    impostor = NodeIdentity("dashboard", ours.certificate_pem, ours.key_pem, ours.authority_pem)
+    pinned = read_fingerprints(two_nodes.certs)
+    client = type(dashboard_client(two_nodes.certs, two_nodes.airline))
+    address = two_nodes.airline.address
+    wrong = client(address, impostor, pinned["airline"])
+    with pytest.raises(PeerError, match="pins the dashboard certificate"):
+        wrong.status()
+    wrong.close()
+    older = dashboard_client(two_nodes.certs, two_nodes.airline, api_version=2)
+    with pytest.raises(ProtocolError, match="API version 1, the dashboard 2"):
+        older.status()
+    older.close()
+    mistaken = client(address, load_identity(two_nodes.certs, "dashboard"), pinned["carrier"])
+    with pytest.raises(PeerError, match="presents certificate"):
+        mistaken.status()
+    mistaken.close()
+
+
+def test_an_airline_node_whose_carrier_cannot_be_reached_says_so_at_start(
+    tiny_dir: Path, node_certs: Path, tmp_path: Path
+) -> None:
+    """Started against a port where nothing listens, the node exits with a clear error."""
+    with socket.socket() as probe:  # a free port, closed again
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    prints = read_fingerprints(node_certs)
+    argv = [
+        sys.executable, "-m", "cli", "airline", "serve", "--data", str(tiny_dir),
+        "--workspace", str(tmp_path / "ws"), "--certs", str(node_certs),
+        "--carrier", f"127.0.0.1:{port}", "--carrier-fingerprint", prints["carrier"],
+        "--dashboard-fingerprint", prints["dashboard"], "--listen", "127.0.0.1:0",
+    ]  # fmt: skip
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "cannot be reached" in done.stderr and "Traceback" not in done.stderr
+
+
+KILL_POINTS = {"query.reserved": 0.5, "query.indicators": 0.6, "query.published": 0.7}
+
+
+@pytest.mark.parametrize("point", list(KILL_POINTS))
+def test_an_airline_node_killed_mid_query_leaves_both_ledgers_consistent(
+    two_nodes: TwoNodes, tmp_path: Path, point: str
+) -> None:
+    """``kill -9`` of the airline node once both reserved, mid-stream, and after it published:
+    the dashboard gets a clear error; restarted on the same folders the node serves the same
+    query; neither ledger keeps a pending reservation and each spent what it settled."""
+    folders = PartyFolders(tmp_path / "airline")
+    window = {**WINDOW, "epsilon": KILL_POINTS[point]}  # a spec the carrier never released
+    spec = QuerySpec(kind="visit-map", airport="FUK", **window)  # type: ignore[arg-type]
+    node = start_airline(
+        two_nodes.data, folders, two_nodes.certs, two_nodes.carrier.address, f"{point}:kill"
+    )
+    client = dashboard_client(two_nodes.certs, node)
+    try:
+        spec = client.fit(spec)
+        with pytest.raises(PeerError, match="cannot be reached or closed the connection"):
+            client.release(spec)
+        assert node.process.wait(20) == -9
+    finally:
+        client.close()
+        node.stop()
+    node = start_airline(two_nodes.data, folders, two_nodes.certs, two_nodes.carrier.address)
+    client = dashboard_client(two_nodes.certs, node)
+    try:
+        assert client.release(spec).query_spec == spec.canonical()
+        assert [s.kind for s in client.releases()] == ["visit-map"]
+    finally:
+        client.close()
+        assert node.stop() == 0
+    _assert_consistent(folders, "airline")
+    _assert_consistent(two_nodes.carrier.folders, "carrier")
