@@ -1,4 +1,5 @@
-"""Shared fixtures: the tiny synthetic world, generated once per test session; ledger homes.
+"""Shared fixtures: the tiny synthetic world, generated once per test session; ledger homes;
+certificates and two node processes (:mod:`tests.node_kit`) for the tests that run the nodes.
 
 Ledgers live in a ledger home keyed by dataset identity (``CROSSMESH_LEDGER_HOME``), not in the
 workspace, so two tests over the same tiny world would share one budget. Each test therefore gets
@@ -13,11 +14,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from engine.ledger import LEDGER_HOME_ENV
 from sample_data import generate
+
+if TYPE_CHECKING:
+    from tests.node_kit import TwoNodes
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -59,6 +64,30 @@ def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("tiny") / "data"
     generate("tiny", 7, out)
     return out
+
+
+@pytest.fixture(scope="session")
+def node_certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Throw-away certificates for both nodes and the dashboard (``crossmesh certs``)."""
+    from engine.wire.certificates import write_demo_certificates
+
+    folder = tmp_path_factory.mktemp("node-certs")
+    write_demo_certificates(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def two_nodes(
+    tiny_dir: Path, node_certs: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TwoNodes]:
+    """A carrier node and an airline node on the tiny world, each its own OS process with its
+    own folders and ledger home, for the module; stopped (SIGTERM, cleanly) at its end."""
+    from tests.node_kit import start_two_nodes  # imported here: only node tests need it
+
+    nodes = start_two_nodes(tiny_dir, node_certs, tmp_path_factory.mktemp("two-nodes"))
+    yield nodes
+    assert nodes.airline.stop() == 0
+    assert nodes.carrier.stop() == 0
 
 
 @pytest.fixture(autouse=True)

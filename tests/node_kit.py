@@ -38,11 +38,13 @@ __all__ = [
     "NodeProcess",
     "PartyFolders",
     "Settlement",
+    "TwoNodes",
     "dashboard_client",
     "ledger_of",
     "settlement",
     "start_airline",
     "start_carrier",
+    "start_two_nodes",
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,6 +93,27 @@ class NodeProcess:
         if self.process.stdout is not None:
             self.process.stdout.close()
         return self.process.returncode
+
+
+@dataclass
+class TwoNodes:
+    """Both nodes of one deployment: the data, the certificates, the two processes."""
+
+    data: Path
+    certs: Path
+    carrier: NodeProcess
+    airline: NodeProcess
+
+
+def start_two_nodes(data: Path, certs: Path, root: Path) -> TwoNodes:
+    """A carrier node, then an airline node calling it, each with its own folders in ``root``."""
+    carrier = start_carrier(data, PartyFolders(root / "carrier"), certs)
+    try:
+        airline = start_airline(data, PartyFolders(root / "airline"), certs, carrier.address)
+    except BaseException:
+        carrier.stop()
+        raise
+    return TwoNodes(data, certs, carrier, airline)
 
 
 def _env(ledger_home: Path, fault: str) -> dict[str, str]:

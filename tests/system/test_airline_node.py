@@ -25,12 +25,12 @@ from foundation.errors import PeerError, ProtocolError
 from tests.node_kit import (
     ROOT,
     PartyFolders,
+    TwoNodes,
     dashboard_client,
     ledger_of,
     settlement,
     start_airline,
 )
-from tests.system.conftest import TwoNodes
 
 WINDOW = {"start": "2025-08-01", "end": "2025-08-14", "epsilon": 1.0}
 
