@@ -40,6 +40,7 @@ def _register() -> None:
     from cli import (  # noqa: F401
         airline_node,
         bench,
+        demo,
         generate,
         geo,
         ledger,

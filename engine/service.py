@@ -217,6 +217,11 @@ class CrossmeshService:
             return self.ledger
         return self._carrier_ledger()
 
+    @property
+    def serves_population(self) -> bool:
+        """Whether the carrier's own population releases are run here (embedded: yes)."""
+        return self.carrier_ledger is not None
+
     def _carrier_ledger(self) -> Ledger:
         if self.carrier_ledger is None:
             raise ConfigError("population releases are the carrier's own; ask the carrier's node")

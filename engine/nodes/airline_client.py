@@ -92,6 +92,8 @@ class AirlineClient:
         self._pinned = False
         self.jobs = ReleaseJobs(self.release)
 
+    serves_population = False  # the carrier's own releases: its node's, not the airline's
+
     # -- what the dashboard asks ------------------------------------------------------------
     def status(self) -> WorkspaceStatus:
         """The period inside both parties' data and the area source, as the node states it."""

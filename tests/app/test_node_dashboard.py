@@ -17,6 +17,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import app.state
+from app.i18n import text
 from tests.app.conftest import TIMEOUT, render_page
 from tests.node_kit import TwoNodes, dashboard_client
 
@@ -68,3 +69,22 @@ def test_a_page_releases_through_the_airline_node(node_backed: Path, two_nodes: 
     finally:
         client.close()
     assert not node_backed.exists()
+
+
+def test_the_visit_map_says_population_views_are_the_carriers(node_backed: Path) -> None:
+    """Through the airline node the passengers' map is drawn; the all-visitors view, which needs
+    the carrier's own population release, says where that lives instead of failing."""
+    shown = _page("visit_map")
+    shown.button(key="run:visit").click().run()
+    assert not shown.exception and not shown.error and shown.get("deck_gl_json_chart")
+    shown.radio(key="visit:view").set_value("visitors").run()
+    assert not shown.exception and not shown.error
+    assert any(text("visit.population_at_carrier", "ja") in info.value for info in shown.info)
+
+
+def test_the_home_page_names_the_node_not_folders(node_backed: Path, two_nodes: TwoNodes) -> None:
+    """The home page says which node it is connected to, and shows no folder path."""
+    shown = _page("home")
+    assert not shown.exception and not shown.error
+    captions = " ".join(caption.value for caption in shown.caption)
+    assert two_nodes.airline.address in captions and str(node_backed) not in captions

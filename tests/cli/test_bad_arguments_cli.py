@@ -64,6 +64,7 @@ def bad_arguments(missing: Path) -> dict[str, list[list[str]]]:
             ["--data", here, *node_folders, "--peer-fingerprint", PRINT],  # no certificates there
         ],
         "certs": [["--out", BAD_OUT], ["extra"]],
+        "demo": [["--port", "0"], ["--root", BAD_OUT], ["--seed", "-1"], ["extra"]],
         "generate": [["--scale", "huge"], ["--out", BAD_OUT], ["--seed", "-1"]],
         "geo airports": [["extra"]],
         "geo import": [[gone], [gone, "--out", BAD_OUT]],
