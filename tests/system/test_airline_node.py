@@ -1,7 +1,7 @@
 """The airline node as its own OS process, called by the dashboard's client over mutual TLS.
 
 Both nodes run as separate processes on 127.0.0.1 with their own folders and ledger homes
-(:mod:`tests.node_kit`): releases of three kinds go through the airline node's API end to end
+(:mod:`tests.node_kit`): releases of every cross kind go through the airline node's API end to end
 and are recorded in both ledgers; the API refuses a wrong certificate and another version; an
 airline node that cannot reach its carrier says so at start; and an airline node killed
 (``SIGKILL``) at three points of a query leaves both ledgers consistent — every reservation
@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 
 from engine.queries import QuerySpec
+from engine.queries.spec import KINDS
 from engine.wire.certificates import NodeIdentity, load_identity, read_fingerprints
 from foundation.errors import PeerError, ProtocolError
 from tests.node_kit import (
@@ -33,6 +34,7 @@ from tests.node_kit import (
 )
 
 WINDOW = {"start": "2025-08-01", "end": "2025-08-14", "epsilon": 1.0}
+SHORT = {**WINDOW, "end": "2025-08-03"}  # the two slowest kinds, on three days
 
 
 def _furusato(data: Path) -> QuerySpec:
@@ -55,15 +57,22 @@ def _assert_consistent(folders: PartyFolders, party: str) -> None:
         ledger.close()
 
 
-def test_three_kinds_through_the_airline_node_are_recorded_by_both_ledgers(
+def test_every_cross_kind_through_the_airline_node_is_recorded_by_both_ledgers(
     two_nodes: TwoNodes,
 ) -> None:
-    """Visit map, flows and furusato: released through the API, in both nodes' ledgers."""
+    """Every kind both parties answer (all but the carrier's own population): released through
+    the airline node's API, listed by it, and recorded in both nodes' ledgers."""
     asked = [
         QuerySpec(kind="visit-map", airport="FUK", **WINDOW),  # type: ignore[arg-type]
         QuerySpec(kind="flows", airport="FUK", **WINDOW),  # type: ignore[arg-type]
         _furusato(two_nodes.data),
+        QuerySpec(kind="profile", airport="SHM", days=1, **WINDOW),  # type: ignore[arg-type]
+        QuerySpec(kind="hourly", airport="SHM", days=2, **WINDOW),  # type: ignore[arg-type]
+        QuerySpec(kind="repeat", airport="FUK", **WINDOW),  # type: ignore[arg-type]
+        QuerySpec(kind="preboarding", airport="FUK", **SHORT),  # type: ignore[arg-type]
+        QuerySpec(kind="hokkaido", days=1, **SHORT),  # type: ignore[arg-type]
     ]
+    assert {spec.kind for spec in asked} == set(KINDS) - {"population"}
     client = dashboard_client(two_nodes.certs, two_nodes.airline)
     try:
         specs = [client.fit(spec) for spec in asked]
@@ -74,7 +83,7 @@ def test_three_kinds_through_the_airline_node_are_recorded_by_both_ledgers(
         assert [r.query_spec for r in releases] == [s.canonical() for s in specs]
         assert all(len(r.values) > 0 for r in releases)
         listed = client.releases()
-        assert sorted(s.kind for s in listed) == ["flows", "furusato", "visit-map"]
+        assert sorted(s.kind for s in listed) == sorted(spec.kind for spec in asked)
         reopened = client.reopen(listed[0].release_id)
         assert reopened.to_json() in {r.to_json() for r in releases}
         assert client.cached_release(specs[1]) is not None
