@@ -122,23 +122,40 @@ def test_the_api_refuses_another_certificate_and_another_version(two_nodes: TwoN
     mistaken.close()
 
 
-def test_an_airline_node_whose_carrier_cannot_be_reached_says_so_at_start(
+def _serve_airline(data: Path, certs: Path, workspace: Path, carrier: str, pinned: str) -> str:
+    """Run ``crossmesh airline serve`` expecting it to fail at start; its stderr."""
+    argv = [
+        sys.executable, "-m", "cli", "airline", "serve", "--data", str(data),
+        "--workspace", str(workspace), "--certs", str(certs), "--carrier", carrier,
+        "--carrier-fingerprint", pinned,
+        "--dashboard-fingerprint", read_fingerprints(certs)["dashboard"], "--listen", "127.0.0.1:0",
+    ]  # fmt: skip
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    return done.stderr
+
+
+def test_an_airline_node_that_cannot_reach_its_carrier_says_so_at_start(
     tiny_dir: Path, node_certs: Path, tmp_path: Path
 ) -> None:
     """Started against a port where nothing listens, the node exits with a clear error."""
     with socket.socket() as probe:  # a free port, closed again
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    prints = read_fingerprints(node_certs)
-    argv = [
-        sys.executable, "-m", "cli", "airline", "serve", "--data", str(tiny_dir),
-        "--workspace", str(tmp_path / "ws"), "--certs", str(node_certs),
-        "--carrier", f"127.0.0.1:{port}", "--carrier-fingerprint", prints["carrier"],
-        "--dashboard-fingerprint", prints["dashboard"], "--listen", "127.0.0.1:0",
-    ]  # fmt: skip
-    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert done.returncode != 0
-    assert "cannot be reached" in done.stderr and "Traceback" not in done.stderr
+    carrier = read_fingerprints(node_certs)["carrier"]
+    stderr = _serve_airline(tiny_dir, node_certs, tmp_path / "ws", f"127.0.0.1:{port}", carrier)
+    assert "cannot be reached" in stderr
+
+
+def test_an_airline_node_pinning_another_carrier_refuses_it_at_start(
+    two_nodes: TwoNodes, tmp_path: Path
+) -> None:
+    """The carrier node presents a certificate other than the pinned one: a clear refusal."""
+    other = read_fingerprints(two_nodes.certs)["dashboard"]
+    stderr = _serve_airline(
+        two_nodes.data, two_nodes.certs, tmp_path / "ws", two_nodes.carrier.address, other
+    )
+    assert "pins the carrier's" in stderr
 
 
 KILL_POINTS = {"query.reserved": 0.5, "query.indicators": 0.6, "query.published": 0.7}
