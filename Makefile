@@ -10,8 +10,10 @@ WS     ?= workspace
 NODES  ?= nodes
 SEED   ?= 7
 PORT   ?= 8501
+# pytest processes (pytest-xdist): one per logical CPU; TEST_WORKERS=0 runs the suite in this process.
+TEST_WORKERS ?= logical
 
-.PHONY: setup browser prepare run run-embedded test lint typecheck clean-data
+.PHONY: setup browser prepare run run-embedded test test-fast lint typecheck clean-data
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,7 +49,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 typecheck: setup
-	$(BIN)/mypy foundation engine geo sample_data app cli
+	$(BIN)/mypy foundation engine geo sample_data app cli bench
 
 # The browser test drives Debian's chromium (never a browser downloaded by Playwright), with CJK
 # fonts for the Japanese pages. Installed here when missing and we may (root with apt-get);
@@ -62,8 +64,12 @@ browser:
 
 test: setup browser
 	$(BIN)/ruff check .
-	$(BIN)/mypy foundation engine geo sample_data app cli
-	$(BIN)/python -m pytest -q
+	$(BIN)/mypy foundation engine geo sample_data app cli bench
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
+
+# The daily lane: everything but the browser and the tests marked slow (about half the time).
+test-fast: setup
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "not slow and not browser"
 
 clean-data:
 	rm -rf data/tiny data/demo $(WS) $(NODES)

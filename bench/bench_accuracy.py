@@ -16,13 +16,14 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from engine.queries import QuerySpec
 from engine.service import CrossmeshService
 
-MONTH = {"start": "2025-08-01", "end": "2025-08-31"}
+MONTH: dict[str, Any] = {"start": "2025-08-01", "end": "2025-08-31"}
 
 
 def _truth(data: Path, name: str) -> pd.DataFrame:

@@ -110,16 +110,20 @@ def _catching() -> Iterator[dict[str, Any]]:
         yield caught
 
 
+def _release_until_caught(service: CrossmeshService, spec: QuerySpec) -> None:
+    """Run ``spec`` until the catching patch stops it (the session wraps a party's failure)."""
+    try:
+        service.release(service.fit(spec))
+    except Exception as error:
+        caught = isinstance(error, _Caught) or isinstance(error.__cause__, _Caught)
+        if not caught and "_Caught" not in repr(error):
+            raise
+
+
 def exact_rows(service: CrossmeshService, kind: str, spec: QuerySpec) -> Exact:
     """Run ``spec`` with zero noise and catch its exact rows (nothing is committed)."""
     with _catching() as caught:
-        try:
-            service.release(service.fit(spec))
-        except _Caught:
-            pass
-        except Exception as error:  # the session wraps failures of a party
-            if "_Caught" not in repr(error) and not isinstance(error.__cause__, _Caught):
-                raise
+        _release_until_caught(service, spec)
     mechanism = caught["mechanism"]
     return Exact(
         kind,
@@ -140,12 +144,7 @@ def _decrypted_exact(service: CrossmeshService, spec: QuerySpec) -> tuple[Any, n
         return values
 
     with _catching(), patch.object(airline_module.AirlineParty, "_decrypt", decrypt):
-        try:
-            service.release(service.fit(spec))
-        except Exception as error:
-            caught_here = isinstance(error, _Caught) or isinstance(error.__cause__, _Caught)
-            if not caught_here and "_Caught" not in repr(error):
-                raise
+        _release_until_caught(service, spec)
     return caught["shape"], caught["values"], caught["sizes"]
 
 
@@ -261,9 +260,9 @@ def measure(exact: Exact, draws: int) -> dict[str, Any]:
 
 
 def _raise_budgets(service: CrossmeshService) -> None:
-    raise_budgets(
-        {"airline": service.ledger, "carrier": service.carrier_ledger}, "bench_statistics"
-    )
+    carrier = service.carrier_ledger
+    assert carrier is not None  # the embedded service holds both parties' ledgers
+    raise_budgets({"airline": service.ledger, "carrier": carrier}, "bench_statistics")
 
 
 def run(data: Path, workspace: Path, draws: int) -> dict[str, Any]:

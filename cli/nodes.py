@@ -93,10 +93,23 @@ def serve(
     prepare: Annotated[
         bool, typer.Option("--prepare", help="Build (or refresh) the carrier's views first.")
     ] = False,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Where the carrier's products run: synchronous, threads, local (its own "
+            "LocalCluster, TLS) or the tls:// address of the carrier's Dask scheduler.",
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Workers of the carrier's local cluster (default: cores).")
+    ] = None,
 ) -> None:
     """Serve the carrier's steps of protocol v2 to the pinned airline until stopped."""
     identity = load_identity(certs_dir, "carrier")
-    node = CarrierNode(data, workspace, SessionSettings())
+    settings = SessionSettings(
+        carrier_scheduler=scheduler or "synchronous", carrier_workers=workers
+    )
+    node = CarrierNode(data, workspace, settings)
     try:
         if prepare:
             summary = node.prepare()

@@ -14,8 +14,12 @@ Runners, by scheduler name (:func:`make_runner`):
                  (libsodium blinding) gains, which makes it mostly a test of ordering;
 ``local``        :class:`DaskRunner` on a ``LocalCluster`` of worker *processes*, one per core,
                  one thread each, no dashboard — the default when more than one worker is asked;
-an address       :class:`DaskRunner` on an existing Dask cluster (``tcp://host:8786``), also
+an address       :class:`DaskRunner` on an existing Dask cluster (``tls://host:8786``), also
                  taken from the environment variable ``CROSSMESH_DASK_SCHEDULER``.
+
+Every cluster link is TLS (:mod:`engine.cluster_security`): a local cluster gets throw-away
+certificates of its own, an existing one is reached with the party's certificates, and plain TCP
+is accepted only on loopback.
 
 A Dask runner starts (or connects) only when the first job worth shipping arrives, and both the
 start and the connection are bounded in time: a cluster that does not come up is a
@@ -36,10 +40,11 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
+from engine.cluster_security import cluster_security, throwaway_security
 from foundation.errors import ConfigError
 
 if TYPE_CHECKING:
-    from distributed import Client, LocalCluster
+    from distributed import Client, LocalCluster, Security
 
 __all__ = [
     "SCHEDULER_ENV",
@@ -192,7 +197,13 @@ class DaskRunner(Runner):
         *,
         workers: int | None = None,
         startup_timeout: float = STARTUP_TIMEOUT_S,
+        security: Security | None = None,
     ) -> None:
+        """``security`` reaches the cluster at ``address`` (default: :func:`cluster_security`,
+        which refuses unencrypted TCP off this machine)."""
+        self.security = security
+        if address is not None and security is None:
+            self.security = cluster_security(address)
         self.address = address
         self.name = address or "local"
         self.workers = _checked_workers(workers)
@@ -242,7 +253,12 @@ class DaskRunner(Runner):
         from distributed import Client
 
         try:
-            client = Client(self.address, timeout=self.startup_timeout, set_as_default=False)
+            client = Client(
+                self.address,
+                timeout=self.startup_timeout,
+                set_as_default=False,
+                security=self.security,
+            )
         except (OSError, TimeoutError, ValueError) as err:
             raise self._unreachable() from err
         try:
@@ -323,7 +339,8 @@ def _shut_down(client: Client, cluster: LocalCluster | None) -> None:
 
 
 def local_cluster(workers: int, *, processes: bool = True) -> LocalCluster:
-    """A Dask ``LocalCluster`` of ``workers`` single-threaded workers, quiet and without dashboard.
+    """A Dask ``LocalCluster`` of ``workers`` single-threaded workers, quiet and without dashboard,
+    speaking TLS with certificates of its own (:func:`throwaway_security`).
 
     The scheduler's HTTP endpoint (health checks; the dashboard needs bokeh, not installed) would
     take port 8787 and warn when another cluster holds it: it gets a free port on loopback.
@@ -337,6 +354,7 @@ def local_cluster(workers: int, *, processes: bool = True) -> LocalCluster:
         dashboard_address=None,
         scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
         silence_logs=logging.ERROR,
+        security=throwaway_security(),
     )
 
 
@@ -369,6 +387,6 @@ def make_runner(scheduler: str | None = None, workers: int | None = None) -> Run
     if ":" not in choice:
         raise ConfigError(
             f"scheduler must be one of {', '.join(_NAMED)} or a Dask scheduler address such as "
-            f"tcp://host:8786, not {choice!r}"
+            f"tls://host:8786, not {choice!r}"
         )
     return DaskRunner(choice)

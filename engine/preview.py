@@ -20,7 +20,7 @@ selection-adjusted interval excludes 0. It is an estimate, labelled as one.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,7 +40,7 @@ from engine.queries.shapes import shape_of
 from engine.views import K_MESH, view_family
 from foundation.errors import InputError
 
-__all__ = ["AccuracyPreview", "preview_accuracy", "release_noise", "withheld_share"]
+__all__ = ["AccuracyPreview", "preview_accuracy", "release_noise", "same_place", "withheld_share"]
 
 RESIDENCIES = 2  # resident, visitor: the population release's rows per cell
 
@@ -107,8 +107,8 @@ def withheld_share(
     return max(0.0, 1 - passing / m)
 
 
-def _same_place(spec: QuerySpec, release: Release) -> bool:
-    earlier = release.query_spec
+def same_place(spec: QuerySpec, earlier: Mapping[str, object]) -> bool:
+    """Whether an earlier release's spec (canonical form) asks ``spec``'s kind about its place."""
     return earlier.get("kind") == spec.kind and all(
         earlier.get(name) == getattr(spec, name) for name in ("airport", "municipality", "region")
     )
@@ -130,7 +130,7 @@ def preview_accuracy(
     kind, scale, draws = release_noise(spec)
     typical = int(np.median(draws)) if draws else 1
     law = noise_law(kind, scale, typical)  # type: ignore[arg-type]
-    basis = next(((rid, r) for rid, r in published if _same_place(spec, r)), None)
+    basis = next(((rid, r) for rid, r in published if same_place(spec, r.query_spec)), None)
     share = None
     if basis is not None:
         truth = [0 if v is None else v for v in basis[1].values]

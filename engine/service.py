@@ -28,7 +28,7 @@ from engine.jobs import JobStatus, ReleaseJobs
 from engine.ledger import Ledger
 from engine.ledger.values import AuditEntry, Scope
 from engine.parties.airline import AirlineStatus
-from engine.preview import AccuracyPreview, preview_accuracy
+from engine.preview import AccuracyPreview, preview_accuracy, same_place
 from engine.queries import QuerySpec
 from engine.queries.periods import DataPeriod, check_inside, fit_to_data
 from engine.session import PRODUCT_MASKS, PRODUCT_POOL, SecureSession, SessionSettings
@@ -261,11 +261,10 @@ class CrossmeshService:
         self._inside(spec)
         ledger = self._ledger_for(spec)
         remaining = [ledger.budget(s).remaining_rho for s in self.scopes_of(spec)]
-        place = [(n, getattr(spec, n)) for n in ("airport", "municipality", "region")]
         published = [
             (summary.release_id, self.reopen(summary.release_id))
             for summary in self.releases()  # newest first
-            if summary.kind == spec.kind and all(summary.spec.get(n) == v for n, v in place)
+            if same_place(spec, summary.spec)
         ][:1]
         return preview_accuracy(spec, remaining, self._charge(spec), published)
 

@@ -62,6 +62,7 @@ __all__ = [
     "hash_many_to_group",
     "hash_to_group",
     "random_point",
+    "random_points",
 ]
 
 POINT_BYTES = 32
@@ -154,6 +155,13 @@ def random_point() -> bytes:
     return crypto_scalarmult_base(secrets.token_bytes(SCALAR_BYTES))
 
 
+def random_points(count: int, *, workers: int = 1) -> list[bytes]:
+    """``count`` :func:`random_point` values, on up to ``workers`` threads."""
+    return _map_in_chunks(
+        lambda chunk, _start: [random_point() for _ in chunk], range(count), workers
+    )
+
+
 def _is_point_shaped(point: object) -> bool:
     return isinstance(point, bytes) and len(point) == POINT_BYTES and point[-1] < 0x80
 
@@ -199,6 +207,17 @@ class BlindingKey:
     def blind(self, points: Sequence[bytes], *, workers: int = 1) -> list[bytes]:
         """Every point raised to this scalar, in order; :class:`CryptoError` on an invalid point."""
         return _map_in_chunks(self._blind_chunk, points, workers)
+
+    def blind_groups(
+        self, groups: Sequence[Sequence[bytes]], *, workers: int = 1
+    ) -> list[list[bytes]]:
+        """:meth:`blind` of every group, as one batch (many small groups still use ``workers``)."""
+        flat = self.blind([point for group in groups for point in group], workers=workers)
+        out, start = [], 0
+        for group in groups:
+            out.append(flat[start : start + len(group)])
+            start += len(group)
+        return out
 
     def blind_keys(self, keys: Iterable[JoinKey], *, workers: int = 1) -> list[bytes]:
         """``H(k)^scalar`` for every key, in order."""

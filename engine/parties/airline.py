@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 import json
 import secrets
 from collections.abc import Callable
@@ -44,6 +45,7 @@ from engine.crypto.paillier import (
     PaillierKeys,
     public_key_to_bytes,
 )
+from engine.crypto.permutation import shuffled
 from engine.crypto.pool import ResiduePool
 from engine.dp import NoiseMechanism, PrivacyCost, Release, build_release, mark_drawn
 from engine.inputs import AirlineInputs, load_airline
@@ -303,15 +305,17 @@ class AirlineParty:
             raise ProtocolError("the cohort of this query was not built when it was opened")
         m = query.side.dummies_per_group
         padding = query.side.group_padding.sample(len(cohort.groups))
-        shuffler = secrets.SystemRandom()
-        blobs, sizes = [], []
-        for number, (group, extra) in enumerate(zip(cohort.groups, padding, strict=True)):
+        # Every group's real keys and dummies blinded as one batch (groups are often small).
+        inputs = []
+        for number, group in enumerate(cohort.groups):
             keys = [JoinKey(cohort.family, phone, period) for phone, period in sorted(group.keys)]
-            points = query.scalar.blind(self._hashed(keys), workers=BLINDING_THREADS)
-            points += query.scalar.blind(dummy_points(number, m), workers=BLINDING_THREADS)
-            points += random_points(int(extra))
-            shuffler.shuffle(points)
-            blobs.append(b"".join(points))
+            inputs.append(self._hashed(keys) + dummy_points(number, m))
+        blinded = query.scalar.blind_groups(inputs, workers=BLINDING_THREADS)
+        fillers = iter(random_points(sum(int(x) for x in padding), workers=BLINDING_THREADS))
+        blobs, sizes = [], []
+        for group, points, extra in zip(cohort.groups, blinded, padding, strict=True):
+            points += itertools.islice(fillers, int(extra))
+            blobs.append(b"".join(shuffled(points)))
             sizes.append(max(0, len(group.keys) + int(extra) - query.side.group_padding.shift))
         query.cohort, query.padded_sizes = cohort, tuple(sizes)
         return BlindedCohort(query_id, tuple(blobs))

@@ -43,6 +43,7 @@ import pandas as pd
 from engine.crypto.blinding import BlindingKey, JoinKey, hash_many_to_group
 from engine.crypto.lanes import LaneLayout
 from engine.crypto.paillier import Encryptor, public_key_from_bytes
+from engine.crypto.permutation import secret_permutation, shuffled
 from engine.crypto.pool import ResiduePool
 from engine.crypto.slot_sums import PartitionRecords, SlotSums, partial_products, run_boundaries
 from engine.dp import ContributionBounds, Release, build_release, mechanism_for
@@ -363,15 +364,14 @@ class CarrierParty:
         if smallest < max(self.policy.min_group_points, query.side.dummies_per_group):
             raise ProtocolError("a cohort group is smaller than its dummies and minimum padding")
         self.volumes.charge(query.spec.data_months, points)
-        shuffler = secrets.SystemRandom()
-        groups = []
+        inputs = []
         for blob in message.groups:
             split = [blob[i : i + POINT_BYTES] for i in range(0, len(blob), POINT_BYTES)]
             if len(set(split)) != len(split):
                 raise ProtocolError("a cohort group repeats a point; refusing it")
-            blinded = query.scalar.blind(split, workers=BLINDING_THREADS)
-            shuffler.shuffle(blinded)
-            groups.append(b"".join(blinded))
+            inputs.append(split)
+        blinded = query.scalar.blind_groups(inputs, workers=BLINDING_THREADS)
+        groups = [b"".join(shuffled(points)) for points in blinded]
         query.reblinded = True
         query.volumes["cohort points re-blinded"] = points
         return ReblindedCohort(message.query_id, tuple(groups))
@@ -396,16 +396,17 @@ class CarrierParty:
         dummies = [p for g in range(query.shape.groups) for p in dummy_points(g, m)]
         matching = [point for point, head in zip(dummies, heads, strict=True) if head]
         blinded = query.scalar.blind(points + matching, workers=BLINDING_THREADS)
-        entries = blinded + random_points(padding + int((~heads).sum()))
+        entries = blinded + random_points(padding + int((~heads).sum()), workers=BLINDING_THREADS)
         record_at = np.full(len(entries), -1, dtype=np.int64)
         record_at[:records] = np.arange(records)
-        order = list(range(len(entries)))
-        secrets.SystemRandom().shuffle(order)
-        query.record_at = record_at[order]
+        permutation = secret_permutation(len(entries))
+        query.record_at = record_at[permutation]
+        order = permutation.tolist()
         # Where the canaries went: entry records + k-th matching dummy → its scope position.
-        position_of = {entry: position for position, entry in enumerate(order)}
+        position_of = np.empty(len(entries), dtype=np.int64)
+        position_of[permutation] = np.arange(len(entries))
         query.canaries = {
-            position_of[records + number]: group for number, group in canary_of.items()
+            int(position_of[records + number]): group for number, group in canary_of.items()
         }
         query.volumes["scope positions sent"] = len(entries)
         query.record_slots = slots

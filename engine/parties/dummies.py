@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from engine.crypto.blinding import JoinKey, hash_many_to_group, random_point
+from engine.crypto.blinding import JoinKey, hash_many_to_group
+from engine.crypto.blinding import random_points as _random_points
 
 __all__ = ["DUMMY_DOMAIN", "dummy_points", "random_points"]
 
@@ -31,10 +32,10 @@ def dummy_points(group: int, count: int) -> list[bytes]:
     return list(_group_points(group, count))
 
 
-def random_points(count: int) -> list[bytes]:
+def random_points(count: int, *, workers: int = 1) -> list[bytes]:
     """Points ``[r]B`` for fresh random scalars ``r``.
 
     Under DDH a blinded point ``H(k)^c`` is a uniform subgroup element too, so these pad lists
     and stand in for non-matching dummies without being told apart.
     """
-    return [random_point() for _ in range(count)]
+    return _random_points(count, workers=workers)

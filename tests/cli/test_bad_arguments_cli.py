@@ -157,3 +157,18 @@ def test_the_installed_entry_point_shows_no_traceback(argv: list[str]) -> None:
     )
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_carrier_node_refuses_an_unencrypted_scheduler_off_this_machine(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The carrier's products never go to a cluster over plain TCP: exit 2, what to do instead."""
+    (tmp_path / "data" / "carrier").mkdir(parents=True)
+    code, output = run(["certs", "--out", str(tmp_path / "certs")], capsys)
+    assert code == 0, output
+    argv = ["carrier", "serve", "--data", str(tmp_path / "data"), "--workspace",
+            str(tmp_path / "ws"), "--certs", str(tmp_path / "certs"), "--peer-fingerprint",
+            PRINT, "--scheduler", "tcp://10.0.0.5:8786"]  # fmt: skip
+    code, output = run(argv, capsys)
+    assert code == 2, output
+    assert "unencrypted" in output and "tls://" in output and "Traceback" not in output

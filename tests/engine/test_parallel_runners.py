@@ -51,7 +51,7 @@ def runner(request: pytest.FixtureRequest, cluster: LocalCluster) -> Iterator[Ru
     elif request.param == "threads":
         built = ThreadRunner(3)
     else:
-        built = DaskRunner(cluster.scheduler_address, startup_timeout=20)
+        built = DaskRunner(cluster.scheduler_address, startup_timeout=20, security=cluster.security)
     with built:
         yield built
 
@@ -92,7 +92,7 @@ def test_small_work_stays_in_this_thread() -> None:
 
 def test_empty_and_single_item_jobs_run_inline(cluster: LocalCluster) -> None:
     """Nothing to spread out: no cluster connection is made."""
-    runner = DaskRunner(cluster.scheduler_address)
+    runner = DaskRunner(cluster.scheduler_address, security=cluster.security)
     assert runner.map(slow_square, [], shared=(0,)) == []
     assert runner.map(slow_square, [3], shared=(0,)) == [9]
     assert runner._client is None
@@ -109,9 +109,9 @@ def test_make_runner_follows_scheduler_workers_and_environment(
     local = make_runner(None, 2)
     assert isinstance(local, DaskRunner) and local.address is None and local.workers == 2
     assert local._client is None  # lazy: nothing started yet
-    monkeypatch.setenv(parallel.SCHEDULER_ENV, "tcp://scheduler.example:8786")
+    monkeypatch.setenv(parallel.SCHEDULER_ENV, "tcp://127.0.0.1:8786")
     remote = make_runner(None, 1)
-    assert isinstance(remote, DaskRunner) and remote.address == "tcp://scheduler.example:8786"
+    assert isinstance(remote, DaskRunner) and remote.address == "tcp://127.0.0.1:8786"
     assert type(make_runner("synchronous")) is Runner  # an explicit setting wins
 
 
@@ -152,7 +152,7 @@ def test_default_local_cluster_runs_tasks_in_worker_processes() -> None:
 
 def test_a_started_runner_closes_without_ever_running_a_job(cluster: LocalCluster) -> None:
     """start() then close(): the connection made in the background is closed again."""
-    runner = DaskRunner(cluster.scheduler_address, startup_timeout=20)
+    runner = DaskRunner(cluster.scheduler_address, startup_timeout=20, security=cluster.security)
     runner.start()
     runner.close()
     assert runner._client is None and runner._opening is None

@@ -13,6 +13,7 @@ from engine.crypto.blinding import (
     hash_many_to_group,
     hash_to_group,
     random_point,
+    random_points,
 )
 from foundation.errors import CryptoError, InputError
 
@@ -143,3 +144,19 @@ def test_scalars_are_32_bytes_and_fresh() -> None:
         BlindingKey(b"\x01" * 31)
     first, second = BlindingKey.generate(), BlindingKey.generate()
     assert first != second and first.scalar.hex() not in repr(first)
+
+
+def test_blinding_groups_as_one_batch_equals_blinding_each_group() -> None:
+    scalar = BlindingKey.generate()
+    groups = [
+        [hash_to_group(key(f"+8190{g:04d}{j:04d}")) for j in range(n)]
+        for g, n in enumerate((0, 3, 600, 1))
+    ]
+    batched = scalar.blind_groups(groups, workers=2)
+    assert batched == [scalar.blind(group) for group in groups]
+
+
+def test_random_points_are_distinct_valid_points_on_threads() -> None:
+    points = random_points(1200, workers=2)
+    assert len(set(points)) == 1200
+    check_points(points)

@@ -44,8 +44,9 @@ def mesh_release() -> Release:
 
 
 def mentions(text: str, number: int) -> bool:
-    """Whether ``number`` appears as a whole number (not inside a longer numeral) in ``text``."""
-    return re.search(rf"(?<![\d.]){number}(?![\d.])", text) is not None
+    """Whether ``number`` appears as a whole number in ``text`` (not inside a longer numeral, nor
+    inside a word such as the release's random hexadecimal id, which held ``987`` once)."""
+    return re.search(rf"(?<![\w.]){number}(?![\w.])", text) is not None
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
