@@ -172,7 +172,9 @@ def _start(argv: list[str], folders: PartyFolders, fault: str, ready: str) -> No
             raise AssertionError(f"the node stopped at start; see {folders.log}")
 
 
-def start_carrier(data: Path, folders: PartyFolders, certs: Path, fault: str = "") -> NodeProcess:
+def start_carrier(
+    data: Path, folders: PartyFolders, certs: Path, fault: str = "", listen: str = "127.0.0.1:0"
+) -> NodeProcess:
     """Prepare the carrier's workspace (once), then start ``crossmesh carrier serve``."""
     if not (folders.workspace / "carrier" / "views" / "manifest.json").is_file():
         with _ledger_home(folders.ledger_home):
@@ -182,7 +184,7 @@ def start_carrier(data: Path, folders: PartyFolders, certs: Path, fault: str = "
     argv = [
         "carrier", "serve", "--data", str(data), "--workspace", str(folders.workspace),
         "--certs", str(certs), "--peer-fingerprint", read_fingerprints(certs)["airline"],
-        "--listen", "127.0.0.1:0",
+        "--listen", listen,
     ]  # fmt: skip
     return _start(argv, folders, fault, "carrier node listening on ")
 

@@ -9,8 +9,9 @@ release runs protocol v2 with the pinned carrier node over mutual TLS
 :mod:`engine.wire.airline_api`, on 127.0.0.1 by default, admitting only the pinned dashboard
 certificate.
 
-A carrier node that restarts has forgotten the airline's key: after a failed link the session
-hands its key over again before the next query.
+A carrier node that restarts has forgotten the airline's key: the first query after it fails
+(the carrier says it has no key; the airline's reservation for it is abandoned, as for any failed
+query), and the session hands its key over again before the next one.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from engine.session import SessionSettings
 from engine.wire.airline_api import ApiServing, serve_airline_api
 from engine.wire.certificates import NodeIdentity
 from engine.wire.grpc_link import LinkSettings
-from foundation.errors import PeerError
+from foundation.errors import PeerError, ProtocolError
 from geo.areas import AreaMap
 
 __all__ = ["AirlineNode"]
@@ -55,7 +56,7 @@ class _ReconnectingSession(NodeSession):
         with self._one_query:
             try:
                 return super().release(spec, progress)
-            except PeerError:
+            except (PeerError, ProtocolError):
                 self._key_sent = False  # the carrier node may have restarted without our key
                 raise
 

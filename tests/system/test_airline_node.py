@@ -31,6 +31,8 @@ from tests.node_kit import (
     ledger_of,
     settlement,
     start_airline,
+    start_carrier,
+    start_two_nodes,
 )
 
 WINDOW = {"start": "2025-08-01", "end": "2025-08-14", "epsilon": 1.0}
@@ -215,3 +217,29 @@ def test_an_airline_node_killed_mid_query_leaves_both_ledgers_consistent(
         assert node.stop() == 0
     _assert_consistent(folders, "airline")
     _assert_consistent(two_nodes.carrier.folders, "carrier")
+
+
+def test_after_the_carrier_node_restarts_the_airline_node_hands_its_key_over_again(
+    tiny_dir: Path, node_certs: Path, tmp_path: Path
+) -> None:
+    """A restarted carrier node has forgotten the airline's key: the next query fails clearly,
+    the one after it works, and the airline node never needed a restart."""
+    nodes = start_two_nodes(tiny_dir, node_certs, tmp_path)
+    client = dashboard_client(node_certs, nodes.airline)
+    first, second, third = (
+        QuerySpec(kind="visit-map", airport="FUK", **{**WINDOW, "epsilon": e})  # type: ignore[arg-type]
+        for e in (0.8, 0.9, 1.1)
+    )
+    try:
+        client.release(client.fit(first))
+        assert nodes.carrier.stop() == 0
+        nodes.carrier = start_carrier(
+            tiny_dir, nodes.carrier.folders, node_certs, listen=nodes.carrier.address
+        )
+        with pytest.raises(ProtocolError, match="has not sent its public key"):
+            client.release(client.fit(second))
+        assert client.release(client.fit(third)).query_spec == client.fit(third).canonical()
+    finally:
+        client.close()
+        assert nodes.airline.stop() == 0
+        assert nodes.carrier.stop() == 0
