@@ -6,10 +6,10 @@ it opens the embedded :class:`~engine.session.SecureSession` (the airline and th
 parties, each on its own folders) and passes specs to it — or, on an airline node
 (:mod:`engine.nodes.airline_node`), a :class:`~engine.nodes.NodeSession` whose carrier is the
 carrier's node; then only the airline's ledger is here, and population releases are the carrier
-node's to answer. Each party checks, reserves in its own
-ledger, and runs its half of protocol v2 (DESIGN §3); the facade itself never opens a party's
-data. ``population`` releases are the carrier's own (its data, noise and ledger only). Nothing
-here imports Streamlit; the app reads only what this returns.
+node's to answer. Each party checks, reserves in its own ledger, and runs its half of protocol
+v2 (DESIGN §3); the facade itself never opens a party's data. ``population`` releases are the
+carrier's own (its data, noise and ledger only). Nothing here imports Streamlit; the app reads
+only what this returns.
 """
 
 from __future__ import annotations

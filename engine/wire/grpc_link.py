@@ -28,7 +28,8 @@ airline raises the same :mod:`foundation.errors` class the carrier raised; a bug
 crosses as its type name only, never its message.
 
 The carrier's steps are called one at a time (a lock), and a stream broken off by the airline
-abandons the query at the carrier, so its reservation is recorded as abandoned.
+abandons the query at the carrier, so its reservation is recorded as abandoned; so does an
+airline that connects again (a restarted airline node) for the queries it left between calls.
 """
 
 from __future__ import annotations
