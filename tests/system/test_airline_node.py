@@ -219,6 +219,7 @@ def test_an_airline_node_killed_mid_query_leaves_both_ledgers_consistent(
     _assert_consistent(two_nodes.carrier.folders, "carrier")
 
 
+@pytest.mark.slow
 def test_after_the_carrier_node_restarts_the_airline_node_hands_its_key_over_again(
     tiny_dir: Path, node_certs: Path, tmp_path: Path
 ) -> None:
