@@ -1,4 +1,4 @@
-# Crossmesh — two commands: `make run` (dashboard on the demo data) and `make test`.
+# Crossmesh — two commands: `make run` (two nodes and the dashboard on the demo data) and `make test`.
 # Both create or refresh the local virtual environment in .venv first.
 
 PYTHON ?= python3
@@ -7,12 +7,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DATA   ?= data/demo
 WS     ?= workspace
+NODES  ?= nodes
 SEED   ?= 7
 PORT   ?= 8501
 # pytest processes (pytest-xdist): one per logical CPU; TEST_WORKERS=0 runs the suite in this process.
 TEST_WORKERS ?= logical
 
-.PHONY: setup browser prepare run test test-fast lint typecheck clean-data
+.PHONY: setup browser prepare run run-embedded test test-fast lint typecheck clean-data
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,7 +34,13 @@ $(WS)/.prepared: $(DATA)/manifest.json | $(STAMP)
 
 prepare: setup $(WS)/.prepared
 
-run: setup $(WS)/.prepared
+# Each party as its own node on 127.0.0.1 (own folders, keys, ledgers and logs in $(NODES)/),
+# throw-away certificates, the dashboard a client of the airline node; Ctrl-C stops all three.
+run: setup $(DATA)/manifest.json
+	$(BIN)/crossmesh demo --data $(DATA) --root $(NODES) --port $(PORT)
+
+# Both parties in one process (the embedded session), the dashboard on $(WS)/.
+run-embedded: setup $(WS)/.prepared
 	CROSSMESH_WORKSPACE=$(WS) CROSSMESH_DATA=$(DATA) \
 		$(BIN)/streamlit run app/main.py --server.address 127.0.0.1 --server.port $(PORT)
 
@@ -65,4 +72,4 @@ test-fast: setup
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "not slow and not browser"
 
 clean-data:
-	rm -rf data/tiny data/demo $(WS)
+	rm -rf data/tiny data/demo $(WS) $(NODES)

@@ -213,6 +213,9 @@ _JA: dict[str, str] = {
     "home.areas_approx": "近似（内蔵）",
     "home.areas_n03": "国土数値情報 N03",
     "home.parties": "データ: {data} ・ ワークスペース: {workspace}",
+    "home.node": (
+        "航空会社のノード {address} に接続中（この画面はどちらの当事者のフォルダも開きません）"
+    ),
     "home.budget": "プライバシー予算（月ごと）",
     "home.spent": "使用済み",
     "home.left": "残り",
@@ -267,6 +270,10 @@ _JA: dict[str, str] = {
     "visit.view.share": "搭乗者の割合",
     "visit.population_needed": (
         "全来訪者との比較には、通信事業者のみの人口統計（同じ地域・期間）が必要です。"
+    ),
+    "visit.population_at_carrier": (
+        "この画面は航空会社のノードにつながっています。人口統計は通信事業者自身の公開値で、"
+        "通信事業者のノードが提供します（ここでは表示できません）。"
     ),
     "visit.run_population": "人口統計を実行",
     "visit.arcs": "空港から上位エリアへの流れを表示",
@@ -671,6 +678,9 @@ _EN: dict[str, str] = {
     "home.areas_approx": "approximate (built-in)",
     "home.areas_n03": "MLIT N03",
     "home.parties": "Data: {data} · workspace: {workspace}",
+    "home.node": (
+        "Connected to the airline's node at {address} (this dashboard opens no party's folder)"
+    ),
     "home.budget": "Privacy budget (per month)",
     "home.spent": "spent",
     "home.left": "left",
@@ -723,6 +733,10 @@ _EN: dict[str, str] = {
     "visit.view.passengers": "Passengers",
     "visit.view.visitors": "All visitors",
     "visit.view.share": "Passengers' share",
+    "visit.population_at_carrier": (
+        "This dashboard is connected to the airline's node. Population statistics are the "
+        "carrier's own releases, served by the carrier's node; they cannot be shown here."
+    ),
     "visit.population_needed": (
         "Comparing with all visitors needs the carrier's own population statistics "
         "(same region and days)."

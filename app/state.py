@@ -5,15 +5,22 @@ The app never holds party data. What it keeps between reruns is deliberately sma
 * the language (``ja`` by default) — :func:`language`, :func:`tr`;
 * the map of municipalities (:func:`area_map`: imported N03 boundaries, else the built-in
   approximation), reference data shared by every session;
-* one :class:`engine.service.CrossmeshService` per (workspace, data folder), shared by every
-  session through ``st.cache_resource`` — :func:`service`; where the workspace is comes from
-  ``CROSSMESH_WORKSPACE`` and ``CROSSMESH_DATA`` (:func:`workspace_paths`);
+* one service shared by every session through ``st.cache_resource`` — :func:`service`. By
+  default (the embedded demo and the tests) a :class:`engine.service.CrossmeshService` per
+  (workspace, data folder), named by ``CROSSMESH_WORKSPACE`` and ``CROSSMESH_DATA``
+  (:func:`workspace_paths`). With ``CROSSMESH_NODE=HOST:PORT`` the dashboard is a client of the
+  airline's node instead (:class:`engine.nodes.airline_client.AirlineClient`, the same methods):
+  it then opens no party folder at all, only the dashboard's certificate and key and the
+  deployment's authority in ``CROSSMESH_NODE_CERTS`` (``dashboard.pem``, ``dashboard.key``,
+  ``ca.pem``), and pins the node's certificate by ``CROSSMESH_NODE_FINGERPRINT`` (else the
+  airline's entry of that folder's ``fingerprints.json``);
 * released values only: a page remembers the release it shows in the user's session
   (:func:`remember`, :func:`remembered`), and a past release reopened from the ledger is read
   through :func:`cached_release`, which caches its published JSON (``st.cache_data``) — the same
   bytes anyone can reopen from the ledger at no cost.
 
-Tests replace :func:`open_service` (the only place that touches the engine facade).
+Tests replace :func:`open_service` (the only place that touches the engine facade) or point
+``CROSSMESH_NODE`` at a node.
 """
 
 from __future__ import annotations
@@ -33,9 +40,14 @@ __all__ = [
     "DEFAULT_DATA",
     "DEFAULT_WORKSPACE",
     "LANGUAGE_KEY",
+    "NODE_CERTS_ENV",
+    "NODE_ENV",
+    "NODE_FINGERPRINT_ENV",
     "area_map",
     "cached_release",
     "language",
+    "node_address",
+    "open_node_service",
     "open_service",
     "remember",
     "remembered",
@@ -47,6 +59,9 @@ __all__ = [
 DEFAULT_WORKSPACE = Path("workspace")
 DEFAULT_DATA = Path("data/demo")
 LANGUAGE_KEY = "lang"
+NODE_ENV = "CROSSMESH_NODE"
+NODE_CERTS_ENV = "CROSSMESH_NODE_CERTS"
+NODE_FINGERPRINT_ENV = "CROSSMESH_NODE_FINGERPRINT"
 _RELEASE_KEY = "release:"
 
 
@@ -83,20 +98,57 @@ def open_service(workspace: Path, data_dir: Path) -> Any:
     return CrossmeshService.open(workspace, data_dir)
 
 
+def node_address() -> str | None:
+    """The airline node the dashboard is a client of (``CROSSMESH_NODE``), or None: embedded."""
+    return os.environ.get(NODE_ENV, "").strip() or None
+
+
+def open_node_service(address: str) -> Any:
+    """A client of the airline node at ``address``, with the dashboard's certificate."""
+    from engine.nodes.airline_client import AirlineClient  # imported late: the engine is heavy
+    from engine.wire.certificates import load_identity, read_fingerprints
+    from foundation.errors import ConfigError
+
+    certs = Path(os.environ.get(NODE_CERTS_ENV, "certs"))
+    pinned = os.environ.get(NODE_FINGERPRINT_ENV, "").strip()
+    pinned = pinned or read_fingerprints(certs).get("airline", "")
+    if not pinned:
+        raise ConfigError(
+            f"set {NODE_FINGERPRINT_ENV} to the airline node's certificate fingerprint "
+            f"(or put fingerprints.json in {certs})"
+        )
+    return AirlineClient(address, load_identity(certs, "dashboard"), pinned)
+
+
 @st.cache_resource(show_spinner=False)
 def _shared_service(workspace: str, data_dir: str) -> Any:
     """One service per workspace for every session (it holds the ledger connection)."""
     return open_service(Path(workspace), Path(data_dir))
 
 
+@st.cache_resource(show_spinner=False)
+def _shared_node_service(address: str) -> Any:
+    """One client of the airline node for every session (it holds the channel)."""
+    return open_node_service(address)
+
+
 def service() -> Any:
-    """The service over the configured workspace; ConfigError if it is not prepared."""
+    """The airline node's client if one is configured, else the service over the configured
+    workspace; ConfigError if that is not prepared."""
+    address = node_address()
+    if address is not None:
+        return _shared_node_service(address)
     workspace, data_dir = workspace_paths()
     return _shared_service(str(workspace), str(data_dir))
 
 
+def _source() -> str:
+    """What the releases shown come from: the node's address, or the workspace folder."""
+    return node_address() or str(workspace_paths()[0])
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
-def _release_json(workspace: str, release_id: str, _svc: Any) -> str:
+def _release_json(source: str, release_id: str, _svc: Any) -> str:
     """The published JSON of a release (cached: reopening costs nothing anyway)."""
     release: Release = _svc.reopen(release_id)
     return release.to_json()
@@ -106,8 +158,7 @@ def cached_release(release_id: str) -> Release:
     """A committed release by its ledger id, read through the cache of published JSON."""
     from engine.dp import Release
 
-    workspace, _ = workspace_paths()
-    return Release.from_json(_release_json(str(workspace), str(release_id), service()))
+    return Release.from_json(_release_json(_source(), str(release_id), service()))
 
 
 def remember(slot: str, question: str, release: Release) -> None:

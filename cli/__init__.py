@@ -38,7 +38,9 @@ app = typer.Typer(
 def _register() -> None:
     """Import the command modules so that they attach themselves to :data:`app`."""
     from cli import (  # noqa: F401
+        airline_node,
         bench,
+        demo,
         generate,
         geo,
         ledger,

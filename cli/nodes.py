@@ -53,7 +53,7 @@ def certs(
         typer.Option("--out", help="Folder for the certificates.", callback=writable_folder),
     ] = Path("certs"),
 ) -> None:
-    """Create a throw-away authority and both nodes' certificates for 127.0.0.1 (demo, tests).
+    """Create a throw-away authority, both nodes' and the dashboard's certificates (127.0.0.1).
 
     The authority's key is discarded, so nothing else can be issued under it; node keys are
     written with mode 0600. A real deployment brings its own certificates (docs/deployment.md).

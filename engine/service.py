@@ -3,10 +3,13 @@
 :class:`CrossmeshService` ties the stages together for a caller who only wants statistics:
 
 it opens the embedded :class:`~engine.session.SecureSession` (the airline and the carrier
-parties, each on its own folders) and passes specs to it. Each party checks, reserves in its own
-ledger, and runs its half of protocol v2 (DESIGN §3); the facade itself never opens a party's
-data. ``population`` releases are the carrier's own (its data, noise and ledger only). Nothing
-here imports Streamlit; the app reads only what this returns.
+parties, each on its own folders) and passes specs to it — or, on an airline node
+(:mod:`engine.nodes.airline_node`), a :class:`~engine.nodes.NodeSession` whose carrier is the
+carrier's node; then only the airline's ledger is here, and population releases are the carrier
+node's to answer. Each party checks, reserves in its own ledger, and runs its half of protocol
+v2 (DESIGN §3); the facade itself never opens a party's data. ``population`` releases are the
+carrier's own (its data, noise and ledger only). Nothing here imports Streamlit; the app reads
+only what this returns.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.dp import PrivacyCost, Release
 from engine.dp.accounting import DEFAULT_DELTA, zcdp_to_epsilon
@@ -30,6 +34,9 @@ from engine.queries.periods import DataPeriod, check_inside, fit_to_data
 from engine.session import PRODUCT_MASKS, PRODUCT_POOL, SecureSession, SessionSettings
 from foundation.errors import ConfigError, InputError, IntegrityError
 from geo.areas import DEFAULT_GEO_DIR, AreaMap, load_area_map
+
+if TYPE_CHECKING:
+    from engine.nodes.node_session import NodeSession
 
 __all__ = ["BudgetRow", "CostEstimate", "CrossmeshService", "ReleaseSummary", "WorkspaceStatus"]
 
@@ -112,20 +119,27 @@ class CrossmeshService:
         data_dir: Path,
         settings: SessionSettings | None = None,
         area_map: AreaMap | None = None,
+        *,
+        session: NodeSession | None = None,
     ) -> None:
         self.workspace = Path(workspace)
         self.data_dir = Path(data_dir)
-        if not (self.workspace / "carrier" / "views" / "manifest.json").is_file():
-            raise ConfigError(
-                f"{self.workspace} holds no prepared data; run "
-                f"'crossmesh prepare --data {self.data_dir} --workspace {self.workspace}' first"
-            )
         self.area_map = area_map or load_area_map(DEFAULT_GEO_DIR)
-        self.session = SecureSession(
-            self.workspace, self.data_dir, settings, area_map=self.area_map
-        )
+        self.session: SecureSession | NodeSession
+        self.carrier_ledger: Ledger | None
+        if session is not None:  # an airline node: the carrier and its ledger are elsewhere
+            self.session, self.carrier_ledger = session, None
+        else:
+            if not (self.workspace / "carrier" / "views" / "manifest.json").is_file():
+                raise ConfigError(
+                    f"{self.workspace} holds no prepared data; run 'crossmesh prepare --data "
+                    f"{self.data_dir} --workspace {self.workspace}' first"
+                )
+            self.session = SecureSession(
+                self.workspace, self.data_dir, settings, area_map=self.area_map
+            )
+            self.carrier_ledger = self.session.carrier.ledger
         self.ledger = self.session.airline.ledger
-        self.carrier_ledger = self.session.carrier.ledger
         self.jobs = ReleaseJobs(self.release)
 
     @classmethod
@@ -199,7 +213,19 @@ class CrossmeshService:
         return tuple(Scope(spec.dataset, month) for month in spec.data_months)
 
     def _ledger_for(self, spec: QuerySpec) -> Ledger:
-        return self.carrier_ledger if spec.kind == "population" else self.ledger
+        if spec.kind != "population":
+            return self.ledger
+        return self._carrier_ledger()
+
+    @property
+    def serves_population(self) -> bool:
+        """Whether the carrier's own population releases are run here (embedded: yes)."""
+        return self.carrier_ledger is not None
+
+    def _carrier_ledger(self) -> Ledger:
+        if self.carrier_ledger is None:
+            raise ConfigError("population releases are the carrier's own; ask the carrier's node")
+        return self.carrier_ledger
 
     def _charge(self, spec: QuerySpec) -> float:
         if spec.kind == "population":
@@ -284,7 +310,10 @@ class CrossmeshService:
         population releases from the carrier's (ids ``"c3"``).
         """
         summaries = []
-        for prefix, ledger in (("", self.ledger), (CARRIER_PREFIX, self.carrier_ledger)):
+        ledgers = [("", self.ledger)]
+        if self.carrier_ledger is not None:  # embedded: the carrier's own releases too
+            ledgers.append((CARRIER_PREFIX, self.carrier_ledger))
+        for prefix, ledger in ledgers:
             for record in ledger.releases():
                 release = _as_release(ledger.release(record.id))
                 if release is None or (prefix and release.query_spec.get("kind") != "population"):
@@ -307,7 +336,7 @@ class CrossmeshService:
         """A past release, at no cost."""
         text = str(release_id)
         if text.startswith(CARRIER_PREFIX):
-            return Release.from_json(self.carrier_ledger.release(int(text[1:])))
+            return Release.from_json(self._carrier_ledger().release(int(text[1:])))
         return Release.from_json(self.ledger.release(int(text)))
 
     def budgets(self) -> list[BudgetRow]:

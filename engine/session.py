@@ -49,6 +49,7 @@ from engine.wire.messages import (
 )
 from engine.workspace import Workspace
 from foundation.errors import ConfigError, ProtocolError
+from foundation.faults import fault_point
 from geo.areas import DEFAULT_GEO_DIR, AreaMap, load_area_map
 
 __all__ = [
@@ -157,6 +158,7 @@ class QueryOrder:
         if served is not None:  # released by another process meanwhile: the carrier's side goes
             c.abandon(request.query_id, "served from the airline's cache")
             return served
+        fault_point("query.reserved")  # tests kill the airline here, and at the two below
         tell("join", 0.1)
         cohort = send("airline", "carrier", a.blinded_cohort(request.query_id))
         a.receive_reblinded(send("carrier", "airline", c.reblind(cohort)))
@@ -164,11 +166,13 @@ class QueryOrder:
         for partition in c.scope(request.query_id):
             answer = a.indicators(send("carrier", "airline", partition))
             c.receive_indicators(send("airline", "carrier", answer))
+            fault_point("query.indicators")
         challenge = send("carrier", "airline", c.canary_challenge(request.query_id))
         c.check_canaries(send("airline", "carrier", a.open_canaries(challenge)))
         tell("sums", 0.8)
         sums = send("carrier", "airline", c.noised_sums(request.query_id))
         release, published = a.publish(sums)
+        fault_point("query.published")
         c.record(send("airline", "carrier", published))
         return release
 

@@ -1,4 +1,5 @@
-"""Shared fixtures: the tiny synthetic world, generated once per test session; ledger homes.
+"""Shared fixtures: the tiny synthetic world, generated once per test session; ledger homes;
+certificates and two node processes (:mod:`tests.two_nodes_kit`) for the tests that run the nodes.
 
 Ledgers live in a ledger home keyed by dataset identity (``CROSSMESH_LEDGER_HOME``), not in the
 workspace, so two tests over the same tiny world would share one budget. Each test therefore gets
@@ -15,11 +16,15 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import pytest
 
 from engine.ledger import LEDGER_HOME_ENV
 from sample_data import generate
+
+if TYPE_CHECKING:
+    from tests.two_nodes_kit import TwoNodes
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -92,3 +97,46 @@ def node_kit() -> ModuleType:
     sys.modules[spec.name] = module  # dataclasses look their module up by name
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="session")
+def node_certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Throw-away certificates for both nodes and the dashboard (``crossmesh certs``)."""
+    from engine.wire.certificates import write_demo_certificates
+
+    folder = tmp_path_factory.mktemp("node-certs")
+    write_demo_certificates(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def two_nodes(
+    tiny_dir: Path, node_certs: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TwoNodes]:
+    """A carrier node and an airline node on the tiny world, each its own OS process with its
+    own folders and ledger home, for the module; stopped (SIGTERM, cleanly) at its end."""
+    from tests.two_nodes_kit import start_two_nodes  # imported here: only node tests need it
+
+    nodes = start_two_nodes(tiny_dir, node_certs, tmp_path_factory.mktemp("two-nodes"))
+    yield nodes
+    assert nodes.airline.stop() == 0
+    assert nodes.carrier.stop() == 0
+
+
+@pytest.fixture(autouse=True)
+def _restore_main_module() -> Iterator[None]:
+    """Undo Streamlit AppTest's replacement of ``__main__`` after each test.
+
+    AppTest runs page scripts as ``__main__`` and leaves that module in place; worker processes
+    started later (Dask, forkserver) would re-run the page script and die. Restoring the real
+    ``__main__`` keeps every test independent of the order the suite runs in.
+    """
+    main = sys.modules["__main__"]
+    saved = {name: getattr(main, name) for name in ("__file__", "__spec__") if hasattr(main, name)}
+    yield
+    sys.modules["__main__"] = main
+    for name in ("__file__", "__spec__"):
+        if name in saved:
+            setattr(main, name, saved[name])
+        elif hasattr(main, name):
+            delattr(main, name)

@@ -13,7 +13,7 @@ import streamlit as st
 from app.i18n import has_text
 from app.ledger_text import releases_for_people
 from app.ledger_view import budget_frame, release_frame
-from app.state import service, tr
+from app.state import node_address, service, tr
 from app.ui import budget_gauge, guarded
 
 __all__ = ["render"]
@@ -39,7 +39,11 @@ def _loaded(status: Any) -> None:
     columns[1].metric(tr("home.scale"), tr(scale) if has_text(scale) else str(status.scale or "–"))
     kind = "home.areas_approx" if status.approximate_areas else "home.areas_n03"
     columns[2].metric(tr("home.areas"), tr(kind), help=tr(f"{kind}_help"))
-    st.caption(tr("home.parties", data=str(status.data_dir), workspace=str(status.workspace)))
+    address = node_address()
+    if address is not None:  # a client of the airline node: no folder of a party is opened here
+        st.caption(tr("home.node", address=address))
+    else:
+        st.caption(tr("home.parties", data=str(status.data_dir), workspace=str(status.workspace)))
 
 
 def _recent(releases: pd.DataFrame) -> None:

@@ -145,7 +145,14 @@ def _visitors(population: Any, inputs: VisitInputs, offset: int) -> pd.DataFrame
 
 
 def _population(spec: QuerySpec) -> Any:
-    """The population release for ``spec`` — asking for it (with its cost) if not yet run."""
+    """The population release for ``spec`` — asking for it (with its cost) if not yet run.
+
+    None, with a note, when the dashboard is a client of the airline's node: population
+    releases are the carrier's own and that node does not serve them.
+    """
+    if not service().serves_population:
+        st.info(tr("visit.population_at_carrier"), icon=":material/info:")
+        return None
     release = shown_release(POPULATION_SLOT, spec)
     if release is None:
         with st.container(border=True):

@@ -13,7 +13,10 @@ Folder layout (``crossmesh certs --out DIR``)::
     DIR/ca.pem                    the authority both nodes trust (certificate only)
     DIR/airline.pem, airline.key  the airline node's certificate and key (key mode 0600)
     DIR/carrier.pem, carrier.key  the carrier node's certificate and key (key mode 0600)
-    DIR/fingerprints.json         {"airline": HEX, "carrier": HEX}: what each side pins
+    DIR/dashboard.pem, .key       the airline's dashboard, the one client of the airline node's
+                                  local API (:mod:`engine.wire.airline_api`)
+    DIR/fingerprints.json         {"airline": HEX, "carrier": HEX, "dashboard": HEX}: what each
+                                  side pins
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ __all__ = [
     "write_demo_certificates",
 ]
 
-NODES = ("airline", "carrier")
+NODES = ("airline", "carrier", "dashboard")
 VALID_DAYS = 30
 DEMO_HOSTS = ("127.0.0.1", "localhost")
 FINGERPRINTS_FILE = "fingerprints.json"
@@ -99,13 +102,6 @@ def _name(common_name: str) -> x509.Name:
             x509.NameAttribute(NameOID.COMMON_NAME, common_name),
         ]
     )
-
-
-_CA_USAGE = x509.KeyUsage(
-    digital_signature=False, content_commitment=False, key_encipherment=False,
-    data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-    encipher_only=False, decipher_only=False,
-)  # fmt: skip
 
 
 _CA_USAGE = x509.KeyUsage(
@@ -179,9 +175,11 @@ def issue_node(
 
 
 def write_demo_certificates(out: Path, hosts: tuple[str, ...] = DEMO_HOSTS) -> dict[str, str]:
-    """Write a fresh authority and both nodes' certificates into ``out``; return the fingerprints.
+    """Write a fresh authority, both nodes' and the dashboard's certificates into ``out``.
 
-    The authority's key is never written: once both certificates exist, nothing else can be
+    Returns the fingerprints (one per entry of :data:`NODES`).
+
+    The authority's key is never written: once the certificates exist, nothing else can be
     issued under it. Keys are written with mode 0600.
     """
     out = Path(out)

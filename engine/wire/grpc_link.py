@@ -33,7 +33,8 @@ Every call about a query also carries its stamp (query id and step number,
 replayed Accept and any later step out of its order before the carrier runs it.
 
 The carrier's steps are called one at a time (a lock), and a stream broken off by the airline
-abandons the query at the carrier, so its reservation is recorded as abandoned.
+abandons the query at the carrier, so its reservation is recorded as abandoned; so does an
+airline that connects again (a restarted airline node) for the queries it left between calls.
 """
 
 from __future__ import annotations
@@ -237,7 +238,7 @@ class CarrierService(grpc.GenericRpcHandler):
     def _methods(self) -> dict[str, grpc.RpcMethodHandler]:
         c = self.carrier
         unary: dict[str, tuple[type[Any], Callable[[Any], Message]]] = {
-            "Connect": (AirlineKey, c.receive_key),
+            "Connect": (AirlineKey, self._connect),
             "Accept": (QueryRequest, c.accept),
             "Reblind": (BlindedCohort, c.reblind),
             "CanaryChallenge": (StepRequest, self._canary_challenge),
@@ -305,6 +306,22 @@ class CarrierService(grpc.GenericRpcHandler):
         self._stopped.set()
 
     # -- steps whose call and answer differ from the party's method ------------------------
+    def _connect(self, message: AirlineKey) -> CarrierHello:
+        """A (re)connecting airline: the queries its previous run left between calls are over.
+
+        An airline node killed between two calls leaves no stream to break; when it (or its
+        successor) hands its key over again, those queries are abandoned here and now rather
+        than at the idle expiry, so their spec can be asked again at once.
+        """
+        with self._activity:
+            left = [q for q in self._last_call if q not in self._in_call]
+            for query_id in left:
+                del self._last_call[query_id]
+        for query_id in left:  # the step lock is held: call the party directly
+            log.warning("abandoning a query the airline left when it connected again")
+            self.carrier.abandon(query_id, "the airline connected again")
+        return self.carrier.receive_key(message)
+
     def _canary_challenge(self, message: StepRequest) -> CanaryChallenge:
         _expect_step(message, "canary_challenge")
         return self.carrier.canary_challenge(message.query_id)

@@ -36,12 +36,23 @@ def bad_arguments(missing: Path) -> dict[str, list[list[str]]]:
     gone = str(missing)
     here = str(missing.parent)
     node_folders = ["--workspace", str(missing.parent / "ws"), "--certs", here]
+    airline_peers = [
+        "--carrier", "127.0.0.1:50061", "--carrier-fingerprint", PRINT,
+        "--dashboard-fingerprint", PRINT,
+    ]  # fmt: skip
     return {
         "admin set-budget": [
             ["--workspace", gone, "--scope", "carrier@2025-08", "--rho", "1", "--yes"],
             ["--workspace", gone, "--scope", "airline-carrier@2025-08", "--rho", "1"],
             ["--workspace", gone, "--scope", "carrier@2025-08", "--rho", "-1"],
             ["--workspace", gone, "--scope", "carrier@2025-08", "--rho", "1", "--party", "x"],
+        ],
+        "airline serve": [
+            ["--data", gone, *node_folders, *airline_peers],
+            ["--data", here, *node_folders, *airline_peers[:3], "xyz", *airline_peers[4:]],
+            ["--data", here, *node_folders, *airline_peers, "--listen", "nowhere"],
+            ["--data", here, *node_folders, "--carrier", "nowhere", *airline_peers[2:]],
+            ["--data", here, *node_folders, *airline_peers],  # no certificates there
         ],
         "audit": [["--workspace", gone], ["--workspace", gone, "--limit", "0"]],
         "bench": [["--data", gone], ["--quick", "extra"]],
@@ -53,6 +64,7 @@ def bad_arguments(missing: Path) -> dict[str, list[list[str]]]:
             ["--data", here, *node_folders, "--peer-fingerprint", PRINT],  # no certificates there
         ],
         "certs": [["--out", BAD_OUT], ["extra"]],
+        "demo": [["--port", "0"], ["--root", BAD_OUT], ["--seed", "-1"], ["extra"]],
         "generate": [["--scale", "huge"], ["--out", BAD_OUT], ["--seed", "-1"]],
         "geo airports": [["extra"]],
         "geo import": [[gone], [gone, "--out", BAD_OUT]],

@@ -18,16 +18,19 @@ from foundation.errors import ConfigError
 
 
 def test_demo_certificates_pin_each_node(tmp_path: Path) -> None:
-    """Both nodes' certificates, keys 0600, their fingerprints recorded, no authority key kept."""
+    """Both nodes' and the dashboard's certificates, keys 0600, their fingerprints recorded,
+    no authority key kept."""
     prints = write_demo_certificates(tmp_path)
     assert read_fingerprints(tmp_path) == prints
     assert json.loads((tmp_path / "fingerprints.json").read_text()) == prints
-    for party in ("airline", "carrier"):
+    assert len(set(prints.values())) == 3
+    for party in ("airline", "carrier", "dashboard"):
         assert fingerprint((tmp_path / f"{party}.pem").read_bytes()) == prints[party]
         assert (tmp_path / f"{party}.key").stat().st_mode & 0o777 == 0o600
         assert load_identity(tmp_path, party).fingerprint == prints[party]
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "airline.key", "airline.pem", "ca.pem", "carrier.key", "carrier.pem", "fingerprints.json",
+        "airline.key", "airline.pem", "ca.pem", "carrier.key", "carrier.pem", "dashboard.key",
+        "dashboard.pem", "fingerprints.json",
     ]  # fmt: skip
 
 
