@@ -110,6 +110,13 @@ _JA: dict[str, str] = {
     "mechanism.laplace": "離散ラプラス機構",
     "download.csv": "CSV をダウンロード",
     "download.geojson": "GeoJSON をダウンロード",
+    "download.png": "地図を PNG でダウンロード",
+    "map.png_title": "地図",
+    "map.png_release": "期間 {period} · ε = {epsilon}",
+    "map.png_no_font": (
+        "日本語フォント（Noto Sans CJK）が見つからないため、PNG の日本語は表示されません。"
+        "fonts-noto-cjk を導入してください。"
+    ),
     "map.suppressed": "秘匿",
     "map.mesh": "メッシュ",
     "map.credit": "市区町村（{source}）: {credit}",
@@ -236,6 +243,21 @@ _JA: dict[str, str] = {
     "card.ledger": "月ごとの予算、すべての公開（無料で再表示）と監査ログ。",
     "card.method": "3つの段階と、誰が何を見るのか。",
     # visit map
+    "visit.drill": "市区町村を詳しく見る",
+    "visit.drill_pick": "市区町村",
+    "visit.drill_none": "（地図のメッシュをクリックするか、ここで選択）",
+    "visit.drill_hint": (
+        "地図上のメッシュをクリックすると、その市区町村のメッシュと時間帯別の動きを表示します。"
+    ),
+    "visit.drill_cells": "{area}のメッシュ（表示中の日）",
+    "visit.drill_hours": "{area}の時間帯別の人数",
+    "visit.drill_hourly_needed": (
+        "時間帯別の人数には、同じ到着日の「時間帯の動き」リリースが必要です。"
+    ),
+    "visit.drill_run_hourly": "時間帯別リリースを作成",
+    "visit.drill_hours_withheld": (
+        "この市区町村の時間帯別の値は、人数が少ないためすべて秘匿されています。"
+    ),
     "visit.title": "訪問・滞在エリア",
     "visit.lead": (
         "空港に到着した搭乗者が、到着後の各日にどの地域メッシュに滞在したか。"
@@ -286,6 +308,7 @@ _JA: dict[str, str] = {
     ),
     "hourly.hour": "時刻",
     "hourly.play": "再生",
+    "hourly.at": "{hour}時台",
     "hourly.heat": "時刻 × 市区町村",
     "card.hourly": "到着日と翌日、時間帯ごとに搭乗者がいた市区町村を地図で再生。",
     "compare.title": "比較",
@@ -569,6 +592,11 @@ _EN: dict[str, str] = {
     "mechanism.laplace": "discrete Laplace",
     "download.csv": "Download CSV",
     "download.geojson": "Download GeoJSON",
+    "download.png": "Download the map as PNG",
+    "map.png_title": "Map",
+    "map.png_release": "Period {period} · ε = {epsilon}",
+    "map.png_no_font": "No Japanese font (Noto Sans CJK) was found: Japanese text in the PNG "
+    "will not show. Install fonts-noto-cjk.",
     "map.suppressed": "suppressed",
     "map.mesh": "Mesh",
     "map.credit": "Municipalities ({source}): {credit}",
@@ -696,6 +724,15 @@ _EN: dict[str, str] = {
     "card.hokkaido": "Which towns Memanbetsu, Kushiro and Nakashibetsu passengers reach.",
     "card.ledger": "Budgets per month, every release (reopen at no cost), the audit log.",
     "card.method": "The three stages, and who sees what.",
+    "visit.drill": "A closer look at one municipality",
+    "visit.drill_pick": "Municipality",
+    "visit.drill_none": "(click a cell on the map, or pick one here)",
+    "visit.drill_hint": "Click a cell on the map to see its municipality's cells and hours.",
+    "visit.drill_cells": "Cells of {area} (the day shown)",
+    "visit.drill_hours": "People in {area} hour by hour",
+    "visit.drill_hourly_needed": "Hours need the hourly release of the same arrivals.",
+    "visit.drill_run_hourly": "Make the hourly release",
+    "visit.drill_hours_withheld": "Every hourly value of this municipality is withheld (too few).",
     "visit.title": "Visit map",
     "visit.lead": (
         "Where passengers who landed at an airport stayed, per JIS mesh cell and day after "
@@ -744,6 +781,7 @@ _EN: dict[str, str] = {
     ),
     "hourly.hour": "Hour",
     "hourly.play": "Play",
+    "hourly.at": "{hour}:00–{hour}:59",
     "hourly.heat": "Hour × municipality",
     "card.hourly": "Hour by hour on the arrival day and the day after, played back on the map.",
     "compare.title": "Compare",

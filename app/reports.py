@@ -35,7 +35,7 @@ from app.names import category, municipality_names
 if TYPE_CHECKING:
     from engine.dp import Release
 
-__all__ = ["report_csv", "report_frame", "report_metadata"]
+__all__ = ["period_text", "report_csv", "report_frame", "report_metadata"]
 
 Translate = Callable[..., str]
 MUNICIPALITY = "municipality_code"
@@ -68,7 +68,8 @@ def report_frame(release: Release, tr: Translate, lang: str) -> pd.DataFrame:
     return shown.rename(columns={column: _header(column, tr) for column in shown.columns})
 
 
-def _period(release: Release) -> str:
+def period_text(release: Release) -> str:
+    """The release's period, ``2025-08-01〜2025-08-07`` (one day alone; – without dates)."""
     spec = release.query_spec
     start, end = spec.get("start"), spec.get("end")
     if not start:
@@ -82,7 +83,7 @@ def report_metadata(release: Release, tr: Translate, credit: str | None) -> list
     delta = f"{release.delta:.0e}" if release.delta else "0"
     pairs = [
         (tr("report.kind"), kind_text(spec.get("kind", ""), tr)),
-        (tr("report.period"), _period(release)),
+        (tr("report.period"), period_text(release)),
         ("ε", f"{release.epsilon:.4g}"),
         ("δ", delta),
         (tr("report.mechanism"), tr(f"mechanism.{release.mechanism}")),

@@ -64,14 +64,16 @@ def _with_names(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(area=[names.get(c, c) for c in frame["municipality_code"]])
 
 
-def _flow_map(spec: QuerySpec, areas: pd.DataFrame) -> None:
+def _flow_map(spec: QuerySpec, areas: pd.DataFrame, release: Release) -> None:
     """Arcs from the airport to every published municipality, dots for all of them."""
     names = municipality_names(language())
     targets = maps.municipality_targets(areas, names)
     text = map_words(tr("map.days_total", n=spec.days - 1))
     airport = str(spec.airport)
     layers = [*maps.area_layers(targets, text), maps.arc_layer(airport, targets, text=text)]
-    draw_map(region_of_airport(airport), layers, airports=[airport], key="flows:map", pitch=40)
+    title = f"{tr('flows.title')} · {airport} · {text.day}"
+    draw_map(region_of_airport(airport), layers, airports=[airport], key="flows:map", pitch=40,
+             title=title, release=release)  # fmt: skip
 
 
 def _flows(spec: QuerySpec) -> None:
@@ -83,7 +85,7 @@ def _flows(spec: QuerySpec) -> None:
         return
     frame = _with_names(frames.normalise(release.to_frame()))
     areas = _with_names(frames.collapse(frame, ["municipality_code"]))
-    _flow_map(spec, areas)
+    _flow_map(spec, areas, release)
     suppressed_note(areas)
     top = frames.top_published(areas, TOP)
     st.subheader(tr("flows.top"))

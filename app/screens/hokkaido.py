@@ -59,7 +59,7 @@ def catchments(frame: pd.DataFrame) -> pd.DataFrame:
     return frames.collapse(frame, ["airport", "municipality_code"])
 
 
-def _map(areas: pd.DataFrame, days: int) -> None:
+def _map(areas: pd.DataFrame, days: int, release: Any) -> None:
     """Arcs per airport (its own colour) to the municipalities its passengers reach."""
     names = municipality_names(language())
     layers = []
@@ -70,13 +70,14 @@ def _map(areas: pd.DataFrame, days: int) -> None:
         layers.append(
             maps.arc_layer(airport, targets, colour=colour, limit=ARCS_PER_AIRPORT, text=text)
         )
-    draw_map(REGION, layers, airports=EAST_HOKKAIDO_AIRPORTS, key="hokkaido:map", pitch=35)
-    swatch = '<span style="color:rgb{};font-size:1.2rem">●</span> {}'
     lang = language()
-    legend = " &nbsp; ".join(
-        swatch.format(AIRPORT_COLOURS[a], airport_label(a, lang)) for a in EAST_HOKKAIDO_AIRPORTS
-    )
-    st.html(f'<div style="font-size:0.85rem;color:#4a5560">{legend}</div>')
+    legend = [
+        ("#{:02x}{:02x}{:02x}".format(*AIRPORT_COLOURS[a]), airport_label(a, lang))
+        for a in EAST_HOKKAIDO_AIRPORTS
+    ]
+    title = f"{tr('hokkaido.title')} · {text.day}"
+    draw_map(REGION, layers, airports=EAST_HOKKAIDO_AIRPORTS, key="hokkaido:map", pitch=35,
+             title=title, legend=legend, release=release)  # fmt: skip
 
 
 def side_by_side(areas: pd.DataFrame) -> pd.DataFrame:
@@ -119,7 +120,7 @@ def render() -> None:
         st.info(tr("hokkaido.not_run"), icon=":material/lock:")
         return
     areas = catchments(frames.normalise(release.to_frame()))
-    _map(areas, spec.days)
+    _map(areas, spec.days, release)
     suppressed_note(areas)
     st.subheader(tr("hokkaido.overlap"))
     st.caption(tr("hokkaido.overlap_note"))

@@ -28,6 +28,7 @@ from app.ui import (
     draw_map,
     guarded,
     inside_data,
+    map_words,
     release_caption,
     run_release,
     shown_release,
@@ -83,7 +84,7 @@ def _heat(frame: pd.DataFrame, names: dict[str, str]) -> alt.Chart:
     )
 
 
-def _player(spec: QuerySpec, day: pd.DataFrame) -> None:
+def _player(spec: QuerySpec, day: pd.DataFrame, release: Any) -> None:
     """The map at the chosen hour; while playing, the hour advances once a second."""
     playing = bool(st.session_state.get(PLAY_KEY, False))
 
@@ -95,10 +96,11 @@ def _player(spec: QuerySpec, day: pd.DataFrame) -> None:
         names = municipality_names(language())
         areas = frames.select(day, hour=hour)
         targets = maps.municipality_targets(areas, names)
-        text = maps.CellText(tr("map.suppressed"), tr("map.mesh"))
+        text = map_words(tr("hourly.at", hour=hour))
         region = region_of_airport(str(spec.airport))
+        title = f"{tr('hourly.title')} · {spec.airport} · {text.day}"
         draw_map(region, maps.area_layers(targets, text), airports=[str(spec.airport)],
-                 key="hourly:map")  # fmt: skip
+                 key="hourly:map", title=title, release=release)  # fmt: skip
 
     st.toggle(tr("hourly.play"), key=PLAY_KEY)
     frame_of_the_hour()
@@ -122,7 +124,7 @@ def render() -> None:
         format_func=lambda o: tr("visit.arrival_day") if o == 0 else tr("visit.day_after", n=o),
     )  # fmt: skip
     day = frames.select(frame, day_offset=int(offset or 0))
-    _player(spec, day)
+    _player(spec, day, release)
     suppressed_note(day)
     st.subheader(tr("hourly.heat"))
     if bool((~day["suppressed"]).any()):

@@ -76,7 +76,7 @@ def _reopen_picker(releases: pd.DataFrame) -> None:
         st.session_state[REOPEN_KEY] = chosen
 
 
-def _cells_map(frame: pd.DataFrame) -> None:
+def _cells_map(frame: pd.DataFrame, release: Release) -> None:
     """The reopened release's cells (summed over its other labels) on a map."""
     cells = frames.collapse(frame, ["mesh_code"])
     level = code_level(str(cells["mesh_code"].iloc[0]))
@@ -84,7 +84,8 @@ def _cells_map(frame: pd.DataFrame) -> None:
     code = str(cells["mesh_code"].iloc[0])
     region = next((r for r in regions if _inside(code, r.bbox)), regions[0])
     text = maps.CellText(tr("map.suppressed"), tr("map.mesh"))
-    draw_map(region, maps.cell_layers(cells, text), airports=region.airports, key="ledger:map")
+    draw_map(region, maps.cell_layers(cells, text), airports=region.airports, key="ledger:map",
+             title=tr("ledger.reopened", id=release.release_id), release=release)  # fmt: skip
 
 
 def _inside(code: str, bbox: tuple[float, float, float, float]) -> bool:
@@ -121,7 +122,7 @@ def _reopened() -> None:
     frame = frames.normalise(release.to_frame())
     drawn = _drawn(release)
     if not drawn and "mesh_code" in frame and not frame.empty:
-        _cells_map(frame)
+        _cells_map(frame, release)
     if not drawn:
         suppressed_note(frame)
     with st.expander(tr("ledger.table"), expanded=not drawn):
