@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -403,16 +404,28 @@ def value_legend(layers: Sequence[Any], low: float = 0.0, percent: bool = False)
 
 
 def legend_entries(top: float, low: float = 0.0, percent: bool = False) -> list[tuple[str, str]]:
-    """The colour of each value range and its label, ``low〜high 人`` (none if nothing shown)."""
+    """The colour of each value range and its label (none if nothing is shown).
+
+    Counts are whole people, so the ranges are exact and do not overlap: ``10〜15 人``,
+    ``16〜36 人`` … up to the largest value shown; shares are ranges of percent.
+    """
     if top <= low:
         return []
     stops = maps.legend_stops(top, min(low, top))
-    unit = "" if percent else tr("map.unit")
-    return [
-        (colour, tr("map.range", low=maps.format_value(value, None, percent),
-                    high=maps.format_value(stops[i + 1][1], None, percent, unit)))
-        for i, (colour, value) in enumerate(stops[:-1])
-    ]  # fmt: skip
+    if percent:
+        return [
+            (colour, tr("map.range", low=maps.format_value(value, None, True),
+                        high=maps.format_value(stops[i + 1][1], None, True)))
+            for i, (colour, value) in enumerate(stops[:-1])
+        ]  # fmt: skip
+    edges = [math.ceil(low), *(round(value) for _, value in stops[1:-1]), math.floor(top) + 1]
+    entries = []
+    for (colour, _), start, stop in zip(stops[:-1], edges[:-1], edges[1:], strict=True):
+        if stop - 1 >= start:  # a range narrower than one person is left out
+            high = maps.format_value(stop - 1, None, unit=tr("map.unit"))
+            label = high if stop - 1 == start else tr("map.range", low=f"{start:,}", high=high)
+            entries.append((colour, label))
+    return entries
 
 
 def ground_legend() -> list[tuple[str, str]]:
