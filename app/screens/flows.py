@@ -7,8 +7,8 @@ Two releases over the same arrivals, each with its own cost and button:
 * **time** (``profile``: day after arrival × hour of day, and age band × gender) — when in the
   day passengers are in the region, and who they are.
 
-Map of the module: :func:`render` · :func:`_flows` · :func:`_time` · :func:`show_profile` (also
-used by the ledger) · small drawing helpers.
+Map of the module: :func:`render` · :func:`_flows` · :func:`_time` · :func:`show_flows` and
+:func:`show_profile` (also used by the ledger) · small drawing helpers.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from geo.places import STUDY_AIRPORTS, region_of_airport
 if TYPE_CHECKING:
     from engine.dp import Release
 
-__all__ = ["render", "show_profile"]
+__all__ = ["render", "show_flows", "show_profile"]
 
 FLOWS_SLOT, TIME_SLOT = "flows", "profile"
 TOP = 12
@@ -64,15 +64,16 @@ def _with_names(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(area=[names.get(c, c) for c in frame["municipality_code"]])
 
 
-def _flow_map(spec: QuerySpec, areas: pd.DataFrame, release: Release) -> None:
+def _flow_map(areas: pd.DataFrame, release: Release, key: str) -> None:
     """Arcs from the airport to every published municipality, dots for all of them."""
     names = municipality_names(language())
     targets = maps.municipality_targets(areas, names)
-    text = map_words(tr("map.days_total", n=spec.days - 1))
-    airport = str(spec.airport)
+    spec = release.query_spec
+    text = map_words(tr("map.days_total", n=int(spec.get("days") or 1) - 1))
+    airport = str(spec["airport"])
     layers = [*maps.area_layers(targets, text), maps.arc_layer(airport, targets, text=text)]
     title = f"{tr('flows.title')} · {airport} · {text.day}"
-    draw_map(region_of_airport(airport), layers, airports=[airport], key="flows:map", pitch=40,
+    draw_map(region_of_airport(airport), layers, airports=[airport], key=key, pitch=40,
              title=title, release=release)  # fmt: skip
 
 
@@ -83,9 +84,19 @@ def _flows(spec: QuerySpec) -> None:
     if release is None:
         st.info(tr("flows.not_run"), icon=":material/lock:")
         return
+    show_flows(release)
+    release_caption(release)
+    downloads(release, f"flows-{spec.airport}-{spec.start}")
+
+
+def show_flows(release: Release, key: str = "flows:map") -> None:
+    """A flows release as this page draws it: the map, the most visited places, their days.
+
+    The ledger page reopens past flows releases through this function (``key``: the map's).
+    """
     frame = _with_names(frames.normalise(release.to_frame()))
     areas = _with_names(frames.collapse(frame, ["municipality_code"]))
-    _flow_map(spec, areas, release)
+    _flow_map(areas, release, key)
     suppressed_note(areas)
     top = frames.top_published(areas, TOP)
     st.subheader(tr("flows.top"))
@@ -98,8 +109,6 @@ def _flows(spec: QuerySpec) -> None:
     axes = charts.Axes("day", tr("flows.day_axis"), tr("col.value"), "area", tr("col.area"))
     order = [_day(offset) for offset in sorted(set(daily["day_offset"]))]
     st.altair_chart(charts.lines(days, axes, order=order), width="stretch")
-    release_caption(release)
-    downloads(release, f"flows-{spec.airport}-{spec.start}")
 
 
 def _day(offset: int) -> str:

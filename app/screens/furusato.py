@@ -33,7 +33,7 @@ from app.ui import (
 from engine.queries import QuerySpec
 from geo.places import REGIONS
 
-__all__ = ["render", "verdicts", "visit_rates"]
+__all__ = ["render", "show", "verdicts", "visit_rates"]
 
 SLOT = "furusato"
 DEFAULT_MUNICIPALITY = "30401"  # 白浜町, the town of the 2023 trial
@@ -152,6 +152,16 @@ def render() -> None:
     if release is None:
         st.info(tr("furusato.not_run"), icon=":material/lock:")
         return
+    show(release)
+    release_caption(release)
+    downloads(release, f"furusato-{spec.municipality}-{spec.start}")
+
+
+def show(release: Any) -> None:
+    """A furusato release as this page draws it: visit rates with intervals, table, verdicts.
+
+    The ledger page reopens past furusato releases through this function.
+    """
     lang = language()
     rates = visit_rates(frames.normalise(release.to_frame()))
     rates["cohort_name"] = [category("cohort", c, lang) for c in rates["cohort"]]
@@ -166,5 +176,3 @@ def render() -> None:
     st.dataframe(_table(rates), hide_index=True)
     for line in verdicts(rates):
         st.markdown(line)
-    release_caption(release)
-    downloads(release, f"furusato-{spec.municipality}-{spec.start}")

@@ -13,7 +13,7 @@ release of the same arrivals — reopened at no cost if it was made, else offere
 
 Map of the module: :func:`render` (the page) · :func:`_inputs` · :func:`_specs` ·
 :func:`_result` · :func:`_layer_cells` (which of the three views) · :func:`_draw` ·
-:func:`_drill` (the drill-down) · :func:`_hourly_profile`.
+:func:`_drill` (the drill-down) · :func:`_hourly_profile` · :func:`show` (the ledger's reopen).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from engine.queries import QuerySpec
 from geo.areas import mesh_municipality
 from geo.places import MUNICIPALITIES, STUDY_AIRPORTS, Region, region_of_airport
 
-__all__ = ["render"]
+__all__ = ["picked_municipality", "render", "show"]
 
 SLOT, POPULATION_SLOT, HOURLY_SLOT = "visit", "visit-population", "hourly"
 DRILL_KEY, PICKED_KEY = "visit:drill", "visit:drill:picked"
@@ -183,13 +183,14 @@ def _draw(
     view: str,
     release: Any,
     offset: int,
+    key: str = "visit",
 ) -> Any:
     """The map: cells coloured by the chosen view and (optionally) arcs to the top cells.
 
     Returns the map's selection state (a click on a cell reruns the page)."""
     percent = view == "share"
     text = map_words(_day_words(offset), percent)
-    arcs = st.toggle(tr("visit.arcs"), value=True, key="visit:arcs")
+    arcs = st.toggle(tr("visit.arcs"), value=True, key=f"{key}:arcs")
     owner = mesh_municipality(list(cells["mesh_code"]), area_map()) if len(cells) else {}
     names = municipality_names(language())
     places = {code: names.get(m, "") for code, m in owner.items()}
@@ -202,7 +203,7 @@ def _draw(
     low = 0.0 if percent else float(release.threshold)
     legend = legend_entries(float(published.max()) if len(published) else low, low, percent)
     title = f"{tr('visit.title')} · {tr(f'visit.view.{view}')} · {_day_label(offset)}"
-    return draw_map(inputs.region, layers, airports=[inputs.airport], key="visit:map", pitch=45,
+    return draw_map(inputs.region, layers, airports=[inputs.airport], key=f"{key}:map", pitch=45,
                     title=title, legend=legend, release=release, selectable=True)  # fmt: skip
 
 
@@ -260,6 +261,29 @@ def _result(release: Any, population_spec: QuerySpec, inputs: VisitInputs) -> No
     if population is not None:
         stem = f"population-{inputs.region.id}-{inputs.start}"
         downloads(population, stem, tr("visit.download_population"))
+
+
+def show(release: Any, key: str = "ledger:visit") -> None:
+    """A visit-map release on its map, one day after arrival at a time, as this page draws it
+    (the passengers' view of the whole region). The ledger page reopens visit maps with it."""
+    spec = release.query_spec
+    airport = str(spec["airport"])
+    region = region_of_airport(airport)
+    inputs = VisitInputs(
+        airport, None, dt.date.fromisoformat(str(spec["start"])),
+        dt.date.fromisoformat(str(spec["end"])), int(spec.get("days") or 1), region.mesh_level,
+        int(spec.get("repeat_flyer_min") or 0), float(release.epsilon),
+    )  # fmt: skip
+    frame = frames.drawn(frames.normalise(release.to_frame()))
+    offsets = frames.options(frame, "day_offset") or [0]
+    offset = st.segmented_control(
+        tr("visit.show_day"), offsets, default=offsets[0], format_func=_day_label,
+        key=f"{key}:offset", required=True,
+    )  # fmt: skip
+    day = frames.select(frame, day_offset=offset) if "day_offset" in frame else frame
+    cells = frames.collapse(day, ["mesh_code"])
+    _draw(cells, cells, inputs, "passengers", release, int(offset or 0), key)
+    suppressed_note(cells)
 
 
 def picked_municipality(state: Any) -> str | None:

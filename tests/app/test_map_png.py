@@ -13,7 +13,9 @@ from geo.places import region_of_airport
 
 REGION = region_of_airport("SHM")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-TEXT = maps.CellText("秘匿", "メッシュ", unit="人", reliable="信頼", unreliable="参考", day="到着日")
+TEXT = maps.CellText(
+    "秘匿", "メッシュ", unit="人", reliable="信頼", unreliable="参考", day="到着日"
+)
 SHEET = map_png.MapSheet(
     "訪問・滞在エリア · 到着日",
     (("#c7e9b4", "10〜20 人"), ("#0c2c84", "20〜40 人"), ("hatch", "秘匿（数値なし）")),
