@@ -22,6 +22,7 @@ from app.i18n import text
 from engine.parallel import SCHEDULER_ENV
 from engine.queries import KINDS, QuerySpec
 from engine.service import CrossmeshService
+from tests.app.deck_checks import check_deck
 
 OpenPage = Callable[..., AppTest]
 EPSILON = 0.2  # small: the session's workspace shares its budget with the other app tests
@@ -114,6 +115,8 @@ def test_a_past_release_reopens_as_its_page_draws_it(
     layers, charts = DRAWN[kind]
     if layers:
         assert layers | BASE <= _layer_ids(app), sorted(_layer_ids(app))
+        for spec in _decks(app):
+            check_deck(spec)
         assert any(b.proto.label == text("download.png", "ja") for b in app.get("download_button"))
     assert _charts(app) >= charts
     assert text("ledger.table", "ja") in [e.label for e in app.expander]
