@@ -417,6 +417,7 @@ _JA: dict[str, str] = {
         "各空港の延べ人数の5%以上が訪れた市町村をその空港の利用圏とし、"
         "釧路と女満別の両方の利用圏に入る市町村を「重なり」としています。"
     ),
+    "hokkaido.none_published": "どの空港・市区町村の値も、人数が少ないため公開されていません。",
     "hokkaido.overlap_col": "重なり",
     # ledger
     "ledger.scope": "{dataset} {month}",
@@ -892,6 +893,7 @@ _EN: dict[str, str] = {
         "A municipality is in an airport's catchment if it holds at least 5 % of that airport's "
         "person-days; “overlap” marks those in both the Kushiro and the Memanbetsu catchment."
     ),
+    "hokkaido.none_published": "No airport and municipality value is published (too few).",
     "hokkaido.overlap_col": "Overlap",
     "ledger.scope": "{dataset} {month}",
     "ledger.month": "{month}/{year}",

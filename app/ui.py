@@ -56,6 +56,7 @@ __all__ = [
     "inside_data",
     "legend_entries",
     "map_words",
+    "published_chart",
     "release_caption",
     "run_release",
     "shown_release",
@@ -269,6 +270,16 @@ def release_caption(release: Release) -> None:
             created=jst(release.created_at),
         )
     )
+
+
+def published_chart(frame: pd.DataFrame, chart: Callable[[], Any], place: Any = None) -> None:
+    """Draw ``chart()`` (in ``place``) when ``frame`` holds a published value; when there is
+    none (every value withheld, or no row), say so instead of drawing empty axes."""
+    where = st if place is None else place
+    if frame.empty or not bool((~frame["suppressed"].astype(bool)).any()):
+        where.info(tr("release.empty"), icon=":material/visibility_off:")
+        return
+    where.altair_chart(chart(), width="stretch")
 
 
 def suppressed_note(frame: pd.DataFrame) -> None:

@@ -29,6 +29,7 @@ from app.ui import (
     guarded,
     inside_data,
     map_words,
+    published_chart,
     release_caption,
     run_release,
     shown_release,
@@ -99,6 +100,10 @@ def show_flows(release: Release, key: str = "flows:map") -> None:
     _flow_map(areas, release, key)
     suppressed_note(areas)
     top = frames.top_published(areas, TOP)
+    if top.empty:  # nothing published: say so, no empty charts
+        if not areas.empty:
+            st.info(tr("release.empty"), icon=":material/visibility_off:")
+        return
     st.subheader(tr("flows.top"))
     axes = charts.Axes("area", tr("col.area"), tr("flows.person_days"))
     chart = charts.bars(top, axes, sort=list(top["area"]), horizontal=True)
@@ -137,7 +142,7 @@ def show_profile(release: Release) -> None:
     hours = hours.assign(hour=hours["category"].astype(int), day=hours["day_offset"].map(_day))
     st.subheader(tr("flows.hours"))
     axes = charts.Axes("hour", tr("flows.hour_axis"), tr("flows.people"), "day", tr("flows.day"))
-    st.altair_chart(charts.lines(hours, axes), width="stretch")
+    published_chart(hours, lambda: charts.lines(hours, axes))
     suppressed_note(hours)
     _demographics(frames.select(frame, dimension="demographic"))
 
@@ -155,7 +160,7 @@ def _demographics(rows: pd.DataFrame) -> None:
     axes = charts.Axes(
         "age", tr("flows.age"), tr("flows.person_days"), "gender", tr("flows.gender")
     )
-    st.altair_chart(charts.bars(people, axes), width="stretch")
+    published_chart(people, lambda: charts.bars(people, axes))
     suppressed_note(people)
 
 

@@ -25,6 +25,7 @@ from app.ui import (
     downloads,
     guarded,
     inside_data,
+    published_chart,
     release_caption,
     run_release,
     shown_release,
@@ -169,7 +170,7 @@ def show(release: Any) -> None:
         "month_offset", tr("furusato.offset"), tr("furusato.rate"), "cohort_name",
         tr("furusato.cohort"),
     )  # fmt: skip
-    st.altair_chart(charts.lines(rates, axes, ceiling=100), width="stretch")
+    published_chart(rates, lambda: charts.lines(rates, axes, ceiling=100))
     suppressed_note(rates)
     if bool((rates["ci95"].astype("Float64") > WIDE_INTERVAL / 2).fillna(False).any()):
         st.warning(tr("furusato.small_cohort"), icon=":material/info:")

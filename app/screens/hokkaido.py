@@ -138,6 +138,9 @@ def show(release: Any, key: str = "hokkaido:map") -> None:
     # A municipality whose value for an airport is withheld shows a dash, not "None"; every cell
     # of those columns is text (numbers formatted), so the table has one type per column.
     table = side_by_side(areas)
+    if table.empty:  # nothing published: say so rather than draw an empty table and chart
+        st.info(tr("hokkaido.none_published"), icon=":material/visibility_off:")
+        return
     for airport in EAST_HOKKAIDO_AIRPORTS:
         table[airport] = [_count_text(v) for v in table[airport]]
     st.dataframe(

@@ -255,12 +255,12 @@ def _result(release: Any, population_spec: QuerySpec, inputs: VisitInputs) -> No
     state = _draw(cells, passengers, inputs, view, release, int(offset or 0))
     suppressed_note(cells)
     _table(cells, view == "share")
-    _drill(passengers, inputs, state)
     release_caption(release)
     downloads(release, f"visit-map-{inputs.airport}-{inputs.start}", tr("visit.download_cross"))
     if population is not None:
         stem = f"population-{inputs.region.id}-{inputs.start}"
         downloads(population, stem, tr("visit.download_population"))
+    _drill(passengers, inputs, state)
 
 
 def show(release: Any, key: str = "ledger:visit") -> None:

@@ -67,7 +67,10 @@ def photograph(tab: Any, folder: Path, name: str, *, whole: bool = True) -> Path
     Streamlit scrolls inside its main section, not the document, so the viewport is made as tall
     as that section's content for the shot and restored afterwards.
     """
-    tab.wait_for_timeout(500)  # let charts and the map finish their first frame
+    # Let charts, tables (glide-data-grid paints a canvas late) and the map draw their first frame.
+    for grid in tab.locator('[data-testid="stDataFrame"] canvas').all():
+        grid.wait_for(state="visible", timeout=WAIT_MS)
+    tab.wait_for_timeout(1200)
     if not whole:
         path = folder / f"{name}.png"
         atomic_write_bytes(path, tab.screenshot())
