@@ -3,7 +3,8 @@
 Debian's chromium (headless, software GL) renders the app served on 127.0.0.1. The visit-map test
 runs the secure release from the page, waits for the deck.gl canvas, hovers the largest published
 cell (its pixel found by projecting the cell centre with the view the page frames its region
-with) and reads the tooltip. Every page is photographed into ``docs/screenshots/``.
+with), reads the tooltip and clicks it: the municipality's drill-down opens below the map. Every
+page is photographed into ``docs/screenshots/``.
 """
 
 from __future__ import annotations
@@ -156,6 +157,13 @@ def test_visit_map_release_map_and_tooltip(
         assert text("map.unit", "ja") in shown and text("visit.arrival_day", "ja") in shown
     photograph(tab, screenshot_dir, "02-visit-map-tooltip", whole=False)
     check_deck_spec(last_deck_spec(received))
+    # A click on the cell opens its municipality below the map (the chart's selection reruns).
+    place = shown.splitlines()[1].strip()
+    tab.mouse.click(x, y)
+    drill = tab.get_by_text(text("visit.drill_cells", "ja", area=place))
+    drill.first.wait_for(timeout=WAIT_MS)
+    drill.first.scroll_into_view_if_needed()
+    photograph(tab, screenshot_dir, "12-visit-drill", whole=False)
 
 
 DECK_START = '{\n  "initialViewState"'  # pydeck's JSON (sorted keys, indent 2) opens so
