@@ -177,7 +177,10 @@ def budget_bars(budgets: pd.DataFrame, words: BudgetWords) -> alt.Chart:
         .mark_bar()
         .encode(
             y=alt.Y(
-                "label:N", title=None, sort=list(rows["label"]), axis=alt.Axis(labelOverlap=False)
+                "label:N",
+                title=None,
+                sort=list(rows["label"]),
+                axis=alt.Axis(labelOverlap=False, labelLimit=260),  # 航空×通信 2025年8月 in full
             ),
             x=alt.X("percent:Q", title=words.axis, stack="zero", scale=alt.Scale(domain=[0, 100])),
             color=alt.Color("part:N", title=None, scale=colour),

@@ -108,8 +108,16 @@ _JA: dict[str, str] = {
     ),
     "mechanism.gaussian": "離散ガウス機構",
     "mechanism.laplace": "離散ラプラス機構",
+    "lang.code": "ja",
     "download.csv": "CSV をダウンロード",
     "download.geojson": "GeoJSON をダウンロード",
+    "download.png": "地図を PNG でダウンロード",
+    "map.png_title": "地図",
+    "map.png_release": "期間 {period} · ε = {epsilon}",
+    "map.png_no_font": (
+        "日本語フォント（Noto Sans CJK）が見つからないため、PNG の日本語は表示されません。"
+        "fonts-noto-cjk を導入してください。"
+    ),
     "map.suppressed": "秘匿",
     "map.mesh": "メッシュ",
     "map.credit": "市区町村（{source}）: {credit}",
@@ -124,6 +132,7 @@ _JA: dict[str, str] = {
     "map.withheld": "人数が少ないため公開していません",
     "map.day": "到着後{n}日目",
     "map.days_total": "到着日〜到着後{n}日目の合計",
+    "map.days_total_period": "{period}の合計",
     "col.mesh_code": "メッシュコード",
     "col.area": "市区町村",
     "col.code": "コード",
@@ -144,6 +153,7 @@ _JA: dict[str, str] = {
     "col.detail": "詳細",
     # reports (CSV for spreadsheets)
     "col.day_offset": "到着後の日数",
+    "col.hour_area": "時刻|市区町村",
     "col.municipality_code": "市区町村コード",
     "col.municipality_name": "市区町村名",
     "col.dimension": "区分",
@@ -239,6 +249,21 @@ _JA: dict[str, str] = {
     "card.ledger": "月ごとの予算、すべての公開（無料で再表示）と監査ログ。",
     "card.method": "3つの段階と、誰が何を見るのか。",
     # visit map
+    "visit.drill": "市区町村を詳しく見る",
+    "visit.drill_pick": "市区町村",
+    "visit.drill_none": "（地図のメッシュをクリックするか、ここで選択）",
+    "visit.drill_hint": (
+        "地図上のメッシュをクリックすると、その市区町村のメッシュと時間帯別の動きを表示します。"
+    ),
+    "visit.drill_cells": "{area}のメッシュ（表示中の日）",
+    "visit.drill_hours": "{area}の時間帯別の人数",
+    "visit.drill_hourly_needed": (
+        "時間帯別の人数には、同じ到着日の「時間帯の動き」リリースが必要です。"
+    ),
+    "visit.drill_run_hourly": "時間帯別リリースを作成",
+    "visit.drill_hours_withheld": (
+        "この市区町村の時間帯別の値は、人数が少ないためすべて秘匿されています。"
+    ),
     "visit.title": "訪問・滞在エリア",
     "visit.lead": (
         "空港に到着した搭乗者が、到着後の各日にどの地域メッシュに滞在したか。"
@@ -293,6 +318,7 @@ _JA: dict[str, str] = {
     ),
     "hourly.hour": "時刻",
     "hourly.play": "再生",
+    "hourly.at": "{hour}時台",
     "hourly.heat": "時刻 × 市区町村",
     "card.hourly": "到着日と翌日、時間帯ごとに搭乗者がいた市区町村を地図で再生。",
     "compare.title": "比較",
@@ -398,6 +424,7 @@ _JA: dict[str, str] = {
         "各空港の延べ人数の5%以上が訪れた市町村をその空港の利用圏とし、"
         "釧路と女満別の両方の利用圏に入る市町村を「重なり」としています。"
     ),
+    "hokkaido.none_published": "どの空港・市区町村の値も、人数が少ないため公開されていません。",
     "hokkaido.overlap_col": "重なり",
     # ledger
     "ledger.scope": "{dataset} {month}",
@@ -574,8 +601,14 @@ _EN: dict[str, str] = {
     ),
     "mechanism.gaussian": "discrete Gaussian",
     "mechanism.laplace": "discrete Laplace",
+    "lang.code": "en",
     "download.csv": "Download CSV",
     "download.geojson": "Download GeoJSON",
+    "download.png": "Download the map as PNG",
+    "map.png_title": "Map",
+    "map.png_release": "Period {period} · ε = {epsilon}",
+    "map.png_no_font": "No Japanese font (Noto Sans CJK) was found: Japanese text in the PNG "
+    "will not show. Install fonts-noto-cjk.",
     "map.suppressed": "suppressed",
     "map.mesh": "Mesh",
     "map.credit": "Municipalities ({source}): {credit}",
@@ -590,6 +623,7 @@ _EN: dict[str, str] = {
     "map.withheld": "not published: too few people",
     "map.day": "day {n} after arrival",
     "map.days_total": "arrival day to day {n} after arrival, summed",
+    "map.days_total_period": "summed over {period}",
     "col.mesh_code": "Mesh code",
     "col.area": "Municipality",
     "col.code": "Code",
@@ -610,6 +644,7 @@ _EN: dict[str, str] = {
     "col.detail": "Detail",
     # reports (CSV for spreadsheets)
     "col.day_offset": "Days after arrival",
+    "col.hour_area": "hour|municipality",
     "col.municipality_code": "Municipality code",
     "col.municipality_name": "Municipality",
     "col.dimension": "Dimension",
@@ -706,6 +741,15 @@ _EN: dict[str, str] = {
     "card.hokkaido": "Which towns Memanbetsu, Kushiro and Nakashibetsu passengers reach.",
     "card.ledger": "Budgets per month, every release (reopen at no cost), the audit log.",
     "card.method": "The three stages, and who sees what.",
+    "visit.drill": "A closer look at one municipality",
+    "visit.drill_pick": "Municipality",
+    "visit.drill_none": "(click a cell on the map, or pick one here)",
+    "visit.drill_hint": "Click a cell on the map to see its municipality's cells and hours.",
+    "visit.drill_cells": "Cells of {area} (the day shown)",
+    "visit.drill_hours": "People in {area} hour by hour",
+    "visit.drill_hourly_needed": "Hours need the hourly release of the same arrivals.",
+    "visit.drill_run_hourly": "Make the hourly release",
+    "visit.drill_hours_withheld": "Every hourly value of this municipality is withheld (too few).",
     "visit.title": "Visit map",
     "visit.lead": (
         "Where passengers who landed at an airport stayed, per JIS mesh cell and day after "
@@ -758,6 +802,7 @@ _EN: dict[str, str] = {
     ),
     "hourly.hour": "Hour",
     "hourly.play": "Play",
+    "hourly.at": "{hour}:00–{hour}:59",
     "hourly.heat": "Hour × municipality",
     "card.hourly": "Hour by hour on the arrival day and the day after, played back on the map.",
     "compare.title": "Compare",
@@ -862,6 +907,7 @@ _EN: dict[str, str] = {
         "A municipality is in an airport's catchment if it holds at least 5 % of that airport's "
         "person-days; “overlap” marks those in both the Kushiro and the Memanbetsu catchment."
     ),
+    "hokkaido.none_published": "No airport and municipality value is published (too few).",
     "hokkaido.overlap_col": "Overlap",
     "ledger.scope": "{dataset} {month}",
     "ledger.month": "{month}/{year}",

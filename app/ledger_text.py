@@ -21,6 +21,8 @@ from collections.abc import Callable
 import pandas as pd
 
 from app.i18n import has_text
+from app.names import region_label
+from geo.places import REGIONS
 
 __all__ = [
     "actor_text",
@@ -89,9 +91,14 @@ def kind_text(kind: object, tr: Translate) -> str:
 
 
 def summary_text(summary: object, tr: Translate) -> str:
-    """A release summary whose first word is a kind: that word in the reader's words."""
+    """A release summary whose first word is a kind: that word, and a region's id, in the
+    reader's words (``population nanki_shirahama …`` → ``人口（通信のみ） 南紀白浜 …``)."""
     first, _, rest = str(summary or "").partition(" ")
-    return f"{kind_text(first, tr)} {rest}".strip() if has_text(f"kind.{first}") else str(summary)
+    if not has_text(f"kind.{first}"):
+        return str(summary)
+    lang = tr("lang.code")
+    words = [region_label(REGIONS[w], lang) if w in REGIONS else w for w in rest.split(" ")]
+    return f"{kind_text(first, tr)} {' '.join(words)}".strip()
 
 
 def releases_for_people(releases: pd.DataFrame, tr: Translate) -> pd.DataFrame:

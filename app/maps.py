@@ -334,7 +334,9 @@ def arc_layer(
     )
 
 
-def _dots(layer_id: str, data: list[Record], fill: Any, radius: Any) -> pdk.Layer:
+def _dots(
+    layer_id: str, data: list[Record], fill: Any, radius: Any, line: Any = (255, 255, 255, 220)
+) -> pdk.Layer:
     return pdk.Layer(
         "ScatterplotLayer",
         data=data,
@@ -343,7 +345,7 @@ def _dots(layer_id: str, data: list[Record], fill: Any, radius: Any) -> pdk.Laye
         get_fill_color=fill,
         get_radius=radius,
         radius_units='"pixels"',  # quoted: pydeck makes bare strings accessors
-        get_line_color=[255, 255, 255, 220],
+        get_line_color=list(line),
         stroked=True,
         line_width_min_pixels=1.5,
         pickable=True,
@@ -371,7 +373,8 @@ def area_layers(targets: Sequence[Target], text: CellText) -> list[pdk.Layer]:
         record["status"] = status_text(target.value, target.ci95, text)
         published.append(record)
     return [
-        _dots("areas-suppressed", suppressed, list(SUPPRESSED_FILL), 6),
+        # A grey ring, not a coloured dot: nobody reads a withheld municipality as a small value.
+        _dots("areas-suppressed", suppressed, list(SUPPRESSED_FILL), 7, SUPPRESSED_LINE),
         _dots("areas", published, "fill", "radius"),
     ]
 

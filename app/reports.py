@@ -13,7 +13,11 @@ from the release alone (published values only; nothing here reads party data):
 * :func:`report_metadata` — the block above the table: what was asked, period, ε, δ, mechanism,
   the publication rule and notes, the release id, the time (JST) and the data credit;
 * :func:`report_csv` — both as CSV bytes: UTF-8 with a byte-order mark (how Excel recognises
-  UTF-8), CRLF line ends, the metadata block, one empty line, then the table.
+  UTF-8), CRLF line ends, the metadata block, one empty line, then the table. Excel reads a CSV
+  cell that looks like a number or a date as one: 01208 (北見市) would lose its leading zero and
+  the visit bucket 3-5 would become 5 March. Codes (municipality and mesh) and any label that
+  Excel would misread are therefore written as ``="01208"`` (:func:`excel_text`), a formula
+  whose value is the text itself; Excel and LibreOffice show ``01208``.
 
 Every function takes the page's translator ``tr(key, **values)`` and language, so the same
 report comes out in English in the English dashboard.
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -35,12 +40,15 @@ from app.names import category, municipality_names
 if TYPE_CHECKING:
     from engine.dp import Release
 
-__all__ = ["report_csv", "report_frame", "report_metadata"]
+__all__ = ["excel_text", "period_text", "report_csv", "report_frame", "report_metadata"]
 
 Translate = Callable[..., str]
 MUNICIPALITY = "municipality_code"
 VALUE_COLUMNS = ("value", "ci95", "suppressed")
 NAME_COLUMN = "municipality_name"
+CODE_COLUMNS = ("municipality_code", "mesh_code")
+# What Excel turns into a number or a date: a leading zero, 3-5 or 8/1, long digit strings.
+MISREAD = re.compile(r"0\d+|\d+[-/.]\d+(?:[-/.]\d+)?|\d{12,}")
 
 
 def _header(column: str, tr: Translate) -> str:
@@ -68,7 +76,8 @@ def report_frame(release: Release, tr: Translate, lang: str) -> pd.DataFrame:
     return shown.rename(columns={column: _header(column, tr) for column in shown.columns})
 
 
-def _period(release: Release) -> str:
+def period_text(release: Release) -> str:
+    """The release's period, ``2025-08-01〜2025-08-07`` (one day alone; – without dates)."""
     spec = release.query_spec
     start, end = spec.get("start"), spec.get("end")
     if not start:
@@ -82,7 +91,7 @@ def report_metadata(release: Release, tr: Translate, credit: str | None) -> list
     delta = f"{release.delta:.0e}" if release.delta else "0"
     pairs = [
         (tr("report.kind"), kind_text(spec.get("kind", ""), tr)),
-        (tr("report.period"), _period(release)),
+        (tr("report.period"), period_text(release)),
         ("ε", f"{release.epsilon:.4g}"),
         ("δ", delta),
         (tr("report.mechanism"), tr(f"mechanism.{release.mechanism}")),
@@ -98,6 +107,13 @@ def report_metadata(release: Release, tr: Translate, credit: str | None) -> list
     return pairs
 
 
+def excel_text(value: object, code: bool = False) -> object:
+    """``value`` as ``="value"`` when it is a ``code`` or Excel would misread it, else as it is."""
+    if isinstance(value, str) and (code or MISREAD.fullmatch(value)):
+        return '="' + value.replace('"', '""') + '"'
+    return value
+
+
 def report_csv(release: Release, tr: Translate, lang: str, credit: str | None = None) -> bytes:
     """The report as CSV that Excel opens correctly: UTF-8 with BOM, metadata, blank, table."""
     buffer = io.StringIO()
@@ -107,6 +123,14 @@ def report_csv(release: Release, tr: Translate, lang: str, credit: str | None = 
     writer.writerow([])
     table = report_frame(release, tr, lang)
     writer.writerow(list(table.columns))
+    labels = {_header(name, tr) for name in release.label_names}
+    codes = {_header(name, tr) for name in CODE_COLUMNS}
     for row in table.itertuples(index=False):
-        writer.writerow(["" if pd.isna(cell) else cell for cell in row])
+        writer.writerow(
+            [
+                "" if pd.isna(cell) else excel_text(cell, column in codes) if column in labels
+                else cell
+                for column, cell in zip(table.columns, row, strict=True)
+            ]
+        )  # fmt: skip
     return buffer.getvalue().encode("utf-8-sig")

@@ -11,12 +11,12 @@
   ``st.status`` and a progress bar; :func:`shown_release` — the release of the current inputs,
   if this session ran it (a changed input hides the old result rather than mislabel it);
 * :func:`draw_map` — a region's map: the ground (:mod:`app.basemap`), the released layers, place
-  names, airports and a scale bar (:mod:`app.overlay`), a tilt toggle, the credit under it;
-  :func:`map_words` the words of its tooltips;
+  names, airports and a scale bar (:mod:`app.overlay`), a tilt toggle, the legend and credit
+  under it and a PNG of it all (:mod:`app.map_png`); :func:`map_words` the words of its tooltips;
 * :func:`budget_gauge` — each month's privacy budget: shares spent and left, ε total / used /
   left, and why those do not add up;
 * :func:`release_caption`, :func:`suppressed_note`, :func:`downloads` (the localised CSV report
-  of :mod:`app.reports`, GeoJSON), :func:`map_legend` — how a release is described next to its
+  of :mod:`app.reports`, GeoJSON), :func:`legend_entries` — how a release is described next to its
   map, chart or table.
 """
 
@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import streamlit as st
 
-from app import basemap, charts, maps
+from app import basemap, charts, map_png, maps
 from app.i18n import has_text
 from app.ledger_text import jst, scope_text
 from app.ledger_view import releases_left
@@ -50,14 +51,17 @@ __all__ = [
     "cost_panel",
     "downloads",
     "draw_map",
+    "ground_legend",
     "guarded",
     "inside_data",
-    "map_legend",
+    "legend_entries",
     "map_words",
+    "published_chart",
     "release_caption",
     "run_release",
     "shown_release",
     "suppressed_note",
+    "value_legend",
 ]
 
 
@@ -268,6 +272,16 @@ def release_caption(release: Release) -> None:
     )
 
 
+def published_chart(frame: pd.DataFrame, chart: Callable[[], Any], place: Any = None) -> None:
+    """Draw ``chart()`` (in ``place``) when ``frame`` holds a published value; when there is
+    none (every value withheld, or no row), say so instead of drawing empty axes."""
+    where = st if place is None else place
+    if frame.empty or not bool((~frame["suppressed"].astype(bool)).any()):
+        where.info(tr("release.empty"), icon=":material/visibility_off:")
+        return
+    where.altair_chart(chart(), width="stretch")
+
+
 def suppressed_note(frame: pd.DataFrame) -> None:
     """Say that grey or missing entries were suppressed, and why (without counting people)."""
     if frame.empty:
@@ -308,11 +322,30 @@ def downloads(release: Release, stem: str, title: str | None = None) -> None:
         )
 
 
+Legend = Sequence[tuple[str, str]]  # (CSS colour "#rrggbb" or "hatch", label)
+
+
 def draw_map(
-    region: Region, layers: Sequence[Any], *, airports: Sequence[str], key: str, pitch: float = 0
-) -> None:
+    region: Region,
+    layers: Sequence[Any],
+    *,
+    airports: Sequence[str],
+    key: str,
+    pitch: float = 0,
+    title: str = "",
+    legend: Legend | None = None,
+    release: Release | None = None,
+    selectable: bool = False,
+) -> Any:
     """A map of ``region``: sea, land and outlines, the released ``layers``, names, airports,
-    a scale bar; top-down unless the reader tilts it (``pitch`` is the tilt then)."""
+    a scale bar; top-down unless the reader tilts it (``pitch`` is the tilt then).
+
+    Under it: the legend (``legend``, else value ranges of the ``cells``/``areas`` layers, see
+    :func:`value_legend`; then withheld, land and sea), the credit, and a button that downloads
+    the map as a PNG with that legend, ``title`` and the ``release``'s period and ε
+    (:mod:`app.map_png`, drawn only when pressed). With ``selectable`` a click on a picked
+    object reruns the page; the chart's selection state is returned (else None).
+    """
     from app import overlay
     from app.names import airport_label
 
@@ -327,11 +360,98 @@ def draw_map(
     ]
     tilted = st.toggle(tr("map.tilt"), value=False, key=f"{key}:tilt")
     view = maps.view_for_bbox(region.bbox, pitch=(pitch or 45) if tilted else 0)
-    st.pydeck_chart(maps.deck(stack, view), height=maps.MAP_HEIGHT, key=key)
+    chart = maps.deck(stack, view)
+    options: dict[str, Any] = {"on_select": "rerun", "selection_mode": "single-object"}
+    state = st.pydeck_chart(
+        chart, height=maps.MAP_HEIGHT, key=key, **(options if selectable else {})
+    )
+    entries = [*(value_legend(layers) if legend is None else legend), *ground_legend()]
+    _legend_html(entries)
     status = service().status()
+    footer = [] if release is None else [_release_line(release)]
     if status.credit:
         source = tr("home.areas_approx") if status.approximate_areas else tr("home.areas_n03")
-        st.caption(tr("map.credit", credit=status.credit, source=source))
+        credit = tr("map.credit", credit=status.credit, source=source)
+        st.caption(credit)
+        footer.append(credit)
+    sheet = map_png.MapSheet(title or tr("map.png_title"), tuple(entries), tuple(footer))
+    _png_button(json.loads(chart.to_json()), region.bbox, sheet, key)
+    return state if selectable else None
+
+
+def _release_line(release: Release) -> str:
+    """The period and ε of ``release``, for the picture's footer."""
+    from app.reports import period_text
+
+    return tr("map.png_release", period=period_text(release), epsilon=f"{release.epsilon:.2g}")
+
+
+def _png_button(
+    deck_json: dict[str, Any], bbox: tuple[float, float, float, float], sheet: Any, key: str
+) -> None:
+    """Download the map as a PNG: drawn when pressed (a callable), the page does not rerun."""
+    if map_png.cjk_font() is None and language() == "ja":
+        st.caption(tr("map.png_no_font"))
+
+    def picture() -> bytes:
+        return map_png.render_png(deck_json, bbox, sheet).png
+
+    st.download_button(
+        tr("download.png"), picture, file_name=f"{key.replace(':', '-')}.png",
+        mime="image/png", icon=":material/image:", key=f"{key}:png", on_click="ignore",
+    )  # fmt: skip
+
+
+def value_legend(layers: Sequence[Any], low: float = 0.0, percent: bool = False) -> list[Any]:
+    """Legend entries for the values of the ``cells`` and ``areas`` layers among ``layers``."""
+    values = [
+        float(record["value"])
+        for layer in layers
+        if getattr(layer, "id", "") in ("cells", "areas")
+        for record in (layer.data if isinstance(layer.data, list) else [])
+        if "value" in record
+    ]
+    return legend_entries(max(values, default=low), low, percent)
+
+
+def legend_entries(top: float, low: float = 0.0, percent: bool = False) -> list[tuple[str, str]]:
+    """The colour of each value range and its label (none if nothing is shown).
+
+    Counts are whole people, so the ranges are exact and do not overlap: ``10〜15 人``,
+    ``16〜36 人`` … up to the largest value shown; shares are ranges of percent.
+    """
+    if top <= low:
+        return []
+    stops = maps.legend_stops(top, min(low, top))
+    if percent:
+        return [
+            (colour, tr("map.range", low=maps.format_value(value, None, True),
+                        high=maps.format_value(stops[i + 1][1], None, True)))
+            for i, (colour, value) in enumerate(stops[:-1])
+        ]  # fmt: skip
+    edges = [math.ceil(low), *(round(value) for _, value in stops[1:-1]), math.floor(top) + 1]
+    entries = []
+    for (colour, _), start, stop in zip(stops[:-1], edges[:-1], edges[1:], strict=True):
+        if stop - 1 >= start:  # a range narrower than one person is left out
+            high = maps.format_value(stop - 1, None, unit=tr("map.unit"))
+            label = high if stop - 1 == start else tr("map.range", low=f"{start:,}", high=high)
+            entries.append((colour, label))
+    return entries
+
+
+def ground_legend() -> list[tuple[str, str]]:
+    """What the grey hatching, the land and the sea mean."""
+    land = "#{:02x}{:02x}{:02x}".format(*basemap.LAND_COLOURS[0])
+    sea = "#{:02x}{:02x}{:02x}".format(*basemap.SEA_COLOUR)
+    return [("hatch", tr("map.withheld_legend")), (land, tr("map.land")), (sea, tr("map.sea"))]
+
+
+def _legend_html(entries: Legend) -> None:
+    swatch = '<span style="display:inline-block;width:14px;height:14px;background:{};'
+    swatch += 'border:1px solid #999;border-radius:3px;margin:0 4px -2px 10px"></span>{}'
+    hatch = "repeating-linear-gradient(135deg,#ddd 0 3px,#888 3px 4px)"
+    parts = [swatch.format(hatch if c == "hatch" else c, label) for c, label in entries]
+    st.html(f'<div style="font-size:0.85rem;color:#4a5560">{"".join(parts)}</div>')
 
 
 def map_words(day: str, percent: bool = False) -> maps.CellText:
@@ -368,23 +488,3 @@ def budget_gauge(budgets: pd.DataFrame, key: str = "budget") -> None:
         key=f"{key}:table",
     )
     st.caption(tr("budget.why"))
-
-
-def map_legend(top: float, low: float = 0.0, percent: bool = False) -> None:
-    """A colour legend of value ranges with their unit, withheld cells, land and sea."""
-    swatch = '<span style="display:inline-block;width:14px;height:14px;background:{};'
-    swatch += 'border:1px solid #999;border-radius:3px;margin:0 4px -2px 10px"></span>{}'
-    stops = maps.legend_stops(top, min(low, top))
-    unit = "" if percent else tr("map.unit")
-    if top <= low:  # nothing shown: no ranges to explain, only what the grey and ground mean
-        stops = []
-    parts = [
-        swatch.format(colour, tr("map.range", low=maps.format_value(value, None, percent),
-                                 high=maps.format_value(stops[i + 1][1], None, percent, unit)))
-        for i, (colour, value) in enumerate(stops[:-1])
-    ]  # fmt: skip
-    hatch = "repeating-linear-gradient(135deg,#ddd 0 3px,#888 3px 4px)"
-    parts.append(swatch.format(hatch, tr("map.withheld_legend")))
-    parts.append(swatch.format(f"rgb{basemap.LAND_COLOURS[0]}", tr("map.land")))
-    parts.append(swatch.format(f"rgb{basemap.SEA_COLOUR}", tr("map.sea")))
-    st.html(f'<div style="font-size:0.85rem;color:#4a5560">{"".join(parts)}</div>')

@@ -7,8 +7,8 @@ Two releases over the same arrivals, each with its own cost and button:
 * **time** (``profile``: day after arrival × hour of day, and age band × gender) — when in the
   day passengers are in the region, and who they are.
 
-Map of the module: :func:`render` · :func:`_flows` · :func:`_time` · :func:`show_profile` (also
-used by the ledger) · small drawing helpers.
+Map of the module: :func:`render` · :func:`_flows` · :func:`_time` · :func:`show_flows` and
+:func:`show_profile` (also used by the ledger) · small drawing helpers.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from app.ui import (
     guarded,
     inside_data,
     map_words,
+    published_chart,
     release_caption,
     run_release,
     shown_release,
@@ -40,7 +41,7 @@ from geo.places import STUDY_AIRPORTS, region_of_airport
 if TYPE_CHECKING:
     from engine.dp import Release
 
-__all__ = ["render", "show_profile"]
+__all__ = ["render", "show_flows", "show_profile"]
 
 FLOWS_SLOT, TIME_SLOT = "flows", "profile"
 TOP = 12
@@ -64,14 +65,17 @@ def _with_names(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(area=[names.get(c, c) for c in frame["municipality_code"]])
 
 
-def _flow_map(spec: QuerySpec, areas: pd.DataFrame) -> None:
+def _flow_map(areas: pd.DataFrame, release: Release, key: str) -> None:
     """Arcs from the airport to every published municipality, dots for all of them."""
     names = municipality_names(language())
     targets = maps.municipality_targets(areas, names)
-    text = map_words(tr("map.days_total", n=spec.days - 1))
-    airport = str(spec.airport)
+    spec = release.query_spec
+    text = map_words(tr("map.days_total", n=int(spec.get("days") or 1) - 1))
+    airport = str(spec["airport"])
     layers = [*maps.area_layers(targets, text), maps.arc_layer(airport, targets, text=text)]
-    draw_map(region_of_airport(airport), layers, airports=[airport], key="flows:map", pitch=40)
+    title = f"{tr('flows.title')} · {airport} · {text.day}"
+    draw_map(region_of_airport(airport), layers, airports=[airport], key=key, pitch=40,
+             title=title, release=release)  # fmt: skip
 
 
 def _flows(spec: QuerySpec) -> None:
@@ -81,11 +85,25 @@ def _flows(spec: QuerySpec) -> None:
     if release is None:
         st.info(tr("flows.not_run"), icon=":material/lock:")
         return
+    show_flows(release)
+    release_caption(release)
+    downloads(release, f"flows-{spec.airport}-{spec.start}")
+
+
+def show_flows(release: Release, key: str = "flows:map") -> None:
+    """A flows release as this page draws it: the map, the most visited places, their days.
+
+    The ledger page reopens past flows releases through this function (``key``: the map's).
+    """
     frame = _with_names(frames.normalise(release.to_frame()))
     areas = _with_names(frames.collapse(frame, ["municipality_code"]))
-    _flow_map(spec, areas)
+    _flow_map(areas, release, key)
     suppressed_note(areas)
     top = frames.top_published(areas, TOP)
+    if top.empty:  # nothing published: say so, no empty charts
+        if not areas.empty:
+            st.info(tr("release.empty"), icon=":material/visibility_off:")
+        return
     st.subheader(tr("flows.top"))
     axes = charts.Axes("area", tr("col.area"), tr("flows.person_days"))
     chart = charts.bars(top, axes, sort=list(top["area"]), horizontal=True)
@@ -96,8 +114,6 @@ def _flows(spec: QuerySpec) -> None:
     axes = charts.Axes("day", tr("flows.day_axis"), tr("col.value"), "area", tr("col.area"))
     order = [_day(offset) for offset in sorted(set(daily["day_offset"]))]
     st.altair_chart(charts.lines(days, axes, order=order), width="stretch")
-    release_caption(release)
-    downloads(release, f"flows-{spec.airport}-{spec.start}")
 
 
 def _day(offset: int) -> str:
@@ -126,7 +142,7 @@ def show_profile(release: Release) -> None:
     hours = hours.assign(hour=hours["category"].astype(int), day=hours["day_offset"].map(_day))
     st.subheader(tr("flows.hours"))
     axes = charts.Axes("hour", tr("flows.hour_axis"), tr("flows.people"), "day", tr("flows.day"))
-    st.altair_chart(charts.lines(hours, axes), width="stretch")
+    published_chart(hours, lambda: charts.lines(hours, axes))
     suppressed_note(hours)
     _demographics(frames.select(frame, dimension="demographic"))
 
@@ -144,7 +160,7 @@ def _demographics(rows: pd.DataFrame) -> None:
     axes = charts.Axes(
         "age", tr("flows.age"), tr("flows.person_days"), "gender", tr("flows.gender")
     )
-    st.altair_chart(charts.bars(people, axes), width="stretch")
+    published_chart(people, lambda: charts.bars(people, axes))
     suppressed_note(people)
 
 

@@ -25,6 +25,7 @@ from app.ui import (
     downloads,
     guarded,
     inside_data,
+    published_chart,
     release_caption,
     run_release,
     shown_release,
@@ -33,7 +34,7 @@ from app.ui import (
 from engine.queries import QuerySpec
 from geo.places import REGIONS
 
-__all__ = ["render", "verdicts", "visit_rates"]
+__all__ = ["render", "show", "verdicts", "visit_rates"]
 
 SLOT = "furusato"
 DEFAULT_MUNICIPALITY = "30401"  # 白浜町, the town of the 2023 trial
@@ -152,6 +153,16 @@ def render() -> None:
     if release is None:
         st.info(tr("furusato.not_run"), icon=":material/lock:")
         return
+    show(release)
+    release_caption(release)
+    downloads(release, f"furusato-{spec.municipality}-{spec.start}")
+
+
+def show(release: Any) -> None:
+    """A furusato release as this page draws it: visit rates with intervals, table, verdicts.
+
+    The ledger page reopens past furusato releases through this function.
+    """
     lang = language()
     rates = visit_rates(frames.normalise(release.to_frame()))
     rates["cohort_name"] = [category("cohort", c, lang) for c in rates["cohort"]]
@@ -159,12 +170,10 @@ def render() -> None:
         "month_offset", tr("furusato.offset"), tr("furusato.rate"), "cohort_name",
         tr("furusato.cohort"),
     )  # fmt: skip
-    st.altair_chart(charts.lines(rates, axes, ceiling=100), width="stretch")
+    published_chart(rates, lambda: charts.lines(rates, axes, ceiling=100))
     suppressed_note(rates)
     if bool((rates["ci95"].astype("Float64") > WIDE_INTERVAL / 2).fillna(False).any()):
         st.warning(tr("furusato.small_cohort"), icon=":material/info:")
     st.dataframe(_table(rates), hide_index=True)
     for line in verdicts(rates):
         st.markdown(line)
-    release_caption(release)
-    downloads(release, f"furusato-{spec.municipality}-{spec.start}")

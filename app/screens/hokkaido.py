@@ -5,7 +5,8 @@ One ``hokkaido`` release counts arrivals at Memanbetsu (MMB), Kushiro (KUH) and 
 draws one colour of arcs per airport; the table sets the airports side by side and marks the
 municipalities where Kushiro's and Memanbetsu's catchments overlap (both published).
 
-Map of the module: :func:`render` · :func:`_spec` · :func:`catchments` · :func:`_map`.
+Map of the module: :func:`render` · :func:`_spec` · :func:`show` (also used by the ledger) ·
+:func:`catchments` · :func:`_map`.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from app.ui import (
 from engine.queries import EAST_HOKKAIDO_AIRPORTS, QuerySpec
 from geo.places import REGIONS
 
-__all__ = ["catchments", "render", "side_by_side"]
+__all__ = ["catchments", "render", "show", "side_by_side"]
 
 SLOT = "hokkaido"
 REGION = REGIONS["east_hokkaido"]
@@ -59,7 +60,7 @@ def catchments(frame: pd.DataFrame) -> pd.DataFrame:
     return frames.collapse(frame, ["airport", "municipality_code"])
 
 
-def _map(areas: pd.DataFrame, days: int) -> None:
+def _map(areas: pd.DataFrame, days: int, release: Any, key: str) -> None:
     """Arcs per airport (its own colour) to the municipalities its passengers reach."""
     names = municipality_names(language())
     layers = []
@@ -70,13 +71,14 @@ def _map(areas: pd.DataFrame, days: int) -> None:
         layers.append(
             maps.arc_layer(airport, targets, colour=colour, limit=ARCS_PER_AIRPORT, text=text)
         )
-    draw_map(REGION, layers, airports=EAST_HOKKAIDO_AIRPORTS, key="hokkaido:map", pitch=35)
-    swatch = '<span style="color:rgb{};font-size:1.2rem">●</span> {}'
     lang = language()
-    legend = " &nbsp; ".join(
-        swatch.format(AIRPORT_COLOURS[a], airport_label(a, lang)) for a in EAST_HOKKAIDO_AIRPORTS
-    )
-    st.html(f'<div style="font-size:0.85rem;color:#4a5560">{legend}</div>')
+    legend = [
+        ("#{:02x}{:02x}{:02x}".format(*AIRPORT_COLOURS[a]), airport_label(a, lang))
+        for a in EAST_HOKKAIDO_AIRPORTS
+    ]
+    title = f"{tr('hokkaido.title')} · {text.day}"
+    draw_map(REGION, layers, airports=EAST_HOKKAIDO_AIRPORTS, key=key, pitch=35,
+             title=title, legend=legend, release=release)  # fmt: skip
 
 
 def side_by_side(areas: pd.DataFrame) -> pd.DataFrame:
@@ -118,14 +120,27 @@ def render() -> None:
     if release is None:
         st.info(tr("hokkaido.not_run"), icon=":material/lock:")
         return
+    show(release)
+    release_caption(release)
+    downloads(release, f"hokkaido-{spec.start}")
+
+
+def show(release: Any, key: str = "hokkaido:map") -> None:
+    """A hokkaido release as this page draws it: arcs per airport, the overlap table, the chart.
+
+    The ledger page reopens past East Hokkaido releases through this function.
+    """
     areas = catchments(frames.normalise(release.to_frame()))
-    _map(areas, spec.days)
+    _map(areas, int(release.query_spec.get("days") or 1), release, key)
     suppressed_note(areas)
     st.subheader(tr("hokkaido.overlap"))
     st.caption(tr("hokkaido.overlap_note"))
     # A municipality whose value for an airport is withheld shows a dash, not "None"; every cell
     # of those columns is text (numbers formatted), so the table has one type per column.
     table = side_by_side(areas)
+    if table.empty:  # nothing published: say so rather than draw an empty table and chart
+        st.info(tr("hokkaido.none_published"), icon=":material/visibility_off:")
+        return
     for airport in EAST_HOKKAIDO_AIRPORTS:
         table[airport] = [_count_text(v) for v in table[airport]]
     st.dataframe(
@@ -142,5 +157,3 @@ def render() -> None:
                        tr("col.airport"))  # fmt: skip
     order = [names.get(c, c) for c in top_codes["municipality_code"]]
     st.altair_chart(charts.bars(chart, axes, sort=order, horizontal=True), width="stretch")
-    release_caption(release)
-    downloads(release, f"hokkaido-{spec.start}")

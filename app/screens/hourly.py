@@ -7,7 +7,8 @@ observations). The page plays the hours back on the map — a slider, and a play
 advances it once a second — with an hour × municipality heat map beneath. Only values the
 publication rule shows are drawn; the rest are grey.
 
-Map of the module: :func:`render` · :func:`_spec` · :func:`hour_frame` · :func:`_player`.
+Map of the module: :func:`render` · :func:`_spec` · :func:`show` (also used by the ledger) ·
+:func:`hour_frame` · :func:`_player`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from app.ui import (
     draw_map,
     guarded,
     inside_data,
+    map_words,
     release_caption,
     run_release,
     shown_release,
@@ -36,10 +38,10 @@ from app.ui import (
 from engine.queries import QuerySpec
 from geo.places import STUDY_AIRPORTS, region_of_airport
 
-__all__ = ["hour_frame", "render"]
+__all__ = ["hour_frame", "render", "show"]
 
 SLOT = "hourly"
-HOUR_KEY, PLAY_KEY, DAY_KEY = "hourly:hour", "hourly:play", "hourly:day"
+PAGE_KEY = "hourly"  # the prefix of the page's widget keys (the ledger uses its own)
 DAYS = 2  # the arrival day and the day after
 
 
@@ -83,24 +85,27 @@ def _heat(frame: pd.DataFrame, names: dict[str, str]) -> alt.Chart:
     )
 
 
-def _player(spec: QuerySpec, day: pd.DataFrame) -> None:
+def _player(day: pd.DataFrame, release: Any, prefix: str) -> None:
     """The map at the chosen hour; while playing, the hour advances once a second."""
-    playing = bool(st.session_state.get(PLAY_KEY, False))
+    hour_key, play_key = f"{prefix}:hour", f"{prefix}:play"
+    airport = str(release.query_spec["airport"])
+    playing = bool(st.session_state.get(play_key, False))
 
     @st.fragment(run_every=1.0 if playing else None)
     def frame_of_the_hour() -> None:
-        if st.session_state.get(PLAY_KEY, False):
-            st.session_state[HOUR_KEY] = (int(st.session_state.get(HOUR_KEY, 8)) + 1) % 24
-        hour = st.slider(tr("hourly.hour"), 0, 23, value=8, key=HOUR_KEY, format="%d:00")
+        if st.session_state.get(play_key, False):
+            st.session_state[hour_key] = (int(st.session_state.get(hour_key, 8)) + 1) % 24
+        hour = st.slider(tr("hourly.hour"), 0, 23, value=8, key=hour_key, format="%d:00")
         names = municipality_names(language())
         areas = frames.select(day, hour=hour)
         targets = maps.municipality_targets(areas, names)
-        text = maps.CellText(tr("map.suppressed"), tr("map.mesh"))
-        region = region_of_airport(str(spec.airport))
-        draw_map(region, maps.area_layers(targets, text), airports=[str(spec.airport)],
-                 key="hourly:map")  # fmt: skip
+        text = map_words(tr("hourly.at", hour=hour))
+        region = region_of_airport(airport)
+        title = f"{tr('hourly.title')} · {airport} · {text.day}"
+        draw_map(region, maps.area_layers(targets, text), airports=[airport],
+                 key=f"{prefix}:map", title=title, release=release)  # fmt: skip
 
-    st.toggle(tr("hourly.play"), key=PLAY_KEY)
+    st.toggle(tr("hourly.play"), key=play_key)
     frame_of_the_hour()
 
 
@@ -116,18 +121,28 @@ def render() -> None:
     if release is None:
         st.info(tr("flows.not_run"), icon=":material/lock:")
         return
+    show(release)
+    release_caption(release)
+    downloads(release, f"hourly-{spec.airport}-{spec.start}")
+
+
+def show(release: Any, prefix: str = PAGE_KEY) -> None:
+    """An hourly release as this page draws it: a day, its hours played back, the heat map.
+
+    The ledger page reopens past hourly releases through this function (``prefix``: of the
+    widget keys, so that the two pages' players do not share their state).
+    """
     frame = hour_frame(frames.normalise(release.to_frame()))
+    days = frames.options(frame, "day_offset") or [0]
     offset = st.segmented_control(
-        tr("visit.show_day"), list(range(DAYS)), default=1, required=True, key=DAY_KEY,
+        tr("visit.show_day"), days, default=days[-1], required=True, key=f"{prefix}:day",
         format_func=lambda o: tr("visit.arrival_day") if o == 0 else tr("visit.day_after", n=o),
     )  # fmt: skip
     day = frames.select(frame, day_offset=int(offset or 0))
-    _player(spec, day)
+    _player(day, release, prefix)
     suppressed_note(day)
     st.subheader(tr("hourly.heat"))
     if bool((~day["suppressed"]).any()):
         st.altair_chart(_heat(day, municipality_names(language())), width="stretch")
     else:
         st.info(tr("release.empty"))
-    release_caption(release)
-    downloads(release, f"hourly-{spec.airport}-{spec.start}")

@@ -4,8 +4,10 @@ Budgets are shown per scope (a dataset pair and a month) as ε spent and left; e
 release is listed and can be reopened at no cost (the ledger serves the published values again);
 the audit log lists every reservation, commit, cache hit and refusal.
 
-A reopened release is drawn as the page that made it draws it (pre-boarding, repeat visitors and
-the time profile through their pages' ``show`` functions; visit maps on a map), its table below.
+A reopened release is drawn as the page that made it draws it — every kind through its page's
+``show`` function (:func:`_shown_by`: visit map, flows and time profile, hourly playback, repeat
+visitors, furusato cohorts, pre-boarding, East Hokkaido), the carrier's population on a map of its
+region's cells — its table folded below.
 
 Map of the module: :func:`render` · :func:`_budgets` · :func:`_releases` · :func:`_reopened` ·
 :func:`_drawn` · :func:`_audit`.
@@ -13,21 +15,24 @@ Map of the module: :func:`render` · :func:`_budgets` · :func:`_releases` · :f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
 
 from app import frames, maps
-from app.ledger_text import audit_for_people, releases_for_people, summary_text
+from app.ledger_text import audit_for_people, kind_text, releases_for_people, summary_text
 from app.ledger_view import audit_frame, budget_frame, release_frame
-from app.reports import report_frame
+from app.names import region_label
+from app.reports import period_text, report_frame
 from app.state import cached_release, language, service, tr
 from app.ui import (
     budget_gauge,
     downloads,
     draw_map,
     guarded,
+    map_words,
     release_caption,
     suppressed_note,
 )
@@ -76,15 +81,20 @@ def _reopen_picker(releases: pd.DataFrame) -> None:
         st.session_state[REOPEN_KEY] = chosen
 
 
-def _cells_map(frame: pd.DataFrame) -> None:
-    """The reopened release's cells (summed over its other labels) on a map."""
+def _cells_map(frame: pd.DataFrame, release: Release) -> None:
+    """The reopened release's cells (summed over its other labels) on a map of its region."""
     cells = frames.collapse(frame, ["mesh_code"])
-    level = code_level(str(cells["mesh_code"].iloc[0]))
-    regions = [r for r in REGIONS.values() if r.mesh_level == level]
-    code = str(cells["mesh_code"].iloc[0])
-    region = next((r for r in regions if _inside(code, r.bbox)), regions[0])
-    text = maps.CellText(tr("map.suppressed"), tr("map.mesh"))
-    draw_map(region, maps.cell_layers(cells, text), airports=region.airports, key="ledger:map")
+    region = REGIONS.get(str(release.query_spec.get("region") or ""))
+    if region is None:  # a release that does not name its region: the one its cells lie in
+        level = code_level(str(cells["mesh_code"].iloc[0]))
+        regions = [r for r in REGIONS.values() if r.mesh_level == level]
+        code = str(cells["mesh_code"].iloc[0])
+        region = next((r for r in regions if _inside(code, r.bbox)), regions[0])
+    text = map_words(tr("map.days_total_period", period=period_text(release)))
+    kind = kind_text(str(release.query_spec.get("kind", "")), tr)
+    title = f"{kind} · {region_label(region, language())}"
+    draw_map(region, maps.cell_layers(cells, text), airports=region.airports, key="ledger:map",
+             title=title, release=release)  # fmt: skip
 
 
 def _inside(code: str, bbox: tuple[float, float, float, float]) -> bool:
@@ -94,19 +104,40 @@ def _inside(code: str, bbox: tuple[float, float, float, float]) -> bool:
     return bbox[0] <= lat <= bbox[2] and bbox[1] <= lon <= bbox[3]
 
 
+def _shown_by() -> dict[str, Callable[[Release], None]]:
+    """Each release kind → how its page draws a release of it (imported late: pages are heavy)."""
+    from app.screens import flows, furusato, hokkaido, hourly, preboarding, repeat, visit_map
+
+    def repeat_show(release: Release) -> None:
+        repeat.show([(str(release.query_spec.get("airport", "")), release)])
+
+    return {
+        "visit-map": lambda release: visit_map.show(release, key="ledger:visit"),
+        "flows": lambda release: flows.show_flows(release, key="ledger:flows"),
+        "profile": flows.show_profile,
+        "hourly": lambda release: hourly.show(release, prefix="ledger:hourly"),
+        "repeat": repeat_show,
+        "furusato": furusato.show,
+        "preboarding": preboarding.show,
+        "hokkaido": lambda release: hokkaido.show(release, key="ledger:hokkaido"),
+        "population": _population,
+    }
+
+
+def _population(release: Release) -> None:
+    """The carrier's population release: its cells, summed over days and residency, mapped."""
+    frame = frames.normalise(release.to_frame())
+    if "mesh_code" in frame and not frame.empty:
+        _cells_map(frame, release)
+    suppressed_note(frame)
+
+
 def _drawn(release: Release) -> bool:
     """Draw ``release`` as the page that made it does, if that page can; whether it did."""
-    from app.screens import flows, preboarding, repeat
-
-    kind = release.query_spec.get("kind")
-    if kind == "preboarding":
-        preboarding.show(release)
-    elif kind == "repeat":
-        repeat.show([(str(release.query_spec.get("airport", "")), release)])
-    elif kind == "profile":
-        flows.show_profile(release)
-    else:
+    show = _shown_by().get(str(release.query_spec.get("kind")))
+    if show is None:
         return False
+    show(release)
     return True
 
 
@@ -121,7 +152,7 @@ def _reopened() -> None:
     frame = frames.normalise(release.to_frame())
     drawn = _drawn(release)
     if not drawn and "mesh_code" in frame and not frame.empty:
-        _cells_map(frame)
+        _cells_map(frame, release)
     if not drawn:
         suppressed_note(frame)
     with st.expander(tr("ledger.table"), expanded=not drawn):

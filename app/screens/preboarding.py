@@ -25,6 +25,7 @@ from app.ui import (
     downloads,
     guarded,
     inside_data,
+    published_chart,
     release_caption,
     run_release,
     shown_release,
@@ -71,7 +72,7 @@ def _half(column: Any, rows: pd.DataFrame, half: str) -> None:
                        tr("preboarding.place"))  # fmt: skip
     order = [_when(m) for m in MINUTES]
     column.markdown(f"**{category('half', half, lang)}**")
-    column.altair_chart(charts.stacked_shares(rows, axes, order=order), width="stretch")
+    published_chart(rows, lambda: charts.stacked_shares(rows, axes, order=order), column)
 
 
 def show(release: Release) -> None:

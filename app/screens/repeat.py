@@ -24,6 +24,7 @@ from app.ui import (
     downloads,
     guarded,
     inside_data,
+    published_chart,
     release_caption,
     run_release,
     shown_release,
@@ -97,7 +98,7 @@ def show(releases: list[tuple[str, Any]]) -> None:
     axes = charts.Axes(
         "prior_bucket", tr("repeat.bucket"), tr("repeat.people"), "airport_name", tr("col.airport")
     )
-    st.altair_chart(charts.bars(distribution, axes, sort=BUCKETS), width="stretch")
+    published_chart(distribution, lambda: charts.bars(distribution, axes, sort=BUCKETS))
     suppressed_note(distribution)
 
 

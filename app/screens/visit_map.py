@@ -7,8 +7,13 @@ own ``population`` release (people present per cell and day, residents against v
 show the passengers' share of them. A destination area and a coarser mesh level only change what
 is drawn (post-processing of the same release), so they cost nothing.
 
+A click on a cell of the map (or the municipality picker under it) opens the drill-down of its
+municipality: the released cells that lie in it, and its hour-by-hour profile from the ``hourly``
+release of the same arrivals — reopened at no cost if it was made, else offered with its cost.
+
 Map of the module: :func:`render` (the page) · :func:`_inputs` · :func:`_specs` ·
-:func:`_result` · :func:`_layer_cells` (which of the three views) · :func:`_draw`.
+:func:`_result` · :func:`_layer_cells` (which of the three views) · :func:`_draw` ·
+:func:`_drill` (the drill-down) · :func:`_hourly_profile` · :func:`show` (the ledger's reopen).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app import frames, maps
+from app import charts, frames, maps
 from app.inputs import airport_select, date_range, epsilon_slider
 from app.names import municipality_names, region_label
 from app.state import area_map, language, service, tr
@@ -30,7 +35,7 @@ from app.ui import (
     draw_map,
     guarded,
     inside_data,
-    map_legend,
+    legend_entries,
     map_words,
     release_caption,
     run_release,
@@ -39,11 +44,14 @@ from app.ui import (
 )
 from engine.queries import QuerySpec
 from geo.areas import mesh_municipality
-from geo.places import STUDY_AIRPORTS, Region, region_of_airport
+from geo.places import MUNICIPALITIES, STUDY_AIRPORTS, Region, region_of_airport
 
-__all__ = ["render"]
+__all__ = ["picked_municipality", "render", "show"]
 
-SLOT, POPULATION_SLOT = "visit", "visit-population"
+SLOT, POPULATION_SLOT, HOURLY_SLOT = "visit", "visit-population", "hourly"
+DRILL_KEY, PICKED_KEY = "visit:drill", "visit:drill:picked"
+HOURLY_DAYS = 2  # as the hourly page asks: the arrival day and the day after
+NOBODY = ""
 VIEWS = ("passengers", "visitors", "share")
 TOP_AREAS = 5
 WHOLE_REGION = ""
@@ -180,13 +188,16 @@ def _draw(
     passengers: pd.DataFrame,
     inputs: VisitInputs,
     view: str,
-    threshold: int,
+    release: Any,
     offset: int,
-) -> None:
-    """The map: cells coloured by the chosen view and (optionally) arcs to the top cells."""
+    key: str = "visit",
+) -> Any:
+    """The map: cells coloured by the chosen view and (optionally) arcs to the top cells.
+
+    Returns the map's selection state (a click on a cell reruns the page)."""
     percent = view == "share"
     text = map_words(_day_words(offset), percent)
-    arcs = st.toggle(tr("visit.arcs"), value=True, key="visit:arcs")
+    arcs = st.toggle(tr("visit.arcs"), value=True, key=f"{key}:arcs")
     owner = mesh_municipality(list(cells["mesh_code"]), area_map()) if len(cells) else {}
     names = municipality_names(language())
     places = {code: names.get(m, "") for code, m in owner.items()}
@@ -195,10 +206,12 @@ def _draw(
         top = frames.top_published(passengers, TOP_AREAS)
         targets = maps.cell_targets(top, tr("map.mesh"))
         layers.append(maps.arc_layer(inputs.airport, targets, text=map_words(text.day)))
-    draw_map(inputs.region, layers, airports=[inputs.airport], key="visit:map", pitch=45)
     published = cells.loc[~cells["suppressed"], "value"]
-    low = 0.0 if percent else float(threshold)
-    map_legend(float(published.max()) if len(published) else low, low, percent)
+    low = 0.0 if percent else float(release.threshold)
+    legend = legend_entries(float(published.max()) if len(published) else low, low, percent)
+    title = f"{tr('visit.title')} · {tr(f'visit.view.{view}')} · {_day_label(offset)}"
+    return draw_map(inputs.region, layers, airports=[inputs.airport], key=f"{key}:map", pitch=45,
+                    title=title, legend=legend, release=release, selectable=True)  # fmt: skip
 
 
 def _table(cells: pd.DataFrame, percent: bool) -> None:
@@ -246,7 +259,7 @@ def _result(release: Any, population_spec: QuerySpec, inputs: VisitInputs) -> No
     cells = _layer_cells(view, passengers, population, inputs, int(offset or 0))
     if cells is None:
         return
-    _draw(cells, passengers, inputs, view, release.threshold, int(offset or 0))
+    state = _draw(cells, passengers, inputs, view, release, int(offset or 0))
     suppressed_note(cells)
     _table(cells, view == "share")
     release_caption(release)
@@ -254,6 +267,102 @@ def _result(release: Any, population_spec: QuerySpec, inputs: VisitInputs) -> No
     if population is not None:
         stem = f"population-{inputs.region.id}-{inputs.start}"
         downloads(population, stem, tr("visit.download_population"))
+    _drill(passengers, inputs, state)
+
+
+def show(release: Any, key: str = "ledger:visit") -> None:
+    """A visit-map release on its map, one day after arrival at a time, as this page draws it
+    (the passengers' view of the whole region). The ledger page reopens visit maps with it."""
+    spec = release.query_spec
+    airport = str(spec["airport"])
+    region = region_of_airport(airport)
+    inputs = VisitInputs(
+        airport, None, dt.date.fromisoformat(str(spec["start"])),
+        dt.date.fromisoformat(str(spec["end"])), int(spec.get("days") or 1), region.mesh_level,
+        int(spec.get("repeat_flyer_min") or 0), float(release.epsilon),
+    )  # fmt: skip
+    frame = frames.drawn(frames.normalise(release.to_frame()))
+    offsets = frames.options(frame, "day_offset") or [0]
+    offset = st.segmented_control(
+        tr("visit.show_day"), offsets, default=offsets[0], format_func=_day_label,
+        key=f"{key}:offset", required=True,
+    )  # fmt: skip
+    day = frames.select(frame, day_offset=offset) if "day_offset" in frame else frame
+    cells = frames.collapse(day, ["mesh_code"])
+    _draw(cells, cells, inputs, "passengers", release, int(offset or 0), key)
+    suppressed_note(cells)
+
+
+def picked_municipality(state: Any) -> str | None:
+    """The municipality of the object clicked on the map (a cell, or an arc's cell), if any."""
+    selection = (state or {}).get("selection") or {}
+    for records in (selection.get("objects") or {}).values():
+        for record in records:
+            code = str(record.get("code", ""))
+            if code in MUNICIPALITIES:
+                return code
+            if code.isdigit() and len(code) >= 6:
+                owner = mesh_municipality([code], area_map()).get(code)
+                if owner:
+                    return owner
+    return None
+
+
+def _drill(passengers: pd.DataFrame, inputs: VisitInputs, state: Any) -> None:
+    """One municipality's cells and hourly profile: clicked on the map, or picked here."""
+    picked = picked_municipality(state)
+    if picked is not None and st.session_state.get(PICKED_KEY) != picked:
+        # A new click moves the picker; the same selection on later reruns leaves it alone.
+        st.session_state[PICKED_KEY] = picked
+        st.session_state[DRILL_KEY] = picked
+    names = municipality_names(language())
+    st.subheader(tr("visit.drill"))
+    chosen = st.selectbox(
+        tr("visit.drill_pick"), [NOBODY, *inputs.region.municipality_codes], key=DRILL_KEY,
+        format_func=lambda c: tr("visit.drill_none") if c == NOBODY else names.get(c, c),
+        help=tr("visit.drill_hint"),
+    )  # fmt: skip
+    if not chosen:
+        st.caption(tr("visit.drill_hint"))
+        return
+    owner = mesh_municipality(list(passengers["mesh_code"]), area_map()) if len(passengers) else {}
+    mine = frames.within(passengers, "mesh_code", [c for c, m in owner.items() if m == chosen])
+    st.markdown(f"**{tr('visit.drill_cells', area=names.get(chosen, chosen))}**")
+    suppressed_note(mine)
+    if len(mine):
+        _table(mine, False)
+    _hourly_profile(chosen, inputs, names.get(chosen, chosen))
+
+
+def _hourly_profile(municipality: str, inputs: VisitInputs, name: str) -> None:
+    """The municipality's passengers hour by hour, from the hourly release of these arrivals."""
+    from app.screens.hourly import hour_frame
+
+    spec = service().fit(
+        QuerySpec(
+            kind="hourly", airport=inputs.airport, start=inputs.start, end=inputs.end,
+            epsilon=inputs.epsilon, days=HOURLY_DAYS,
+        )
+    )  # fmt: skip
+    st.markdown(f"**{tr('visit.drill_hours', area=name)}**")
+    release = shown_release(HOURLY_SLOT, spec)
+    if release is None:
+        with st.container(border=True):
+            st.caption(tr("visit.drill_hourly_needed"))
+            run_release([(HOURLY_SLOT, spec)], cost_panel([spec]), "visit.drill_run_hourly")
+        release = shown_release(HOURLY_SLOT, spec)
+    if release is None:
+        return
+    frame = hour_frame(frames.normalise(release.to_frame()))
+    rows = frames.select(frame, municipality_code=municipality)
+    rows = rows.assign(day=[_day_label(int(o)) for o in rows["day_offset"]])
+    if bool((~rows["suppressed"]).any()):
+        axes = charts.Axes("hour", tr("flows.hour_axis"), tr("flows.people"), "day",
+                           tr("flows.day"))  # fmt: skip
+        st.altair_chart(charts.lines(rows, axes), width="stretch", key="visit:drill:hours")
+    else:
+        st.info(tr("visit.drill_hours_withheld"), icon=":material/visibility_off:")
+    release_caption(release)
 
 
 @guarded

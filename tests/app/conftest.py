@@ -15,12 +15,17 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from engine.ledger import Ledger
+from engine.ledger.values import Scope
 from engine.parallel import SCHEDULER_ENV
 from engine.session import SecureSession
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIN = ROOT / "app" / "main.py"
 TIMEOUT = 90
+APP_TEST_RHO = 3.0  # per scope; the default 0.5 is one planner's month, not a test suite's
+# The tiny world's months and the year before them (repeat visits read the prior year).
+MONTHS = [f"{2024 + (m - 1) // 12}-{(m - 1) % 12 + 1:02d}" for m in range(7, 22)]
 
 
 @pytest.fixture(scope="session")
@@ -29,6 +34,14 @@ def workspace(tiny_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("app-workspace")
     with SecureSession(root, tiny_dir) as session:
         session.prepare()
+    # Every page test runs real releases against one ledger per dataset (the session's ledger
+    # home): a budget of their own size, so that none finds it spent by the tests before it.
+    for party in ("airline", "carrier"):
+        ledger = Ledger.in_workspace(root, party)
+        for pair in ("airline+carrier", "carrier"):
+            for month in MONTHS:
+                ledger.set_budget(Scope(pair, month), APP_TEST_RHO, "テスト用")
+        ledger.close()
     return root
 
 

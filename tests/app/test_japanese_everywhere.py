@@ -38,6 +38,8 @@ RELEASES = {
     "furusato": ("run:furusato",),
     "preboarding": ("run:preboarding",),
     "hokkaido": ("run:hokkaido",),
+    "hourly": ("run:hourly",),
+    "compare": ("run:compare:a,compare:b",),
 }
 PAGES = ("home", *RELEASES, "ledger", "method")
 # Channels that draw no header (a range's end shares its start's axis).

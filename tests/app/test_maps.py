@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -199,3 +200,24 @@ def test_a_wide_interval_is_marked_as_a_rough_figure() -> None:
     """A value whose interval exceeds half of it is a rough figure, not a reliable one."""
     assert maps.status_text(10, 9, TEXT) == "参考値"
     assert maps.status_text(100, 20, TEXT) == "信頼できる値"
+
+
+def _bounds(label: str) -> tuple[int, int]:
+    """``"10〜16 人"`` → (10, 16); ``"11 人"`` → (11, 11)."""
+    numbers = [int(part.replace(",", "")) for part in re.findall(r"[\d,]+", label)]
+    return numbers[0], numbers[-1]
+
+
+@pytest.mark.parametrize(("top", "low"), [(120, 10), (3000, 0), (12, 10), (11, 10)])
+def test_legend_bins_are_exact_ranges_of_people_with_their_unit(top: int, low: int) -> None:
+    """Whole people: the ranges follow each other without overlap from ``low`` to ``top``."""
+    from app.ui import legend_entries
+
+    entries = legend_entries(top, low)
+    assert entries and all(label.endswith(" 人") for _, label in entries)
+    bounds = [_bounds(label) for _, label in entries]
+    assert bounds[0][0] == low and bounds[-1][1] == top
+    for (_, high), (next_low, _) in itertools.pairwise(bounds):
+        assert next_low == high + 1
+    assert all(start <= end for start, end in bounds)
+    assert legend_entries(low, low) == []  # nothing shown: no ranges to explain

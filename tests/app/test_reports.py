@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from app.i18n import text
-from app.reports import report_csv, report_frame, report_metadata
+from app.reports import excel_text, report_csv, report_frame, report_metadata
 from engine.dp import PrivacyCost, Release
 
 CREDIT = "国土数値情報（行政区域データ）（国土交通省）を加工して作成"
@@ -81,7 +81,7 @@ def test_table_has_japanese_headers_words_and_empty_suppressed_values() -> None:
         text("col.suppressed", "ja"),
     ]
     first, hidden, _ = table[1:]
-    assert first[:2] == [text("cat.cohort.donor", "ja"), "01206"] and first[3:5] == ["120", "14"]
+    assert first[:2] == [text("cat.cohort.donor", "ja"), '="01206"'] and first[3:5] == ["120", "14"]
     assert first[2] == "釧路市"
     assert hidden[3:] == ["", "", text("report.suppressed_yes", "ja")]
 
@@ -98,3 +98,32 @@ def test_english_report_and_no_credit() -> None:
     block = dict(report_metadata(_release(), _tr("en"), None))
     assert block["Period"] == "2025-08-01〜2025-08-14"
     assert text("report.credit", "en") not in block
+
+
+def _as_excel_reads(cell: str) -> str:
+    """What Excel shows for a CSV cell: ="…" is a text formula; digits become a number."""
+    if cell.startswith('="') and cell.endswith('"'):
+        return cell[2:-1].replace('""', '"')
+    if cell.isdigit():
+        return str(int(cell))  # the leading zero is gone
+    return cell
+
+
+def test_codes_keep_their_leading_zeros_in_excel() -> None:
+    """Municipality codes are written as text formulas; Excel shows 01206, not 1206."""
+    rows = _rows(report_csv(_release(), _tr("ja"), "ja", CREDIT))
+    table = rows[rows.index([]) + 1 :]
+    column = table[0].index(text("col.municipality_code", "ja"))
+    shown = [_as_excel_reads(row[column]) for row in table[1:]]
+    assert shown == ["01206", "30401", "01206"]
+    assert _as_excel_reads("01206") == "1206"  # what a bare code would have become
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [("3-5", '="3-5"'), ("6-10", '="6-10"'), ("011", '="011"'), ("11+", "11+"), ("2", "2"),
+     ("donor", "donor")],
+)  # fmt: skip
+def test_labels_excel_would_misread_are_written_as_text(value: str, written: str) -> None:
+    """Visit buckets 3-5 and 6-10 would become dates, 011 a number; plain words stay."""
+    assert excel_text(value) == written

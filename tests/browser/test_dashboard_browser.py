@@ -3,7 +3,8 @@
 Debian's chromium (headless, software GL) renders the app served on 127.0.0.1. The visit-map test
 runs the secure release from the page, waits for the deck.gl canvas, hovers the largest published
 cell (its pixel found by projecting the cell centre with the view the page frames its region
-with) and reads the tooltip. Every page is photographed into ``docs/screenshots/``.
+with), reads the tooltip and clicks it: the municipality's drill-down opens below the map. Every
+page is photographed into ``docs/screenshots/``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from engine.service import CrossmeshService
 from foundation.atomic import atomic_write_bytes
 from geo.mesh import code_center
 from geo.places import region_of_airport
+from tests.app.deck_checks import check_deck
 
 pytestmark = pytest.mark.browser
 
@@ -41,6 +43,7 @@ PAGES = (
     ("compare", "compare.title", "10-compare", ("run.button",)),
     ("hourly", "hourly.title", "11-hourly", ("run.button",)),
 )
+MAP_PAGES = ("visit-map", "flows", "east-hokkaido", "hourly")
 WAIT_MS = 60_000
 MAX_SHOT = 4000  # pixels: the tallest screenshot
 TILE = 512  # deck.gl's Web Mercator world is 512 px wide at zoom 0
@@ -65,7 +68,10 @@ def photograph(tab: Any, folder: Path, name: str, *, whole: bool = True) -> Path
     Streamlit scrolls inside its main section, not the document, so the viewport is made as tall
     as that section's content for the shot and restored afterwards.
     """
-    tab.wait_for_timeout(500)  # let charts and the map finish their first frame
+    # Let charts, tables (glide-data-grid paints a canvas late) and the map draw their first frame.
+    for grid in tab.locator('[data-testid="stDataFrame"] canvas').all():
+        grid.wait_for(state="visible", timeout=WAIT_MS)
+    tab.wait_for_timeout(1200)
     if not whole:
         path = folder / f"{name}.png"
         atomic_write_bytes(path, tab.screenshot())
@@ -151,10 +157,16 @@ def test_visit_map_release_map_and_tooltip(
         assert text("map.unit", "ja") in shown and text("visit.arrival_day", "ja") in shown
     photograph(tab, screenshot_dir, "02-visit-map-tooltip", whole=False)
     check_deck_spec(last_deck_spec(received))
+    # A click on the cell opens its municipality below the map (the chart's selection reruns).
+    place = shown.splitlines()[1].strip()
+    tab.mouse.click(x, y)
+    drill = tab.get_by_text(text("visit.drill_cells", "ja", area=place))
+    drill.first.wait_for(timeout=WAIT_MS)
+    drill.first.scroll_into_view_if_needed()
+    photograph(tab, screenshot_dir, "12-visit-drill", whole=False)
 
 
 DECK_START = '{\n  "initialViewState"'  # pydeck's JSON (sorted keys, indent 2) opens so
-BASE_LAYERS = {"sea", "land", "municipal-lines", "prefecture-lines", "airports", "scale-bar"}
 
 
 def last_deck_spec(frames: list[bytes | str]) -> dict[str, Any]:
@@ -170,17 +182,9 @@ def last_deck_spec(frames: list[bytes | str]) -> dict[str, Any]:
 
 
 def check_deck_spec(spec: dict[str, Any]) -> None:
-    """Base layers present; every text layer's character set covers every label it draws."""
-    layers = {layer["id"]: layer for layer in spec["layers"]}
-    assert set(layers) >= BASE_LAYERS, sorted(layers)
-    texts = [layer for layer in layers.values() if layer["@@type"] == "TextLayer"]
-    assert {"places", "airport-names", "scale-text"} <= {layer["id"] for layer in texts}
-    for layer in texts:
-        drawn = {character for record in layer["data"] for character in record["text"]}
-        assert drawn <= set(layer["characterSet"]), (
-            layer["id"],
-            drawn - set(layer["characterSet"]),
-        )
+    """Base layers present; every text layer's character set covers every label it draws;
+    every pickable record carries its tooltip words (:mod:`tests.app.deck_checks`)."""
+    check_deck(spec)
     assert spec["initialViewState"]["pitch"] == 0
 
 
@@ -206,11 +210,19 @@ def test_every_page_opens_and_is_photographed(
     name: str,
     runs: tuple[str, ...],
 ) -> None:
-    """Each page opens at its own URL, runs its release if it has one, and is photographed."""
+    """Each page opens at its own URL, runs its release if it has one, and is photographed; a
+    map page's deck (as the browser received it) has its ground, glyphs and tooltip words."""
+    received: list[bytes | str] = []
+    tab.on(
+        "websocket",
+        lambda socket: socket.on("framereceived", lambda frame: received.append(frame)),
+    )
     open_page(tab, f"{app_url}/{path}", title_key)
     for label_key in runs:
         run_release(tab, label_key)
-    if path in ("visit-map", "flows", "east-hokkaido", "hourly"):
+    if path in MAP_PAGES:
         tab.locator('[data-testid="stDeckGlJsonChart"] canvas').first.wait_for(timeout=WAIT_MS)
+        check_deck_spec(last_deck_spec(received))
+        assert tab.get_by_role("button", name=text("download.png", "ja")).count()
     assert not tab.locator('[data-testid="stException"]').count()
     assert photograph(tab, screenshot_dir, name).stat().st_size > 10_000
