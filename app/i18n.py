@@ -64,6 +64,8 @@ _JA: dict[str, str] = {
         "データのある期間に合わせました：{start}〜{end}（寄付後 {months} か月まで）"
     ),
     "step.start": "準備中",
+    "eta.seconds": "残り約 {seconds} 秒",
+    "eta.minutes": "残り約 {minutes} 分",
     "step.join": "秘匿化したIDの突合と暗号化したままの合計",
     "step.noise": "暗号化したままノイズを加算",
     "step.decrypt": "復号と秘匿処理",
@@ -564,6 +566,8 @@ _EN: dict[str, str] = {
         "Fitted to the days with data: {start} – {end} (up to {months} month(s) after donating)"
     ),
     "step.start": "Preparing",
+    "eta.seconds": "about {seconds} s left",
+    "eta.minutes": "about {minutes} min left",
     "step.join": "Matching blinded IDs and summing under encryption",
     "step.noise": "Adding noise under encryption",
     "step.decrypt": "Decrypting and disclosure control",

@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,7 @@ import pandas as pd
 import streamlit as st
 
 from app import basemap, charts, map_png, maps
+from app.eta import time_left_text
 from app.i18n import has_text
 from app.ledger_text import jst, scope_text
 from app.ledger_view import releases_left
@@ -244,11 +246,14 @@ def _follow(jobs: Sequence[tuple[str, QuerySpec]]) -> None:
     """Show the jobs' progress until they finish; remember each release; raise a failure."""
     with st.status(tr("run.status"), expanded=True) as status:
         bar = st.progress(0.0, text=tr("step.start"))
+        started = time.monotonic()
         for number, (slot, spec) in enumerate(jobs):
             job = service().job(spec)
             while job is not None and not job.finished:
                 overall = (number + min(max(job.fraction, 0.0), 1.0)) / len(jobs)
-                bar.progress(overall, text=_step_text(job.step))
+                left = time_left_text(time.monotonic() - started, overall, language())
+                text = _step_text(job.step) + (f" — {left}" if left else "")
+                bar.progress(overall, text=text)
                 job = service().wait(spec, timeout=0.25)
             if job is not None and job.error is not None:
                 status.update(label=tr("run.failed"), state="error")
