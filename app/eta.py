@@ -1,8 +1,8 @@
 """The time left of a running job, estimated from its pace so far, as words for the progress bar.
 
-A release reports the fraction of its work done (``JobStatus.fraction``); the estimate is the time
-spent per unit of work times the work left. It is shown only once enough is done for the pace to
-mean something (5 %), in whole seconds below a minute and in whole minutes above, never as zero.
+A release reports the fraction of its work done (``JobStatus.fraction``); the estimate is
+:func:`foundation.pace.seconds_left`, shown in whole seconds below 90 s and in whole minutes
+above, never as zero.
 """
 
 from __future__ import annotations
@@ -10,17 +10,9 @@ from __future__ import annotations
 import math
 
 from app.i18n import DEFAULT_LANGUAGE, text
+from foundation.pace import seconds_left
 
-__all__ = ["seconds_left", "time_left_text"]
-
-MIN_FRACTION = 0.05  # below this the pace says little
-
-
-def seconds_left(elapsed: float, fraction: float) -> float | None:
-    """Seconds still to go at the pace so far, or None while too little is done to tell."""
-    if fraction < MIN_FRACTION or fraction >= 1 or elapsed <= 0:
-        return None
-    return elapsed * (1 - fraction) / fraction
+__all__ = ["time_left_text"]
 
 
 def time_left_text(elapsed: float, fraction: float, lang: str = DEFAULT_LANGUAGE) -> str:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -24,6 +26,7 @@ from engine.nodes import CarrierNode
 from engine.session import SessionSettings
 from engine.wire.certificates import load_identity, write_demo_certificates
 from engine.wire.grpc_link import LinkSettings
+from foundation.pace import seconds_left
 
 carrier = typer.Typer(
     help="The carrier's node: its own data and workspace, served over mutual TLS.",
@@ -121,7 +124,7 @@ def serve(
     node = CarrierNode(data, workspace, settings)
     try:
         if prepare:
-            summary = node.prepare()
+            summary = node.prepare(_progress_lines("carrier views"))
             built, kept = summary.months_prepared, summary.months_unchanged
             typer.echo(f"carrier views: {built} month(s) built, {kept} unchanged")
         link = LinkSettings(query_idle_timeout=query_idle_timeout)
@@ -132,6 +135,18 @@ def serve(
     finally:
         node.close()
     typer.echo("carrier node stopped")
+
+
+def _progress_lines(what: str) -> Callable[[str, int, int], None]:
+    """A progress callback printing ``WHAT: DONE of TOTAL (about N s left)`` per step done."""
+    started = time.monotonic()
+
+    def say(_step: str, done: int, total: int) -> None:
+        left = seconds_left(time.monotonic() - started, done / total) if total else None
+        estimate = "" if left is None else f" (about {left:.0f} s left)"
+        typer.echo(f"{what}: {done} of {total}{estimate}")
+
+    return say
 
 
 def _wait_for_stop() -> None:

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from foundation.errors import InputError
+from foundation.pace import seconds_left
 from sample_data import mess, party_tables
 from sample_data.donations import Donations, plan_donations
 from sample_data.furusato_truth import furusato_groups
@@ -143,10 +144,8 @@ def _write_truth(out: Path, world: _World, truth: dict[str, pd.DataFrame]) -> di
 
 def _time_left(begun: float, done: int, total: int) -> str:
     """`` (about N s left)`` from the pace of the chunks done so far; nothing before the first."""
-    if done == 0:
-        return ""
-    left = (time.monotonic() - begun) / done * (total - done)
-    return f" (about {left:.0f} s left)"
+    left = seconds_left(time.monotonic() - begun, done / total) if done else None
+    return "" if left is None else f" (about {left:.0f} s left)"
 
 
 def _chunk_rng(seed: int, chunk: int) -> np.random.Generator:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.eta import seconds_left, time_left_text
+from app.eta import time_left_text
+from foundation.pace import seconds_left
 
 
 def test_the_estimate_is_the_pace_so_far_times_the_work_left() -> None:
