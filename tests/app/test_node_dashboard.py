@@ -59,7 +59,11 @@ def test_a_page_releases_through_the_airline_node(node_backed: Path, two_nodes: 
     assert not shown.exception and not shown.error
     shown.button(key="run:furusato").click().run()
     assert not shown.exception and not shown.error
-    assert shown.get("vega_lite_chart") and shown.dataframe
+    # Drawn as the page draws it: a chart, or (the tiny world withholds every value) the words
+    # that nothing was published; the table either way.
+    empty = text("release.empty", "ja")
+    assert shown.get("vega_lite_chart") or any(empty in info.value for info in shown.info)
+    assert shown.dataframe
     ledger = _page("ledger")
     assert not ledger.exception and not ledger.error
     assert type(app.state.service()).__name__ == "AirlineClient"
