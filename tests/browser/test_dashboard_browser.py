@@ -223,6 +223,7 @@ def test_every_page_opens_and_is_photographed(
     if path in MAP_PAGES:
         tab.locator('[data-testid="stDeckGlJsonChart"] canvas').first.wait_for(timeout=WAIT_MS)
         check_deck_spec(last_deck_spec(received))
-        assert tab.get_by_role("button", name=text("download.png", "ja")).count()
+        # The PNG button is drawn under the map, after it: waited for, not counted at once.
+        tab.get_by_role("button", name=text("download.png", "ja")).first.wait_for(timeout=WAIT_MS)
     assert not tab.locator('[data-testid="stException"]').count()
     assert photograph(tab, screenshot_dir, name).stat().st_size > 10_000
