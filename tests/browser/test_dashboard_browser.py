@@ -227,3 +227,35 @@ def test_every_page_opens_and_is_photographed(
         tab.get_by_role("button", name=text("download.png", "ja")).first.wait_for(timeout=WAIT_MS)
     assert not tab.locator('[data-testid="stException"]').count()
     assert photograph(tab, screenshot_dir, name).stat().st_size > 10_000
+
+
+HOUR_SHOWN = """() => {
+    const values = Array.from(document.querySelectorAll('[data-testid="stSliderThumbValue"]'));
+    const hour = values.map(v => v.textContent.trim()).find(t => /^[0-9]+:00$/.test(t));
+    return hour === undefined ? -1 : parseInt(hour, 10);
+}"""
+
+
+def test_hourly_playback_advances_the_hour_on_the_map(tab: Any, app_url: str) -> None:
+    """The hour × place view plays back: with 再生 on, the hour slider moves on by itself (once a
+    second) and the map is redrawn; with it off, the hour stays."""
+    open_page(tab, f"{app_url}/hourly", "hourly.title")
+    run_release(tab)
+    tab.locator('[data-testid="stDeckGlJsonChart"] canvas').first.wait_for(timeout=WAIT_MS)
+    tab.wait_for_function(f"() => ({HOUR_SHOWN})() >= 0", timeout=WAIT_MS)
+    before = int(tab.evaluate(HOUR_SHOWN))
+    play = tab.get_by_text(text("hourly.play", "ja"), exact=True).first
+    play.click(timeout=WAIT_MS)
+    tab.wait_for_function(
+        f"(before) => {{ const h = ({HOUR_SHOWN})(); return h >= 0 && h !== before; }}",
+        arg=before,
+        timeout=WAIT_MS,
+    )
+    assert int(tab.evaluate(HOUR_SHOWN)) in ((before + 1) % 24, (before + 2) % 24)
+    play.click(timeout=WAIT_MS)  # stop
+    tab.wait_for_timeout(2500)
+    stopped = int(tab.evaluate(HOUR_SHOWN))
+    tab.wait_for_timeout(2500)
+    assert int(tab.evaluate(HOUR_SHOWN)) == stopped
+    tab.locator('[data-testid="stDeckGlJsonChart"] canvas').first.wait_for(timeout=WAIT_MS)
+    assert not tab.locator('[data-testid="stException"]').count()
