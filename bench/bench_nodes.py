@@ -107,10 +107,19 @@ class _CarrierProcess:
         threading.Thread(target=drain, daemon=True).start()
         started = time.perf_counter()
         line = ""
+        deadline = started + 7200  # the large world's views take many minutes to build
         while not line.startswith("carrier node listening on "):
-            line = lines.get(timeout=7200)  # the large world's views take minutes to build
-            if self.process.poll() is not None and lines.empty():
-                raise RuntimeError("the carrier node stopped before it listened")
+            try:
+                line = lines.get(timeout=5)
+            except queue.Empty:
+                if self.process.poll() is not None:  # killed (by the OOM killer, say)
+                    raise RuntimeError(
+                        f"the carrier node ended (status {self.process.returncode}) before it "
+                        "listened"
+                    ) from None
+                if time.perf_counter() > deadline:
+                    self.stop()
+                    raise RuntimeError("the carrier node did not listen within 2 hours") from None
         self.start_s = round(time.perf_counter() - started, 1)
         self.address = line.split()[-1]
 
