@@ -48,7 +48,6 @@ __all__ = [
     "SUPPRESSED_FILL",
     "CellText",
     "Target",
-    "airport_layer",
     "arc_layer",
     "area_layers",
     "cell_layers",
@@ -60,7 +59,6 @@ __all__ = [
     "legend_stops",
     "municipality_targets",
     "place_layer",
-    "region_layer",
     "status_text",
     "value_colour",
     "view_for_bbox",
@@ -379,29 +377,9 @@ def area_layers(targets: Sequence[Target], text: CellText) -> list[pdk.Layer]:
     ]
 
 
-def region_layer(bbox: tuple[float, float, float, float]) -> pdk.Layer:
-    """The outline of a study region's box (south, west, north, east)."""
-    south, west, north, east = bbox
-    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
-    return pdk.Layer(
-        "PathLayer",
-        data=[{"path": ring}],
-        id="region",
-        get_path="path",
-        get_color=[70, 90, 110, 160],
-        width_min_pixels=1.5,
-        pickable=False,
-    )
-
-
 def place_layer(codes: Sequence[str], names: dict[str, str]) -> pdk.Layer:
     """Municipality names at their representative points (:func:`app.overlay.place_layer`)."""
     return overlay.place_layer(codes, names)
-
-
-def airport_layer(codes: Sequence[str]) -> pdk.Layer:
-    """The airports as orange dots (reference data; :func:`app.overlay.airport_layers`)."""
-    return overlay.airport_layers(codes, {})[0]
 
 
 def _mercator(lat: float, lon: float) -> tuple[float, float]:

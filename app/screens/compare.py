@@ -45,7 +45,7 @@ def _period(column: Any, page: str, label_key: str, bounds: tuple[dt.date, dt.da
     return dates[0], dates[-1]
 
 
-def _halves(status: Any, airport: str, common: dict[str, Any]) -> tuple[dt.date, dt.date]:
+def _readable_days(status: Any, airport: str, common: dict[str, Any]) -> tuple[dt.date, dt.date]:
     """The first and last arrival day a flows release may read for ``airport``."""
     first = status.start or dt.date.today()
     last = status.end or first + dt.timedelta(days=30)
@@ -70,7 +70,7 @@ def _specs(status: Any) -> tuple[QuerySpec, QuerySpec]:
         b = inside_data(QuerySpec(airport=second, start=a.start, end=a.end, **common))
         return a, b
     airport = airport_select(row[0], "compare", STUDY_AIRPORTS, "SHM")
-    bounds = _halves(status, airport, common)
+    bounds = _readable_days(status, airport, common)
     middle = bounds[0] + (bounds[1] - bounds[0]) // 2  # by default: first half against second
     first_half = (bounds[0], middle)
     second_half = (min(bounds[1], middle + dt.timedelta(days=1)), bounds[1])

@@ -140,7 +140,7 @@ def _shape(cells: pd.DataFrame, inputs: VisitInputs) -> pd.DataFrame:
     return cells
 
 
-def _visitors(population: Any, inputs: VisitInputs, offset: int) -> pd.DataFrame:
+def _visitors(population: Any, inputs: VisitInputs) -> pd.DataFrame:
     """Visitors (non-residents) per cell over the release's days, each person once per cell.
 
     The population release counts its window before noise (daily cells sit below the noise), so
@@ -172,14 +172,14 @@ def _population(spec: QuerySpec) -> Any:
 
 
 def _layer_cells(
-    view: str, passengers: pd.DataFrame, population: Any, inputs: VisitInputs, offset: int
+    view: str, passengers: pd.DataFrame, population: Any, inputs: VisitInputs
 ) -> pd.DataFrame | None:
     """The cells the chosen view draws (None while the population release is missing)."""
     if view == "passengers":
         return passengers
     if population is None:
         return None
-    visitors = _visitors(population, inputs, offset)
+    visitors = _visitors(population, inputs)
     return visitors if view == "visitors" else frames.share(passengers, visitors, "mesh_code")
 
 
@@ -256,7 +256,7 @@ def _result(release: Any, population_spec: QuerySpec, inputs: VisitInputs) -> No
     day = frames.select(frame, day_offset=offset) if "day_offset" in frame else frame
     passengers = _shape(frames.collapse(day, ["mesh_code"]), inputs)
     population = _population(population_spec) if view != "passengers" else None
-    cells = _layer_cells(view, passengers, population, inputs, int(offset or 0))
+    cells = _layer_cells(view, passengers, population, inputs)
     if cells is None:
         return
     state = _draw(cells, passengers, inputs, view, release, int(offset or 0))
