@@ -7,7 +7,7 @@ fingerprint with the pinned one. The probe sends the HTTP/2 connection preface s
 which accepted the client's certificate answers at once, and one which refused it (under
 TLS 1.3, after the handshake) says so on the first read.
 
-:class:`engine.wire.remote_carrier.RemoteCarrier` has the same probe for the carrier node.
+:class:`engine.wire.remote_carrier.RemoteCarrier` pins the carrier node with it too.
 """
 
 from __future__ import annotations
@@ -26,16 +26,28 @@ HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00
 
 
 def check_pinned(
-    address: str, identity: NodeIdentity, pinned: str, what: str, timeout: float = 5.0
+    address: str,
+    identity: NodeIdentity,
+    pinned: str,
+    what: str,
+    timeout: float = 5.0,
+    *,
+    owner: str = "",
 ) -> None:
     """PeerError unless the server at ``address`` (``what``, e.g. "the airline node") presents
-    the certificate whose fingerprint is ``pinned`` and accepts ``identity``'s."""
+    the certificate whose fingerprint is ``pinned`` (``owner``'s, e.g. "the carrier's") and
+    accepts ``identity``'s."""
     seen = fingerprint(_peer_certificate(address, identity, what, timeout))
     wanted = pinned.lower().replace(":", "")
     if seen != wanted:
+        pins = (
+            f"this {identity.party} pins {owner} {wanted[:16]}…"
+            if owner
+            else f"{wanted[:16]}… is pinned"
+        )
         raise PeerError(
-            f"{what} at {address} presents certificate {seen[:16]}…, but {wanted[:16]}… is "
-            "pinned; check the address and the pinned fingerprint"
+            f"{what} at {address} presents certificate {seen[:16]}…, but {pins}; check the "
+            "address and the pinned fingerprint"
         )
 
 

@@ -24,18 +24,14 @@ import contextlib
 import json
 import queue
 import secrets
-import socket
-import ssl
-import tempfile
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any, TypeVar
 
 import grpc
 
 from engine.dp import Release
 from engine.queries import QuerySpec
-from engine.wire.certificates import NodeIdentity, fingerprint
+from engine.wire.certificates import NodeIdentity
 from engine.wire.grpc_link import SERVICE, LinkSettings, decode_as, error_from_status
 from engine.wire.messages import (
     Acknowledged,
@@ -58,6 +54,7 @@ from engine.wire.messages import (
     StepRequest,
     encode_message,
 )
+from engine.wire.pinning import check_pinned
 from engine.wire.replay import Stamp
 from foundation.errors import ConfigError, CrossmeshError, PeerError, ProtocolError
 
@@ -67,7 +64,6 @@ M = TypeVar("M")
 QUEUED_PARTITIONS = 2  # indicator partitions waiting to be sent, at most
 _END = None
 # The HTTP/2 client connection preface: the fixed string and an empty SETTINGS frame (RFC 9113).
-HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
 
 
 class RemoteCarrier:
@@ -278,71 +274,8 @@ class RemoteCarrier:
         """Check once that the carrier presents the pinned certificate (PeerError if not)."""
         if self._pinned:
             return
-        seen = fingerprint(self._peer_certificate())
-        if seen != self.carrier_fingerprint:
-            raise PeerError(
-                f"the node at {self.address} presents certificate {seen[:16]}…, but this "
-                f"airline pins the carrier's {self.carrier_fingerprint[:16]}…; check the "
-                "address and the pinned fingerprint"
-            )
+        check_pinned(
+            self.address, self.identity, self.carrier_fingerprint, "the carrier node",
+            self.settings.abandon_timeout, owner="the carrier's",
+        )  # fmt: skip
         self._pinned = True
-
-    def _peer_certificate(self) -> bytes:
-        host, _, port = self.address.rpartition(":")
-        context = ssl.create_default_context(cadata=self.identity.authority_pem.decode())
-        context.set_alpn_protocols(["h2"])  # gRPC servers speak HTTP/2 only
-        with tempfile.TemporaryDirectory() as private:  # ssl loads a key pair from files only
-            cert, key = Path(private, "node.pem"), Path(private, "node.key")
-            cert.write_bytes(self.identity.certificate_pem)
-            key.write_bytes(self.identity.key_pem)
-            context.load_cert_chain(cert, key)
-        der: bytes | None = None
-        try:
-            with (
-                socket.create_connection(
-                    (host, int(port)), timeout=self.settings.abandon_timeout
-                ) as raw,
-                context.wrap_socket(raw, server_hostname=host) as tls,
-            ):
-                der = tls.getpeercert(binary_form=True)
-                refusal = _refusal(tls)
-        except ssl.SSLError as err:
-            raise PeerError(
-                f"the TLS handshake with the carrier node at {self.address} failed "
-                f"({getattr(err, 'reason', None) or err}); check that both certificates come "
-                "from the deployment's authority"
-            ) from None
-        except OSError as err:
-            raise PeerError(
-                f"the carrier node at {self.address} cannot be reached ({err.strerror or err}); "
-                "is it running and listening there?"
-            ) from None
-        if refusal is not None:
-            raise PeerError(
-                f"the carrier node at {self.address} refused this airline's certificate "
-                f"({refusal}); it must be issued by the deployment's authority"
-            )
-        if der is None:
-            raise PeerError(f"the node at {self.address} presented no certificate")
-        return ssl.DER_cert_to_PEM_cert(der).encode()
-
-
-def _refusal(tls: ssl.SSLSocket, wait: float = 2.0) -> str | None:
-    """Why the server refused our certificate, or None: read once after the handshake.
-
-    Under TLS 1.3 a server refuses the client's certificate only after the client's side of the
-    handshake is done (an alert, or a closed connection, on the first read). The HTTP/2
-    connection preface (RFC 9113 §3.4) makes a server that accepted us answer at once (its
-    SETTINGS frame), so a good connection is not kept waiting; the probe then closes.
-    """
-    tls.settimeout(wait)
-    try:
-        tls.sendall(HTTP2_PREFACE)
-        answer = tls.recv(1)
-    except TimeoutError:
-        return None
-    except ssl.SSLError as err:
-        return str(err.reason or err)
-    except OSError as err:
-        return err.strerror or type(err).__name__
-    return None if answer else "it closed the connection after the handshake"
