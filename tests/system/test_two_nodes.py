@@ -10,20 +10,15 @@ clear error and the airline's reservation is recorded as abandoned.
 
 from __future__ import annotations
 
-import os
-import queue
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
 
 from engine.ledger import LEDGER_HOME_ENV
 from engine.ledger.values import AuditAction
-from engine.nodes import CarrierNode, NodeSession
 from engine.parties.carrier import CarrierParty
 from engine.queries import QuerySpec
 from engine.session import SecureSession
@@ -33,64 +28,8 @@ from engine.wire.messages import AirlineKey
 from engine.wire.remote_carrier import RemoteCarrier
 from engine.workspace import PartyFolder
 from foundation.errors import PeerError, ProtocolError
-from foundation.faults import FAULT_ENV
 
-ROOT = Path(__file__).resolve().parents[2]
 SPEC = QuerySpec(kind="visit-map", airport="FUK", start="2025-08-01", end="2025-08-14", epsilon=1.0)
-STARTUP = 60.0
-LINK = LinkSettings(call_timeout=120, stream_timeout=300)
-
-
-@dataclass
-class Node:
-    """A carrier node process and the address it listens on."""
-
-    process: subprocess.Popen[str]
-    address: str
-
-    def stop(self) -> None:
-        """Stop the process (SIGTERM, then SIGKILL) if it still runs."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-
-
-def start_carrier(
-    data: Path, workspace: Path, certs: Path, airline_fingerprint: str, fault: str = ""
-) -> Node:
-    """Prepare the carrier's folder, then start ``crossmesh carrier serve`` on a free port."""
-    node = CarrierNode(data, workspace)
-    node.prepare()
-    node.close()
-    env = dict(
-        os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
-    )
-    env.pop(FAULT_ENV, None)
-    if fault:
-        env[FAULT_ENV] = fault
-    argv = [
-        sys.executable, "-m", "cli", "carrier", "serve", "--data", str(data),
-        "--workspace", str(workspace), "--certs", str(certs),
-        "--peer-fingerprint", airline_fingerprint, "--listen", "127.0.0.1:0",
-    ]  # fmt: skip
-    process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
-    lines: queue.Queue[str] = queue.Queue()
-    assert process.stdout is not None
-    stdout = process.stdout
-    threading.Thread(target=lambda: lines.put(stdout.readline()), daemon=True).start()
-    try:
-        line = lines.get(timeout=STARTUP)
-    except queue.Empty:
-        process.kill()
-        raise AssertionError("the carrier node did not start in time") from None
-    assert line.startswith("carrier node listening on "), line
-    return Node(process, line.split()[-1])
 
 
 @pytest.fixture(scope="module")
@@ -103,11 +42,11 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def carrier(
-    tiny_dir: Path, certs: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Node]:
-    """A carrier node on the tiny world, in its own process and workspace."""
+    node_kit: ModuleType, tiny_dir: Path, certs: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
+    """A carrier node on the tiny world, in its own process and workspace (``tests/node_kit``)."""
     airline = load_identity(certs, "airline")
-    node = start_carrier(
+    node = node_kit.start_carrier(
         tiny_dir, tmp_path_factory.mktemp("carrier-ws"), certs, airline.fingerprint
     )
     yield node
@@ -115,20 +54,17 @@ def carrier(
     assert node.process.returncode == 0  # SIGTERM: a clean stop
 
 
-def _session(root: Path, data: Path, certs: Path, address: str) -> NodeSession:
-    carrier = load_identity(certs, "carrier")
-    session = NodeSession(
-        root, data, address, load_identity(certs, "airline"), carrier.fingerprint, link=LINK
-    )
-    session.prepare()
-    return session
-
-
 def test_a_release_through_two_nodes_has_the_embedded_structure(
-    carrier: Node, tiny_dir: Path, certs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    carrier: Any,
+    node_kit: ModuleType,
+    tiny_dir: Path,
+    certs: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A visit map through the carrier node: the embedded session's labels, both ledgers charged."""
-    with _session(tmp_path / "airline-ws", tiny_dir, certs, carrier.address) as session:
+    airline_ws = tmp_path / "airline-ws"
+    with node_kit.open_session(airline_ws, tiny_dir, certs, carrier.address) as session:
         remote = session.release(SPEC)
         airline_releases = session.airline.ledger.releases()
     monkeypatch.setenv(LEDGER_HOME_ENV, str(tmp_path / "embedded-ledgers"))  # its own budgets
@@ -148,7 +84,7 @@ def test_a_release_through_two_nodes_has_the_embedded_structure(
         party.close()
 
 
-def test_another_protocol_version_is_refused(carrier: Node, certs: Path) -> None:
+def test_another_protocol_version_is_refused(carrier: Any, certs: Path) -> None:
     """An airline speaking protocol 3 is refused by the carrier node with a ProtocolError."""
     remote = RemoteCarrier(
         carrier.address, load_identity(certs, "airline"),
@@ -160,7 +96,7 @@ def test_another_protocol_version_is_refused(carrier: Node, certs: Path) -> None
 
 
 def test_a_certificate_of_another_authority_is_refused(
-    carrier: Node, certs: Path, tmp_path: Path
+    carrier: Any, certs: Path, tmp_path: Path
 ) -> None:
     """An airline certificate the deployment's authority did not issue is refused at connect."""
     write_demo_certificates(tmp_path)
@@ -176,15 +112,17 @@ def test_a_certificate_of_another_authority_is_refused(
 
 
 def test_a_killed_carrier_is_a_clear_error_and_the_next_query_works_after_a_restart(
-    tiny_dir: Path, certs: Path, tmp_path: Path
+    node_kit: ModuleType, tiny_dir: Path, certs: Path, tmp_path: Path
 ) -> None:
     """The carrier node is killed (SIGKILL) once both sides reserved: the airline reports it and
     records its reservation as abandoned; restarted, the node serves the same query."""
     airline = load_identity(certs, "airline")
     carrier_ws, airline_ws = tmp_path / "carrier-ws", tmp_path / "airline-ws"
-    node = start_carrier(tiny_dir, carrier_ws, certs, airline.fingerprint, "node.Reblind:kill")
+    node = node_kit.start_carrier(
+        tiny_dir, carrier_ws, certs, airline.fingerprint, "node.Reblind:kill"
+    )
     try:
-        with _session(airline_ws, tiny_dir, certs, node.address) as session:
+        with node_kit.open_session(airline_ws, tiny_dir, certs, node.address) as session:
             with pytest.raises(PeerError, match="cannot be reached or closed the connection"):
                 session.release(SPEC)
             assert node.process.wait(20) == -9
@@ -193,9 +131,9 @@ def test_a_killed_carrier_is_a_clear_error_and_the_next_query_works_after_a_rest
             assert session.airline.ledger.releases() == []
     finally:
         node.stop()
-    node = start_carrier(tiny_dir, carrier_ws, certs, airline.fingerprint)
+    node = node_kit.start_carrier(tiny_dir, carrier_ws, certs, airline.fingerprint)
     try:
-        with _session(airline_ws, tiny_dir, certs, node.address) as session:
+        with node_kit.open_session(airline_ws, tiny_dir, certs, node.address) as session:
             assert session.release(SPEC).query_spec == SPEC.canonical()
             assert [r.spec_hash for r in session.airline.ledger.releases()] == [SPEC.spec_hash]
     finally:
