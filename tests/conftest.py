@@ -121,22 +121,3 @@ def two_nodes(
     yield nodes
     assert nodes.airline.stop() == 0
     assert nodes.carrier.stop() == 0
-
-
-@pytest.fixture(autouse=True)
-def _restore_main_module() -> Iterator[None]:
-    """Undo Streamlit AppTest's replacement of ``__main__`` after each test.
-
-    AppTest runs page scripts as ``__main__`` and leaves that module in place; worker processes
-    started later (Dask, forkserver) would re-run the page script and die. Restoring the real
-    ``__main__`` keeps every test independent of the order the suite runs in.
-    """
-    main = sys.modules["__main__"]
-    saved = {name: getattr(main, name) for name in ("__file__", "__spec__") if hasattr(main, name)}
-    yield
-    sys.modules["__main__"] = main
-    for name in ("__file__", "__spec__"):
-        if name in saved:
-            setattr(main, name, saved[name])
-        elif hasattr(main, name):
-            delattr(main, name)
