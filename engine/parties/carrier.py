@@ -59,7 +59,7 @@ from engine.parties.population import population_counts
 from engine.parties.volumes import VolumeLog
 from engine.queries import QuerySpec
 from engine.queries.shapes import QueryShape, ScopeBlock, shape_of
-from engine.views import K_MESH, PayloadTable, build_all_payloads, view_families
+from engine.views import K_MESH, PayloadTable, build_all_payloads_by_people, view_families
 from engine.wire.messages import (
     POINT_BYTES,
     AirlineKey,
@@ -170,11 +170,23 @@ class CarrierParty:
         self.store.clean()
         subscribers = self.inputs.subscribers
         kept = subscribers[~subscribers["opt_out"].astype(bool)]
-        observations = self.inputs.observations
-        observations = observations[observations["subscriber_id"].isin(kept["subscriber_id"])]
+        observations = self.inputs.observations  # the builder leaves out the opted-out's rows
+        seen = observations["observed_at"][
+            observations["subscriber_id"].isin(kept["subscriber_id"])
+        ]
         phones = dict(zip(kept["subscriber_id"], kept["phone_e164"], strict=True))
         families = view_families()
-        tables = build_all_payloads(families, kept, observations, area_map)
+        steps = len(families)
+
+        def grouped(done: int, groups: int) -> None:
+            nonlocal steps
+            steps = groups + len(families)
+            if progress is not None:
+                progress("views", done, steps)
+
+        tables = build_all_payloads_by_people(
+            families, kept, observations, area_map, progress=grouped
+        )
         prepared = unchanged = 0
         data_months: set[str] = set()
         for number, family in enumerate(families):
@@ -194,14 +206,14 @@ class CarrierParty:
             self.store.drop_months(family.name, set(months))
             prepared += len(todo)
             if progress is not None:
-                progress("views", number + 1, len(families))
-        self._write_period(observations)
+                progress("views", steps - len(families) + number + 1, steps)
+        self._write_period(seen)
         self.ledger.note_months(data_months)
+        self.__dict__.pop("inputs", None)  # a node keeps no input in memory it does not use
         return PrepareSummary(prepared, unchanged)
 
-    def _write_period(self, observations: pd.DataFrame) -> None:
+    def _write_period(self, days: pd.Series) -> None:
         """Record the first and last day of the prepared observations (public metadata)."""
-        days = observations["observed_at"]
         period = {"first_day": "", "last_day": ""}
         if len(days):
             period = {

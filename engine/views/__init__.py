@@ -16,6 +16,7 @@ vectors in plaintext. Modules, in the order data flows through them:
 
 from engine.views.build import (
     build_all_payloads,
+    build_all_payloads_by_people,
     build_payloads,
     parse_periods,
     payloads_from_prepared,
@@ -56,6 +57,7 @@ __all__ = [
     "SlotBlock",
     "ViewFamily",
     "build_all_payloads",
+    "build_all_payloads_by_people",
     "build_payloads",
     "demographic_labels",
     "nationwide_home_map",

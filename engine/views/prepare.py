@@ -14,7 +14,8 @@ Map of the module:
 * :func:`prepare_observations` — builds it from the typed input frames and an area map;
 * :func:`nationwide_home_map` — the home test's map when the area map only covers study regions;
 * :func:`in_periods`, :func:`month_numbers` — period arithmetic on record keys and day numbers;
-  :func:`label_positions` — values to slot positions among labels.
+  :func:`label_positions` — values to slot positions among labels; :func:`kept_subscribers` — the
+  subscribers that remain, in record order.
 * :data:`AIRPORT_RADIUS_M`, :data:`KEY_SPAN`, class codes :data:`HOME`, :data:`AIRPORT`,
   :data:`ELSEWHERE`.
 """
@@ -44,6 +45,7 @@ __all__ = [
     "SECONDS_PER_DAY",
     "PreparedObservations",
     "in_periods",
+    "kept_subscribers",
     "label_positions",
     "month_numbers",
     "nationwide_home_map",
@@ -137,7 +139,7 @@ def prepare_observations(
     ``home_map`` decides whether an observation lies in the subscriber's home municipality; by
     default ``area_map`` when it has real boundaries, else :func:`nationwide_home_map`.
     """
-    kept = _kept_subscribers(subscribers)
+    kept = kept_subscribers(subscribers)
     ids = kept["subscriber_id"].to_numpy(dtype=object)
     frame = _observations_of(observations, ids)
     lat = frame["lat"].to_numpy(dtype=np.float64)
@@ -163,8 +165,11 @@ def prepare_observations(
     )
 
 
-def _kept_subscribers(subscribers: pd.DataFrame) -> pd.DataFrame:
-    """Subscribers who did not opt out, sorted by ID (a missing flag counts as opted out)."""
+def kept_subscribers(subscribers: pd.DataFrame) -> pd.DataFrame:
+    """Subscribers who did not opt out, sorted by ID (a missing flag counts as opted out).
+
+    The order is the order of every payload table's records (by subscriber, then period).
+    """
     needed = {"subscriber_id", "age_band", "gender", "home_municipality", "opt_out"}
     _require_columns(subscribers, needed, "subscribers")
     opted_out = subscribers["opt_out"].astype("boolean").fillna(True).to_numpy(dtype=bool)

@@ -11,12 +11,15 @@ Map of the module:
   construction (CSR invariants, slot range, the non-zero bound);
 * :func:`table_from_pairs` — builds a table from record keys and ``(record key, slot)`` pairs, the
   shape every view module produces;
+* :func:`concatenate` — one table from tables of the same family (the preparation builds one per
+  group of subscribers);
 * :func:`distinct`, :func:`distinct_counts` — sorted unique int64 keys (and their counts) by
   sorting: ``np.unique`` of numpy 2.4 hashes large int64 arrays first, ten times slower.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +28,7 @@ import numpy.typing as npt
 from engine.views.domains import ViewFamily
 from foundation.errors import InputError
 
-__all__ = ["PayloadTable", "distinct", "distinct_counts", "table_from_pairs"]
+__all__ = ["PayloadTable", "concatenate", "distinct", "distinct_counts", "table_from_pairs"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,6 +102,26 @@ class PayloadTable:
     def slot_totals(self) -> npt.NDArray[np.int64]:
         """Per slot, how many records set it (the plaintext sum over the whole table)."""
         return np.bincount(self.indices, minlength=self.family.size).astype(np.int64)
+
+
+def concatenate(family: ViewFamily, tables: Sequence[PayloadTable]) -> PayloadTable:
+    """One table of ``family`` holding the records of ``tables`` in the order given."""
+    if any(table.family != family for table in tables):
+        raise InputError(f"payload table {family.name}: only tables of one family concatenate")
+    if not tables:
+        empty = np.zeros(0, dtype=object)
+        return PayloadTable(family, empty, empty.copy(), np.zeros(1, dtype=np.int64), _empty_int())
+    starts = np.cumsum([0] + [len(table.indices) for table in tables[:-1]])
+    indptr = np.concatenate(
+        [[0]] + [table.indptr[1:] + start for table, start in zip(tables, starts, strict=True)]
+    )
+    return PayloadTable(
+        family,
+        np.concatenate([table.subscriber_ids for table in tables]),
+        np.concatenate([table.periods for table in tables]),
+        indptr.astype(np.int64),
+        np.concatenate([table.indices for table in tables]).astype(np.int64),
+    )
 
 
 def distinct(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:

@@ -20,6 +20,7 @@ from engine.inputs import (
     empty_frame,
     load_table,
 )
+from engine.inputs.loading import _exact_duplicates
 from foundation.errors import InputError
 
 MEMBERS_HEADER = "member_id,phone,age_band,gender,home_prefecture"
@@ -398,3 +399,22 @@ def test_observations_load_vectorised(tmp_path: Path) -> None:
     assert time.perf_counter() - start < 8.0
     assert loaded.report.rows_kept == n - 2
     assert [r.row for r in loaded.report.rejections] == [12, 22]
+
+
+def test_exact_duplicates_match_pandas_on_many_repeated_rows() -> None:
+    """The hash-first duplicate test marks exactly the rows ``duplicated(keep="first")`` does."""
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame(
+        {
+            "subscriber_id": pd.Series(rng.choice(["a", "b", "c"], 5_000), dtype="str"),
+            "observed_at": pd.Timestamp("2025-08-01")
+            + pd.to_timedelta(rng.integers(0, 4, 5_000), "h"),
+            "lat": rng.choice([35.0, 35.5], 5_000),
+            "lon": rng.choice([135.0, np.nan], 5_000),
+        },
+        index=pd.RangeIndex(2, 5_002, name="row"),
+    )
+    expected = frame.duplicated(keep="first")
+    assert expected.sum() > 4_900  # almost every row repeats an earlier one
+    assert _exact_duplicates(frame).equals(expected)
+    assert not _exact_duplicates(frame.drop_duplicates()).any()

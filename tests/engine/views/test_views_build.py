@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import pytest
 
+from engine.inputs import load_carrier
 from engine.views import (
+    PayloadTable,
     build_all_payloads,
+    build_all_payloads_by_people,
     build_payloads,
     prepare_observations,
     view_families,
@@ -168,3 +172,47 @@ def test_no_observations_give_empty_tables(
     subs = subscribers([("a", "30-39", "F", "13101", False)])
     tables = build_all_payloads(view_families(), subs, observations([]), area_map)
     assert all(len(table) == 0 and table.indptr.tolist() == [0] for table in tables.values())
+
+
+def _same_tables(one: dict[str, PayloadTable], other: dict[str, PayloadTable]) -> None:
+    assert set(one) == set(other)
+    for name, table in one.items():
+        twin = other[name]
+        assert list(table.subscriber_ids) == list(twin.subscriber_ids), name
+        assert list(table.periods) == list(twin.periods), name
+        assert np.array_equal(table.indptr, twin.indptr), name
+        assert np.array_equal(table.indices, twin.indices), name
+
+
+@pytest.mark.parametrize("group", [1, 7, 20, 10**9])
+def test_building_by_groups_of_people_equals_building_at_once(
+    world: tuple[pd.DataFrame, pd.DataFrame], area_map: ApproximateAreas, group: int
+) -> None:
+    """Groups of any size (one observation: a subscriber a group) give the very same tables."""
+    steps: list[tuple[int, int]] = []
+    grouped = build_all_payloads_by_people(
+        view_families(), *world, area_map, group_observations=group,
+        progress=lambda done, total: steps.append((done, total)),
+    )  # fmt: skip
+    _same_tables(grouped, build_all_payloads(view_families(), *world, area_map))
+    kept = 2  # keep1 and keep2; the opted-out subscriber and the stranger are in no group
+    assert steps[-1][0] == steps[-1][1] == (kept if group < 24 else 1)  # 12 observations each
+
+
+def test_building_by_groups_on_the_tiny_world(tiny_dir: Path, area_map: ApproximateAreas) -> None:
+    """On a whole world, with its history, repeat visits and departures: groups change nothing."""
+    inputs = load_carrier(tiny_dir)
+    args = (view_families(), inputs.subscribers, inputs.observations, area_map)
+    _same_tables(
+        build_all_payloads_by_people(*args, group_observations=5_000), build_all_payloads(*args)
+    )
+
+
+def test_building_by_groups_without_subscribers(
+    subscribers: Frames, observations: Frames, area_map: ApproximateAreas
+) -> None:
+    """No subscriber left: still one (empty) table per family."""
+    subs = subscribers([("gone", "40-49", "M", "01101", True)])
+    seen = observations([("gone", "2025-08-01 08:00", *PLACES[0])])
+    tables = build_all_payloads_by_people(view_families(), subs, seen, area_map)
+    assert {name: len(table) for name, table in tables.items()} == dict.fromkeys(tables, 0)
