@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from nacl.bindings import crypto_core_ed25519_is_valid_point
+from nacl.bindings import (
+    crypto_core_ed25519_is_valid_point,
+    crypto_scalarmult_ed25519_base_noclamp,
+    crypto_sign_ed25519_pk_to_curve25519,
+)
 
 from engine.crypto.blinding import (
     BlindingKey,
@@ -12,6 +16,7 @@ from engine.crypto.blinding import (
     check_points,
     hash_many_to_group,
     hash_to_group,
+    montgomery_u,
     random_point,
     random_points,
 )
@@ -34,6 +39,16 @@ def test_hash_to_group_is_pinned() -> None:
     assert hash_to_group(key()).hex() == (
         "26c00796d5fb0401110f8da698b56894468ab4c1115dd7d4c5d7151a90f0302b"
     )
+
+
+def test_montgomery_u_equals_libsodiums_conversion() -> None:
+    """Our u = (1 + y)/(1 − y) is byte for byte libsodium's, on map outputs and base multiples."""
+    points = [_hash_point(key(f"+8190{n:08d}")) for n in range(500)]
+    points += [
+        crypto_scalarmult_ed25519_base_noclamp(n.to_bytes(32, "little")) for n in range(1, 200)
+    ]
+    for point in points:
+        assert montgomery_u(point) == crypto_sign_ed25519_pk_to_curve25519(point)
 
 
 def test_hash_output_comes_from_a_valid_subgroup_point() -> None:
