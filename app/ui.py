@@ -15,6 +15,8 @@
   under it and a PNG of it all (:mod:`app.map_png`); :func:`map_words` the words of its tooltips;
 * :func:`budget_gauge` — each month's privacy budget: shares spent and left, ε total / used /
   left, and why those do not add up;
+* :func:`release_page` — a page of one release: title, lead, the run panel, the release drawn
+  with its caption and downloads (or why there is none yet);
 * :func:`release_caption`, :func:`suppressed_note`, :func:`downloads` (the localised CSV report
   of :mod:`app.reports`, GeoJSON), :func:`legend_entries` — how a release is described next to its
   map, chart or table.
@@ -261,6 +263,31 @@ def _follow(jobs: Sequence[tuple[str, QuerySpec]]) -> None:
             if job is not None and job.release is not None:
                 remember(slot, spec.spec_hash, job.release)
         status.update(label=tr("run.done"), state="complete", expanded=False)
+
+
+def release_page(
+    page: str,
+    slot: str,
+    spec_of: Callable[[], QuerySpec],
+    show: Callable[[Release], None],
+    stem: Callable[[QuerySpec], str],
+    not_run_key: str | None = None,
+) -> None:
+    """A page of one release: ``{page}.title`` and ``.lead``, the inputs (``spec_of`` draws them),
+    the cost panel and run button, then ``show(release)``, its caption and downloads named
+    ``stem(spec)`` — or, before it ran, ``{page}.not_run`` (``not_run_key`` instead)."""
+    st.title(tr(f"{page}.title"))
+    st.caption(tr(f"{page}.lead"))
+    spec = spec_of()
+    with st.container(border=True):
+        run_release([(slot, spec)], cost_panel([spec]))
+    release = shown_release(slot, spec)
+    if release is None:
+        st.info(tr(not_run_key or f"{page}.not_run"), icon=":material/lock:")
+        return
+    show(release)
+    release_caption(release)
+    downloads(release, stem(spec))
 
 
 def release_caption(release: Release) -> None:

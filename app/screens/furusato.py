@@ -21,14 +21,10 @@ from app.inputs import date_range, epsilon_slider
 from app.names import category, municipality_names
 from app.state import language, service, tr
 from app.ui import (
-    cost_panel,
-    downloads,
     guarded,
     inside_data,
     published_chart,
-    release_caption,
-    run_release,
-    shown_release,
+    release_page,
     suppressed_note,
 )
 from engine.queries import QuerySpec
@@ -144,18 +140,10 @@ def _table(rates: pd.DataFrame) -> pd.DataFrame:
 @guarded
 def render() -> None:
     """The furusato cohorts page."""
-    st.title(tr("furusato.title"))
-    st.caption(tr("furusato.lead"))
-    spec = _spec(service().status())
-    with st.container(border=True):
-        run_release([(SLOT, spec)], cost_panel([spec]))
-    release = shown_release(SLOT, spec)
-    if release is None:
-        st.info(tr("furusato.not_run"), icon=":material/lock:")
-        return
-    show(release)
-    release_caption(release)
-    downloads(release, f"furusato-{spec.municipality}-{spec.start}")
+    release_page(
+        "furusato", SLOT, lambda: _spec(service().status()), show,
+        lambda spec: f"furusato-{spec.municipality}-{spec.start}",
+    )  # fmt: skip
 
 
 def show(release: Any) -> None:

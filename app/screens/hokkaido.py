@@ -21,15 +21,11 @@ from app.inputs import date_range, epsilon_slider
 from app.names import airport_label, municipality_names
 from app.state import language, service, tr
 from app.ui import (
-    cost_panel,
-    downloads,
     draw_map,
     guarded,
     inside_data,
     map_words,
-    release_caption,
-    run_release,
-    shown_release,
+    release_page,
     suppressed_note,
 )
 from engine.queries import EAST_HOKKAIDO_AIRPORTS, QuerySpec
@@ -111,18 +107,10 @@ def _count_text(value: object) -> str:
 @guarded
 def render() -> None:
     """The East Hokkaido page."""
-    st.title(tr("hokkaido.title"))
-    st.caption(tr("hokkaido.lead"))
-    spec = _spec(service().status())
-    with st.container(border=True):
-        run_release([(SLOT, spec)], cost_panel([spec]))
-    release = shown_release(SLOT, spec)
-    if release is None:
-        st.info(tr("hokkaido.not_run"), icon=":material/lock:")
-        return
-    show(release)
-    release_caption(release)
-    downloads(release, f"hokkaido-{spec.start}")
+    release_page(
+        "hokkaido", SLOT, lambda: _spec(service().status()), show,
+        lambda spec: f"hokkaido-{spec.start}",
+    )  # fmt: skip
 
 
 def show(release: Any, key: str = "hokkaido:map") -> None:

@@ -24,15 +24,11 @@ from app.inputs import airport_select, date_range, epsilon_slider
 from app.names import municipality_names
 from app.state import language, service, tr
 from app.ui import (
-    cost_panel,
-    downloads,
     draw_map,
     guarded,
     inside_data,
     map_words,
-    release_caption,
-    run_release,
-    shown_release,
+    release_page,
     suppressed_note,
 )
 from engine.queries import QuerySpec
@@ -112,18 +108,10 @@ def _player(day: pd.DataFrame, release: Any, prefix: str) -> None:
 @guarded
 def render() -> None:
     """The hourly page."""
-    st.title(tr("hourly.title"))
-    st.caption(tr("hourly.lead"))
-    spec = _spec(service().status())
-    with st.container(border=True):
-        run_release([(SLOT, spec)], cost_panel([spec]))
-    release = shown_release(SLOT, spec)
-    if release is None:
-        st.info(tr("flows.not_run"), icon=":material/lock:")
-        return
-    show(release)
-    release_caption(release)
-    downloads(release, f"hourly-{spec.airport}-{spec.start}")
+    release_page(
+        "hourly", SLOT, lambda: _spec(service().status()), show,
+        lambda spec: f"hourly-{spec.airport}-{spec.start}", not_run_key="flows.not_run",
+    )  # fmt: skip
 
 
 def show(release: Any, prefix: str = PAGE_KEY) -> None:

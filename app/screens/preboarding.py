@@ -21,14 +21,10 @@ from app.names import category
 from app.reports import report_frame
 from app.state import language, service, tr
 from app.ui import (
-    cost_panel,
-    downloads,
     guarded,
     inside_data,
     published_chart,
-    release_caption,
-    run_release,
-    shown_release,
+    release_page,
     suppressed_note,
 )
 from engine.queries import QuerySpec
@@ -90,17 +86,14 @@ def show(release: Release) -> None:
 @guarded
 def render() -> None:
     """The pre-boarding page."""
-    st.title(tr("preboarding.title"))
-    st.caption(tr("preboarding.lead"))
-    spec = _spec(service().status())
-    with st.container(border=True):
-        run_release([(SLOT, spec)], cost_panel([spec]))
-    release = shown_release(SLOT, spec)
-    if release is None:
-        st.info(tr("preboarding.not_run"), icon=":material/lock:")
-        return
+    release_page(
+        "preboarding", SLOT, lambda: _spec(service().status()), _show_with_table,
+        lambda spec: f"preboarding-{spec.airport}-{spec.start}",
+    )  # fmt: skip
+
+
+def _show_with_table(release: Any) -> None:
+    """The page's drawing of a release, and the table of its values under it."""
     show(release)
     with st.expander(tr("preboarding.table")):
         st.dataframe(report_frame(release, tr, language()), hide_index=True)
-    release_caption(release)
-    downloads(release, f"preboarding-{spec.airport}-{spec.start}")
