@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,12 +31,12 @@ from engine.jobs import JobStatus, ReleaseJobs
 from engine.ledger import Ledger
 from engine.ledger.values import AuditEntry, Scope
 from engine.parties.airline import AirlineStatus
-from engine.population_budget import CarrierBudgetView, LedgerBudgetView
+from engine.population_budget import CarrierBudgetView, LedgerBudgetView, PopulationEntry
 from engine.preview import AccuracyPreview, preview_accuracy, same_place
 from engine.queries import QuerySpec
 from engine.queries.periods import DataPeriod, check_inside, fit_to_data
 from engine.session import PRODUCT_MASKS, PRODUCT_POOL, SecureSession, SessionSettings
-from foundation.errors import ConfigError, InputError, IntegrityError
+from foundation.errors import ConfigError, InputError, IntegrityError, PeerError
 from geo.areas import DEFAULT_GEO_DIR, AreaMap, load_area_map
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ Progress = Callable[[str, float], None]
 CARRIER_PREFIX = "c"
 POOL_ENV = "CROSSMESH_RANDOMISER_POOL"
 CARRIER_SCHEDULER_ENV = "CROSSMESH_CARRIER_SCHEDULER"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -314,7 +316,8 @@ class CrossmeshService:
 
         Cross releases come from the airline's ledger (ids ``"12"``), the carrier's own
         population releases from the carrier's (ids ``"c3"``: its copies of cross releases and
-        its scope sizes are not listed), when it answers (:attr:`serves_population`).
+        its scope sizes are not listed), when it answers (:attr:`serves_population`) and can be
+        reached.
         """
         summaries = []
         for record in self.ledger.releases():
@@ -327,15 +330,25 @@ class CrossmeshService:
                         dict(release.query_spec),
                     )
                 )  # fmt: skip
-        if self.serves_population:
-            summaries += [
-                ReleaseSummary(
-                    f"{CARRIER_PREFIX}{entry.release_id}", "population", entry.created_at,
-                    entry.epsilon, entry.delta, entry.summary, dict(entry.spec),
-                )
-                for entry in self.carrier_view.releases()
-            ]  # fmt: skip
+        summaries += [
+            ReleaseSummary(
+                f"{CARRIER_PREFIX}{entry.release_id}", "population", entry.created_at,
+                entry.epsilon, entry.delta, entry.summary, dict(entry.spec),
+            )
+            for entry in self._carrier_releases()
+        ]  # fmt: skip
         return sorted(summaries, key=lambda s: s.created_at, reverse=True)
+
+    def _carrier_releases(self) -> list[PopulationEntry]:
+        """The carrier's population releases — none, with a warning in the log, while its node
+        cannot be reached: the airline's own list does not depend on the carrier's node."""
+        if not self.serves_population:
+            return []
+        try:
+            return self.carrier_view.releases()
+        except PeerError as err:
+            log.warning("the carrier's population releases are not listed: %s", err)
+            return []
 
     def reopen(self, release_id: int | str) -> Release:
         """A past release, at no cost (``"c3"``: the carrier's population release 3)."""

@@ -27,7 +27,7 @@ import contextlib
 import json
 import queue
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import grpc
@@ -71,6 +71,7 @@ from foundation.errors import ConfigError, CrossmeshError, PeerError, ProtocolEr
 __all__ = ["RemoteBudgetView", "RemoteCarrier"]
 
 M = TypeVar("M")
+A = TypeVar("A")
 QUEUED_PARTITIONS = 2  # indicator partitions waiting to be sent, at most
 _END = None
 # The HTTP/2 client connection preface: the fixed string and an empty SETTINGS frame (RFC 9113).
@@ -337,12 +338,19 @@ class RemoteBudgetView:
 
     def standing(self, spec: QuerySpec) -> PopulationStanding:
         """The ρ left for ``spec`` at the carrier, and its published release's id."""
-        return self.carrier.population_standing(spec)
+        return self._asked(self.carrier.population_standing, spec)
 
     def releases(self) -> list[PopulationEntry]:
         """The carrier's published population releases, oldest first."""
-        return self.carrier.population_releases()
+        return self._asked(self.carrier.population_releases)
 
     def reopen(self, release_id: int) -> Release:
         """One of them again, at no cost."""
-        return self.carrier.population_reopen(release_id)
+        return self._asked(self.carrier.population_reopen, release_id)
+
+    def _asked(self, question: Callable[..., A], *arguments: Any) -> A:
+        try:
+            return question(*arguments)
+        except PeerError:  # gone, or restarted as another release: ask again before offering
+            self._answered = False
+            raise

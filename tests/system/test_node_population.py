@@ -5,10 +5,13 @@ Both nodes run as separate OS processes on 127.0.0.1 with their own folders and 
 the embedded dashboard does: its estimate shows the ρ the carrier's ledger has left, the release
 spends the carrier's ledger only (the airline's budgets and audit log do not move), it is listed
 with a ``c`` id and reopened at no cost. The carrier node answers for population specs and
-releases only: a cross spec, and its copy of a cross release, are refused.
+releases only: a cross spec, and its copy of a cross release, are refused. While the carrier node
+is down, the airline node still lists its own releases.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -16,8 +19,8 @@ from engine.ledger import Scope
 from engine.queries import QuerySpec
 from engine.wire.certificates import load_identity, read_fingerprints
 from engine.wire.remote_carrier import RemoteCarrier
-from foundation.errors import InputError, ProtocolError
-from tests.two_nodes_kit import TwoNodes, dashboard_client, ledger_of
+from foundation.errors import InputError, PeerError, ProtocolError
+from tests.two_nodes_kit import TwoNodes, dashboard_client, ledger_of, start_two_nodes
 
 pytestmark = pytest.mark.slow
 
@@ -102,3 +105,26 @@ def test_the_carrier_node_answers_for_population_only(two_nodes: TwoNodes) -> No
             link.population_reopen(copy)
     finally:
         link.close()
+
+
+def test_while_the_carrier_node_is_down_the_airline_lists_its_own_releases(
+    tiny_dir: Path, node_certs: Path, tmp_path: Path
+) -> None:
+    """The carrier's population releases are left out of the list (not the airline's), and a
+    population estimate says the carrier node cannot be reached."""
+    nodes = start_two_nodes(tiny_dir, node_certs, tmp_path)
+    client = dashboard_client(node_certs, nodes.airline)
+    try:
+        cross, population = client.fit(CROSS), client.fit(POPULATION)
+        client.release(cross)
+        client.release(population)
+        assert {s.kind for s in client.releases()} == {"visit-map", "population"}
+        assert nodes.carrier.stop() == 0
+        assert [s.kind for s in client.releases()] == ["visit-map"]
+        with pytest.raises(PeerError, match="cannot be reached"):
+            client.estimate(population)
+        assert client.reopen(client.releases()[0].release_id).query_spec == cross.canonical()
+    finally:
+        client.close()
+        assert nodes.airline.stop() == 0
+        nodes.carrier.stop()
