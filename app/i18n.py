@@ -300,7 +300,7 @@ _JA: dict[str, str] = {
     ),
     "visit.population_at_carrier": (
         "この画面は航空会社のノードにつながっています。人口統計は通信事業者自身の公開値で、"
-        "通信事業者のノードが提供します（ここでは表示できません）。"
+        "通信事業者のノードが提供しますが、そのノードが今は応答しません（古い版か、接続できません）。"
     ),
     "visit.run_population": "人口統計を実行",
     "visit.arcs": "空港から上位エリアへの流れを表示",
@@ -783,7 +783,8 @@ _EN: dict[str, str] = {
     "visit.view.share": "Passengers' share",
     "visit.population_at_carrier": (
         "This dashboard is connected to the airline's node. Population statistics are the "
-        "carrier's own releases, served by the carrier's node; they cannot be shown here."
+        "carrier's own releases, served by the carrier's node, which does not answer for them "
+        "now (an older version, or not reachable); they cannot be shown here."
     ),
     "visit.population_needed": (
         "Comparing with all visitors needs the carrier's own population statistics "

@@ -8,14 +8,17 @@ parties, each on its own folders) and passes specs to it — or, on an airline n
 carrier's node; then only the airline's ledger is here, and population releases are the carrier
 node's to answer. Each party checks, reserves in its own ledger, and runs its half of protocol
 v2 (DESIGN §3); the facade itself never opens a party's data. ``population`` releases are the
-carrier's own (its data, noise and ledger only). Nothing here imports Streamlit; the app reads
-only what this returns.
+carrier's own (its data, noise and ledger only): their estimates, previews, cache and list come
+from a :class:`~engine.population_budget.CarrierBudgetView` — the carrier's ledger read in this
+process (embedded), or asked of the carrier node (on an airline node) — by the same code either
+way. Nothing here imports Streamlit; the app reads only what this returns.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,11 +31,12 @@ from engine.jobs import JobStatus, ReleaseJobs
 from engine.ledger import Ledger
 from engine.ledger.values import AuditEntry, Scope
 from engine.parties.airline import AirlineStatus
+from engine.population_budget import CarrierBudgetView, LedgerBudgetView, PopulationEntry
 from engine.preview import AccuracyPreview, preview_accuracy, same_place
 from engine.queries import QuerySpec
 from engine.queries.periods import DataPeriod, check_inside, fit_to_data
 from engine.session import PRODUCT_MASKS, PRODUCT_POOL, SecureSession, SessionSettings
-from foundation.errors import ConfigError, InputError, IntegrityError
+from foundation.errors import ConfigError, InputError, IntegrityError, PeerError
 from geo.areas import DEFAULT_GEO_DIR, AreaMap, load_area_map
 
 if TYPE_CHECKING:
@@ -44,6 +48,7 @@ Progress = Callable[[str, float], None]
 CARRIER_PREFIX = "c"
 POOL_ENV = "CROSSMESH_RANDOMISER_POOL"
 CARRIER_SCHEDULER_ENV = "CROSSMESH_CARRIER_SCHEDULER"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -110,7 +115,7 @@ class CrossmeshService:
     The facade reads no party data: what it shows about the data (the period) the airline party
     says, and every release goes through :class:`~engine.session.SecureSession`. The ledger it
     shows is the airline's — the dashboard is the airline's — and population releases, which are
-    the carrier's own, are listed from the carrier's ledger beside them.
+    the carrier's own, are listed from the carrier's ledger beside them (:attr:`carrier_view`).
     """
 
     def __init__(
@@ -127,8 +132,10 @@ class CrossmeshService:
         self.area_map = area_map or load_area_map(DEFAULT_GEO_DIR)
         self.session: SecureSession | NodeSession
         self.carrier_ledger: Ledger | None
+        self.carrier_view: CarrierBudgetView
         if session is not None:  # an airline node: the carrier and its ledger are elsewhere
             self.session, self.carrier_ledger = session, None
+            self.carrier_view = session.budget_view()
         else:
             if not (self.workspace / "carrier" / "views" / "manifest.json").is_file():
                 raise ConfigError(
@@ -139,6 +146,7 @@ class CrossmeshService:
                 self.workspace, self.data_dir, settings, area_map=self.area_map
             )
             self.carrier_ledger = self.session.carrier.ledger
+            self.carrier_view = LedgerBudgetView(self.carrier_ledger)
         self.ledger = self.session.airline.ledger
         self.jobs = ReleaseJobs(self.release)
 
@@ -212,20 +220,20 @@ class CrossmeshService:
         """The budget scopes a release charges: its dataset × every month of data it reads."""
         return tuple(Scope(spec.dataset, month) for month in spec.data_months)
 
-    def _ledger_for(self, spec: QuerySpec) -> Ledger:
-        if spec.kind != "population":
-            return self.ledger
-        return self._carrier_ledger()
-
     @property
     def serves_population(self) -> bool:
-        """Whether the carrier's own population releases are run here (embedded: yes)."""
-        return self.carrier_ledger is not None
+        """Whether the carrier's own population releases are offered here: embedded always; on
+        an airline node when the carrier's node answers for them."""
+        return self.carrier_view.answers()
 
-    def _carrier_ledger(self) -> Ledger:
-        if self.carrier_ledger is None:
-            raise ConfigError("population releases are the carrier's own; ask the carrier's node")
-        return self.carrier_ledger
+    def _standing(self, spec: QuerySpec) -> tuple[dict[str, float], bool]:
+        """ρ left per scope ``spec`` charges, and whether it was released already — from the
+        airline's ledger, or for a population spec from the carrier's (:attr:`carrier_view`)."""
+        if spec.kind == "population":
+            standing = self.carrier_view.standing(spec)
+            return dict(standing.remaining_rho), standing.cached
+        remaining = {str(s): self.ledger.budget(s).remaining_rho for s in self.scopes_of(spec)}
+        return remaining, self.ledger.cached(spec.spec_hash) is not None
 
     def _charge(self, spec: QuerySpec) -> float:
         if spec.kind == "population":
@@ -233,16 +241,15 @@ class CrossmeshService:
         return self.session.airline.charge_of(spec)
 
     def estimate(self, spec: QuerySpec) -> CostEstimate:
-        """The cost and the budget left in this node's ledger, before running anything.
+        """The cost and the budget left in the ledger it charges, before running anything (the
+        carrier's for a population spec).
 
         InputError if ``spec`` reads days outside the data (see :meth:`fit`).
         """
         self._inside(spec)
         cost = self.cost_of(spec)
-        ledger = self._ledger_for(spec)
         charge = self._charge(spec)
-        remaining = {str(s): ledger.budget(s).remaining_rho for s in self.scopes_of(spec)}
-        cached = ledger.cached(spec.spec_hash) is not None
+        remaining, cached = self._standing(spec)
         return CostEstimate(
             cost.epsilon,
             cost.delta,
@@ -259,14 +266,12 @@ class CrossmeshService:
         withheld share (from the newest published release of the same kind and place) and the
         releases the budget left allows. Charges nothing; reads no party data."""
         self._inside(spec)
-        ledger = self._ledger_for(spec)
-        remaining = [ledger.budget(s).remaining_rho for s in self.scopes_of(spec)]
-        published = [
-            (summary.release_id, self.reopen(summary.release_id))
-            for summary in self.releases()  # newest first
-            if same_place(spec, summary.spec)
-        ][:1]
-        return preview_accuracy(spec, remaining, self._charge(spec), published)
+        remaining, _ = self._standing(spec)
+        newest = next(  # releases() lists the newest first
+            (s.release_id for s in self.releases() if same_place(spec, s.spec)), None
+        )
+        published = [] if newest is None else [(newest, self.reopen(newest))]
+        return preview_accuracy(spec, list(remaining.values()), self._charge(spec), published)
 
     # -- releases -------------------------------------------------------------------------------
     def release(self, spec: QuerySpec, progress: Progress | None = None) -> Release:
@@ -294,7 +299,10 @@ class CrossmeshService:
 
     def cached_release(self, spec: QuerySpec) -> Release | None:
         """``spec``'s committed release from the ledger's cache, or None; spends nothing."""
-        text = self._ledger_for(spec).cached(spec.spec_hash)
+        if spec.kind == "population":
+            found = self.carrier_view.standing(spec).release_id
+            return None if found is None else self.carrier_view.reopen(found)
+        text = self.ledger.cached(spec.spec_hash)
         return None if text is None else Release.from_json(text)
 
     def close(self) -> None:
@@ -307,37 +315,47 @@ class CrossmeshService:
         """Every committed release, newest first (reopen any with :meth:`reopen`, at no cost).
 
         Cross releases come from the airline's ledger (ids ``"12"``), the carrier's own
-        population releases from the carrier's (ids ``"c3"``).
+        population releases from the carrier's (ids ``"c3"``: its copies of cross releases and
+        its scope sizes are not listed), when it answers (:attr:`serves_population`) and can be
+        reached.
         """
         summaries = []
-        ledgers = [("", self.ledger)]
-        if self.carrier_ledger is not None:  # embedded: the carrier's own releases too
-            ledgers.append((CARRIER_PREFIX, self.carrier_ledger))
-        for prefix, ledger in ledgers:
-            for record in ledger.releases():
-                release = _as_release(ledger.release(record.id))
-                if release is None or (prefix and release.query_spec.get("kind") != "population"):
-                    continue  # the carrier's copies of cross releases and its scope sizes
-                spec = dict(release.query_spec)
+        for record in self.ledger.releases():
+            release = _as_release(self.ledger.release(record.id))
+            if release is not None:
                 summaries.append(
                     ReleaseSummary(
-                        f"{prefix}{record.id}",
-                        str(spec.get("kind", "")),
-                        release.created_at,
-                        release.epsilon,
-                        release.delta,
-                        record.summary,
-                        spec,
+                        str(record.id), str(release.query_spec.get("kind", "")),
+                        release.created_at, release.epsilon, release.delta, record.summary,
+                        dict(release.query_spec),
                     )
-                )
+                )  # fmt: skip
+        summaries += [
+            ReleaseSummary(
+                f"{CARRIER_PREFIX}{entry.release_id}", "population", entry.created_at,
+                entry.epsilon, entry.delta, entry.summary, dict(entry.spec),
+            )
+            for entry in self._carrier_releases()
+        ]  # fmt: skip
         return sorted(summaries, key=lambda s: s.created_at, reverse=True)
 
+    def _carrier_releases(self) -> list[PopulationEntry]:
+        """The carrier's population releases — none, with a warning in the log, while its node
+        cannot be reached: the airline's own list does not depend on the carrier's node."""
+        if not self.serves_population:
+            return []
+        try:
+            return self.carrier_view.releases()
+        except PeerError as err:
+            log.warning("the carrier's population releases are not listed: %s", err)
+            return []
+
     def reopen(self, release_id: int | str) -> Release:
-        """A past release, at no cost."""
+        """A past release, at no cost (``"c3"``: the carrier's population release 3)."""
         text = str(release_id)
         if text.startswith(CARRIER_PREFIX):
-            return Release.from_json(self._carrier_ledger().release(int(text[1:])))
-        return Release.from_json(self.ledger.release(int(text)))
+            return self.carrier_view.reopen(_release_number(text[len(CARRIER_PREFIX) :]))
+        return Release.from_json(self.ledger.release(_release_number(text)))
 
     def budgets(self) -> list[BudgetRow]:
         """Every budget scope: total, spent and remaining, in ρ and in ε at the default δ."""
@@ -365,6 +383,13 @@ def _as_release(text: str) -> Release | None:
         return Release.from_json(text)
     except IntegrityError:
         return None
+
+
+def _release_number(text: str) -> int:
+    """A ledger's release id from its text; InputError if it is not one."""
+    if not text.isdigit():
+        raise InputError(f"a release id is a number (or c and a number), not {text!r}")
+    return int(text)
 
 
 def _scale(data_dir: Path) -> str | None:

@@ -155,8 +155,10 @@ def _visitors(population: Any, inputs: VisitInputs) -> pd.DataFrame:
 def _population(spec: QuerySpec) -> Any:
     """The population release for ``spec`` — asking for it (with its cost) if not yet run.
 
-    None, with a note, when the dashboard is a client of the airline's node: population
-    releases are the carrier's own and that node does not serve them.
+    None, with a note, when the population releases are not offered: the dashboard is a client
+    of the airline's node whose carrier node does not answer for them (embedded, and on nodes
+    of this release, they are offered: the carrier's budget and releases come through the
+    airline's node).
     """
     if not service().serves_population:
         st.info(tr("visit.population_at_carrier"), icon=":material/info:")

@@ -90,14 +90,22 @@ class AirlineClient:
             [("grpc.max_send_message_length", limit), ("grpc.max_receive_message_length", limit)],
         )  # fmt: skip
         self._pinned = False
+        self._serves_population = False
         self.jobs = ReleaseJobs(self.release)
 
-    serves_population = False  # the carrier's own releases: its node's, not the airline's
+    @property
+    def serves_population(self) -> bool:
+        """Whether the node offers the carrier's own population releases (it does when its
+        carrier node answers for them); asked with the status until the node says yes."""
+        if not self._serves_population:
+            self.status()
+        return self._serves_population
 
     # -- what the dashboard asks ------------------------------------------------------------
     def status(self) -> WorkspaceStatus:
         """The period inside both parties' data and the area source, as the node states it."""
         view = self._unary("Status", Ask(), StatusView)
+        self._serves_population = view.serves_population
         return WorkspaceStatus(
             Path(f"airline node {self.address}"), Path("(the airline node's)"),
             view.scale or None, _date(view.start), _date(view.end), view.area_source,
@@ -109,7 +117,8 @@ class AirlineClient:
         return spec_of(self._unary("Fit", spec_text(spec), SpecText))
 
     def estimate(self, spec: QuerySpec) -> CostEstimate:
-        """What ``spec`` would spend and the airline's budget left, before anything runs."""
+        """What ``spec`` would spend and the budget left, before anything runs (the airline's;
+        for a population spec the carrier's, as its node says)."""
         data = dict(self._unary("Estimate", spec_text(spec), CostView).estimate)
         data["scopes"] = tuple(data["scopes"])
         return CostEstimate(**data)
@@ -152,7 +161,8 @@ class AirlineClient:
         return Release.from_json(text) if text else None
 
     def releases(self) -> list[ReleaseSummary]:
-        """Every committed release of the airline's ledger, newest first."""
+        """Every committed release of the airline's ledger and the carrier's population
+        releases (ids ``"c3"``), newest first."""
         items = self._unary("Releases", Ask(), ReleaseList).items
         return [ReleaseSummary(**{**item, "spec": dict(item["spec"])}) for item in items]
 

@@ -9,7 +9,11 @@ of every query it accepted are kept in ``WS/carrier/queries.sqlite``
 every refusal is written to the carrier's audit log, with nothing charged. When it starts, the
 node settles its ledger: a reservation of an earlier node process that was killed mid-query is
 recorded as abandoned (its budget stays spent), never left pending. It also answers population
-releases — the carrier's own statistic, on its data, ledger and noise alone.
+releases — the carrier's own statistic, on its data, ledger and noise alone — and three read-only
+questions about them, through :class:`~engine.population_budget.LedgerBudgetView` over its
+ledger: the ρ left for a population spec, the population releases published, and one of them
+again. It answers those for population specs and releases only, never for its copies of cross
+releases or its noisy scope sizes.
 """
 
 from __future__ import annotations
@@ -20,11 +24,21 @@ from pathlib import Path
 
 from engine.parallel import make_runner
 from engine.parties.carrier import ACTOR, CarrierParty, PrepareSummary
+from engine.population_budget import LedgerBudgetView
 from engine.queries import QuerySpec
 from engine.session import SessionSettings
 from engine.wire.certificates import NodeIdentity
 from engine.wire.grpc_link import LinkSettings, Serving, serve_carrier
-from engine.wire.messages import PopulationRelease, PopulationRequest
+from engine.wire.messages import (
+    PopulationBudget,
+    PopulationBudgetAsk,
+    PopulationList,
+    PopulationListAsk,
+    PopulationRelease,
+    PopulationReopen,
+    PopulationReopened,
+    PopulationRequest,
+)
 from engine.wire.replay import ReplayGuard
 from engine.workspace import PartyFolder
 from foundation.errors import ConfigError, ProtocolError
@@ -54,6 +68,7 @@ class CarrierNode:
             min_key_bits=settings.min_peer_key_bits,
         )  # fmt: skip
         self._area_map = area_map
+        self.budget_view = LedgerBudgetView(self.party.ledger)
         self.serving: Serving | None = None
 
     @property
@@ -83,21 +98,41 @@ class CarrierNode:
         guard = ReplayGuard(self.party.folder.path(QUERIES_FILE), self._log_refusal)
         guard.close_all()  # a query of an earlier process is held by no one now
         self.serving = serve_carrier(
-            self.party, identity, airline_fingerprint, listen, link, guard, self.population
+            self.party, identity, airline_fingerprint, listen, link, guard, self
         )
         return self.serving.port
 
     def population(self, message: PopulationRequest) -> PopulationRelease:
         """A population release: the carrier's data, ledger and noise only (the airline's ledger
         is not involved); an identical spec is served from the carrier's ledger for free."""
-        try:
-            spec = QuerySpec.from_canonical(json.loads(message.spec))
-        except (ValueError, KeyError, TypeError) as err:
-            raise ProtocolError("the population request does not hold a query spec") from err
-        if spec.kind != "population":
-            raise ProtocolError(f"a population request for a {spec.kind} query")
+        spec = _population_spec(message.spec, "population request")
         release = self.party.population_release(spec, self.area_map)
         return PopulationRelease(message.query_id, release.to_json())
+
+    def population_budget(self, message: PopulationBudgetAsk) -> PopulationBudget:
+        """The ρ left in each carrier scope a population spec reads, and its published
+        release's id (0: none): figures of the ledger, no count."""
+        spec = _population_spec(message.spec, "population budget question")
+        standing = self.budget_view.standing(spec)
+        return PopulationBudget(
+            tuple(standing.remaining_rho), tuple(standing.remaining_rho.values()),
+            standing.release_id or 0,
+        )  # fmt: skip
+
+    def population_releases(self, _message: PopulationListAsk) -> PopulationList:
+        """Every published population release's id, summary, time, ε, δ and spec."""
+        return PopulationList(
+            tuple(
+                (e.release_id, e.summary, e.created_at, float(e.epsilon), float(e.delta),
+                 json.dumps(dict(e.spec), sort_keys=True))
+                for e in self.budget_view.releases()
+            )
+        )  # fmt: skip
+
+    def population_reopen(self, message: PopulationReopen) -> PopulationReopened:
+        """A published population release again (InputError for any other ledger row)."""
+        release = self.budget_view.reopen(message.release_id)
+        return PopulationReopened(message.release_id, release.to_json())
 
     def _log_refusal(self, detail: str) -> None:
         self.party.ledger.note_refusal(ACTOR, detail)
@@ -110,3 +145,17 @@ class CarrierNode:
             self.serving = None
         self.party.close()
         self.party.runner.close()
+
+
+def _population_spec(text: str, what: str) -> QuerySpec:
+    """The population spec a message carries; ProtocolError for anything else."""
+    try:
+        spec = QuerySpec.from_canonical(json.loads(text))
+    except (ValueError, KeyError, TypeError) as err:
+        raise ProtocolError(f"the {what} does not hold a query spec") from err
+    if spec.kind != "population":
+        raise ProtocolError(
+            f"a {what} for a {spec.kind} query: the carrier node answers for its own population "
+            "releases only (a cross release's budget is the airline's ledger)"
+        )
+    return spec

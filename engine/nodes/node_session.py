@@ -6,7 +6,8 @@ airline party lives here — on ``DATA/airline`` and ``WS/airline`` — and the 
 :class:`~engine.wire.remote_carrier.RemoteCarrier`: every step is a call over mutual TLS to the
 pinned carrier node. A failure of the link (a killed node, a refused certificate, a time-out) is
 a :class:`~foundation.errors.PeerError`; the airline's reservation is then recorded as abandoned,
-as for any failed query.
+as for any failed query. Population releases are the carrier node's own (its data, ledger and
+noise); :meth:`NodeSession.budget_view` reads how the carrier's ledger stands for them.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from engine.session import QueryOrder, SessionSettings
 from engine.wire.certificates import NodeIdentity
 from engine.wire.channel import Channel, Transcript
 from engine.wire.grpc_link import LinkSettings
-from engine.wire.remote_carrier import RemoteCarrier
+from engine.wire.remote_carrier import RemoteBudgetView, RemoteCarrier
 from engine.workspace import PartyFolder
 
 __all__ = ["NodeSession"]
@@ -56,6 +57,11 @@ class NodeSession(QueryOrder):
     def _population_release(self, spec: QuerySpec) -> Release:
         """The carrier node's own statistic: its data, ledger and noise (none of the airline's)."""
         return self.carrier.population(spec)
+
+    def budget_view(self) -> RemoteBudgetView:
+        """What the airline may know of the carrier's population releases: the carrier node's
+        ledger, read over the link (budgets left and published releases, never counts)."""
+        return RemoteBudgetView(self.carrier)
 
     def prepare(self) -> AirlineStatus:
         """The airline's offline step: its inputs checked, its key pair made once."""

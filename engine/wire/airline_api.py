@@ -10,9 +10,11 @@ TLS — has the pinned SHA-256 fingerprint. The node listens on 127.0.0.1 by def
 dashboard runs on the airline's machine.
 
 What the service answers is the facade's (:class:`engine.service.CrossmeshService` over a
-:class:`~engine.nodes.NodeSession`) — published releases, the airline's ledger, costs — so
-nothing crosses here that the dashboard would not show. Errors cross as in ``grpc_link``: a
-status whose details start with the error's class name; a bug crosses as its type name only.
+:class:`~engine.nodes.NodeSession`) — published releases, the airline's ledger, costs, and for
+the carrier's own population releases what its node tells the airline (the ρ it has left, its
+published releases) — so nothing crosses here that the dashboard would not show. Errors cross
+as in ``grpc_link``: a status whose details start with the error's class name; a bug crosses as
+its type name only.
 """
 
 from __future__ import annotations
@@ -78,6 +80,8 @@ _CODES: dict[str, grpc.StatusCode] = {
 class DashboardFacade(Protocol):
     """What the service asks of the airline's facade (:class:`engine.service.CrossmeshService`)."""
 
+    @property
+    def serves_population(self) -> bool: ...
     def status(self) -> Any: ...
     def fit(self, spec: QuerySpec) -> QuerySpec: ...
     def estimate(self, spec: QuerySpec) -> Any: ...
@@ -162,6 +166,7 @@ class AirlineService(grpc.GenericRpcHandler):
             status.area_source,
             bool(status.approximate_areas),
             status.credit or "",
+            bool(self.facade.serves_population),
         )
 
     def _cached(self, message: SpecText) -> ReleaseText:

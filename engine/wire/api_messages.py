@@ -2,15 +2,17 @@
 
 The dashboard is the airline's and only ever sees what the airline may see: published releases,
 its own ledger (budgets and audit rows, which hold no personal data and no exact counts), the
-data period and the cost of a spec. So every message here is public text or numbers — a
-canonical query spec, a release's published JSON, a budget row. As on the link between the
-nodes (:mod:`engine.wire.messages`) each message is a frozen dataclass checked when built, sent
-as msgpack of ``[version, kind, fields]``, and rebuilt (so re-checked) on arrival; a message of
-another API version is refused.
+data period and the cost of a spec — for the carrier's own population releases, the budget the
+carrier's node says it has left (:mod:`engine.population_budget`). So every message here is
+public text or numbers — a canonical query spec, a release's published JSON, a budget row. As
+on the link between the nodes (:mod:`engine.wire.messages`) each message is a frozen dataclass
+checked when built, sent as msgpack of ``[version, kind, fields]``, and rebuilt (so re-checked)
+on arrival; a message of another API version is refused.
 
 In the order of a dashboard session::
 
-    Status      Ask               → StatusView       the data period and the area source
+    Status      Ask               → StatusView       the data period, the area source, and
+                                                     whether population releases are offered
     Fit         SpecText          → SpecText         the spec clipped to the data
     Estimate    SpecText          → CostView         its cost and the budget left
     Release     SpecText          → stream Progress  …, then the release (ReleaseText) last
@@ -119,7 +121,9 @@ class Progress:
 
 @dataclass(frozen=True)
 class StatusView:
-    """Node → dashboard: the period inside both parties' data and the area source (public)."""
+    """Node → dashboard: the period inside both parties' data and the area source (public), and
+    whether the node offers the carrier's population releases (its carrier node answers for
+    them; a node of an older release sends no such field: not offered)."""
 
     kind: ClassVar[str] = "status_view"
     scale: str
@@ -128,6 +132,7 @@ class StatusView:
     area_source: str
     approximate_areas: bool
     credit: str
+    serves_population: bool = False
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,9 @@ One RPC per step the airline asks of the carrier (service :data:`SERVICE`)::
     Record          ReleasePublished    → Acknowledged
     Abandon         QueryAbandoned      → Acknowledged
     Population      PopulationRequest   → PopulationRelease   (the carrier's own statistic)
+    PopulationBudget   PopulationBudgetAsk → PopulationBudget    (read only: its ledger's ρ left)
+    PopulationReleases PopulationListAsk   → PopulationList      (read only: published releases)
+    PopulationReopen   PopulationReopen    → PopulationReopened  (read only: one of them again)
 
 Every call carries the protocol version in its metadata (:data:`VERSION_KEY`); the service
 refuses another version before it reads the request. It also refuses a client whose certificate
@@ -30,7 +33,9 @@ crosses as its type name only, never its message.
 
 Every call about a query also carries its stamp (query id and step number,
 :mod:`engine.wire.replay`); the service's :class:`~engine.wire.replay.ReplayGuard` refuses a
-replayed Accept and any later step out of its order before the carrier runs it.
+replayed Accept and any later step out of its order before the carrier runs it. The three
+read-only population calls belong to no query: they carry no stamp, change nothing, and do not
+wait for the step lock (they read the carrier's ledger, which has a lock of its own).
 
 The carrier's steps are called one at a time (a lock), and a stream broken off by the airline
 abandons the query at the carrier, so its reservation is recorded as abandoned; so does an
@@ -63,7 +68,13 @@ from engine.wire.messages import (
     IndicatorPartition,
     Message,
     NoisedSums,
+    PopulationBudget,
+    PopulationBudgetAsk,
+    PopulationList,
+    PopulationListAsk,
     PopulationRelease,
+    PopulationReopen,
+    PopulationReopened,
     PopulationRequest,
     QueryAbandoned,
     QueryAccepted,
@@ -86,6 +97,7 @@ __all__ = [
     "CarrierService",
     "CarrierSteps",
     "LinkSettings",
+    "PopulationDesk",
     "Serving",
     "decode_as",
     "error_from_status",
@@ -98,6 +110,7 @@ FINAL_METHODS = (
     "Abandon",
     "Population",
 )  # after these the carrier holds nothing of the query
+READ_ONLY = ("PopulationBudget", "PopulationReleases", "PopulationReopen")  # no query, no stamp
 VERSION_KEY = "crossmesh-protocol"
 M = TypeVar("M")
 log = logging.getLogger(__name__)
@@ -167,6 +180,16 @@ class CarrierSteps(Protocol):
     def busy(self) -> contextlib.AbstractContextManager[None]: ...
 
 
+class PopulationDesk(Protocol):
+    """The carrier's own population releases and what the airline may know of them
+    (:class:`engine.nodes.carrier_node.CarrierNode`)."""
+
+    def population(self, message: PopulationRequest) -> PopulationRelease: ...
+    def population_budget(self, message: PopulationBudgetAsk) -> PopulationBudget: ...
+    def population_releases(self, message: PopulationListAsk) -> PopulationList: ...
+    def population_reopen(self, message: PopulationReopen) -> PopulationReopened: ...
+
+
 def decode_as(blob: bytes, expected: type[M]) -> M:
     """Decode one message and check that it is of the type this step expects."""
     message = decode_message(blob)
@@ -213,7 +236,7 @@ class CarrierService(grpc.GenericRpcHandler):
         airline_fingerprint: str,
         settings: LinkSettings,
         guard: ReplayGuard | None = None,
-        population: Callable[[PopulationRequest], PopulationRelease] | None = None,
+        population: PopulationDesk | None = None,
     ) -> None:
         self.carrier = carrier
         self.population = population
@@ -247,6 +270,9 @@ class CarrierService(grpc.GenericRpcHandler):
             "Record": (ReleasePublished, self._record),
             "Abandon": (QueryAbandoned, self._abandoned),
             "Population": (PopulationRequest, self._population),
+            "PopulationBudget": (PopulationBudgetAsk, self._population_budget),
+            "PopulationReleases": (PopulationListAsk, self._population_releases),
+            "PopulationReopen": (PopulationReopen, self._population_reopen),
         }
         methods: dict[str, grpc.RpcMethodHandler] = {
             name: grpc.unary_unary_rpc_method_handler(self._unary(name, kind, step))
@@ -338,10 +364,22 @@ class CarrierService(grpc.GenericRpcHandler):
         self.carrier.record(message)
         return Acknowledged(message.query_id)
 
-    def _population(self, message: PopulationRequest) -> PopulationRelease:
+    def _desk(self) -> PopulationDesk:
         if self.population is None:
             raise ProtocolError("this carrier node does not serve population releases")
-        return self.population(message)
+        return self.population
+
+    def _population(self, message: PopulationRequest) -> PopulationRelease:
+        return self._desk().population(message)
+
+    def _population_budget(self, message: PopulationBudgetAsk) -> PopulationBudget:
+        return self._desk().population_budget(message)
+
+    def _population_releases(self, message: PopulationListAsk) -> PopulationList:
+        return self._desk().population_releases(message)
+
+    def _population_reopen(self, message: PopulationReopen) -> PopulationReopened:
+        return self._desk().population_reopen(message)
 
     def _abandoned(self, message: QueryAbandoned) -> Acknowledged:
         self.carrier.abandon(message.query_id, message.reason)
@@ -391,6 +429,8 @@ class CarrierService(grpc.GenericRpcHandler):
             try:
                 self._admit(method, context)
                 message = decode_as(request, kind)
+                if method in READ_ONLY:  # the ledger's own lock, not the steps'
+                    return encode_message(step(message))
                 if method != "Connect":
                     self.guard.admit(method, context.invocation_metadata(), message.query_id)
                 query_id = getattr(message, "query_id", "")
@@ -510,11 +550,11 @@ def serve_carrier(
     listen: str,
     settings: LinkSettings | None = None,
     guard: ReplayGuard | None = None,
-    population: Callable[[PopulationRequest], PopulationRelease] | None = None,
+    population: PopulationDesk | None = None,
 ) -> Serving:
     """Start the carrier's service on ``listen`` (``host:port``, port 0: any); ``guard`` keeps
     the stamps of its queries (default: in memory, for tests of the link); ``population``
-    answers population releases (None: refused)."""
+    answers population releases and the read-only questions about them (None: refused)."""
     settings = settings or LinkSettings()
     service = CarrierService(carrier, airline_fingerprint, settings, guard, population)
     server = grpc.server(

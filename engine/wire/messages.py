@@ -33,11 +33,24 @@ a message that has no answer of its own).
 
 A population release (the carrier's own statistic: its data, ledger and noise only) is one call:
 :class:`PopulationRequest` (A → C: the public query spec) answered by :class:`PopulationRelease`
-(C → A: the published release), and nothing else.
+(C → A: the published release), and nothing else. Three read-only questions let the airline's
+dashboard offer population releases as the carrier's ledger stands
+(:mod:`engine.population_budget`); their answers are budget figures and published releases,
+never a count::
+
+    A → C  PopulationBudgetAsk   a population spec (public)
+    C → A  PopulationBudget      ρ left per carrier scope it reads; its published release's id
+    A → C  PopulationListAsk     (nothing)
+    C → A  PopulationList        per published population release: id, summary, time, ε, δ, spec
+    A → C  PopulationReopen      a release id from that list
+    C → A  PopulationReopened    that published release (JSON)
 """
 
 from __future__ import annotations
 
+import json
+import math
+import re
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
@@ -57,7 +70,13 @@ __all__ = [
     "IndicatorPartition",
     "Message",
     "NoisedSums",
+    "PopulationBudget",
+    "PopulationBudgetAsk",
+    "PopulationList",
+    "PopulationListAsk",
     "PopulationRelease",
+    "PopulationReopen",
+    "PopulationReopened",
     "PopulationRequest",
     "QueryAbandoned",
     "QueryAccepted",
@@ -82,6 +101,27 @@ def _check_points(name: str, blob: bytes) -> None:
 def _check_token(name: str, value: str) -> None:
     if not isinstance(value, str) or not 16 <= len(value) <= 64 or not value.isalnum():
         raise ProtocolError(f"{name} must be a random token of 16-64 letters and digits")
+
+
+SPEC_CHARS = 16_384
+MAX_SCOPES = 240  # months one population spec may read: far more than any window
+SUMMARY_CHARS = 200
+_CARRIER_SCOPE = re.compile(r"carrier@\d{4}-(0[1-9]|1[0-2])")
+
+
+def _check_spec(name: str, text: object) -> None:
+    if not isinstance(text, str) or len(text) > SPEC_CHARS:
+        raise ProtocolError(f"{name} holds a query spec of at most 16 KiB")
+
+
+def _check_release_id(name: str, value: object, *, none: bool = False) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < (0 if none else 1):
+        least = "0 (none) or more" if none else "1 or more"
+        raise ProtocolError(f"{name}: a release id is a whole number, {least}, not {value!r}")
+
+
+def _is_rho(value: object) -> bool:
+    return isinstance(value, float) and math.isfinite(value) and value >= 0
 
 
 @dataclass(frozen=True)
@@ -316,8 +356,7 @@ class PopulationRequest:
 
     def __post_init__(self) -> None:
         _check_token("query id", self.query_id)
-        if not isinstance(self.spec, str) or len(self.spec) > 16_384:
-            raise ProtocolError("a population request holds a query spec of at most 16 KiB")
+        _check_spec("a population request", self.spec)
 
 
 @dataclass(frozen=True)
@@ -333,6 +372,108 @@ class PopulationRelease:
         _check_token("query id", self.query_id)
         if not isinstance(self.release, str):
             raise ProtocolError("a population release is JSON text")
+
+
+@dataclass(frozen=True)
+class PopulationBudgetAsk:
+    """A → C (between nodes, read only): how the carrier's ledger stands for a population spec
+    (its canonical JSON, public)."""
+
+    kind: ClassVar[str] = "population_budget_ask"
+    spec: str
+
+    def __post_init__(self) -> None:
+        _check_spec("a population budget question", self.spec)
+
+
+@dataclass(frozen=True)
+class PopulationBudget:
+    """C → A: per carrier budget scope the spec reads (``carrier@YYYY-MM``), the ρ left; and the
+    id of the spec's published release in the carrier's ledger (0: not released). Budget
+    figures only: no field can hold a count."""
+
+    kind: ClassVar[str] = "population_budget"
+    scopes: tuple[str, ...]
+    remaining_rho: tuple[float, ...]
+    release_id: int
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.scopes, tuple) or not 1 <= len(self.scopes) <= MAX_SCOPES:
+            raise ProtocolError(f"a population budget names 1 to {MAX_SCOPES} scopes")
+        if not isinstance(self.remaining_rho, tuple) or len(self.remaining_rho) != len(self.scopes):
+            raise ProtocolError("a population budget gives one ρ per scope")
+        for scope in self.scopes:
+            if not isinstance(scope, str) or not _CARRIER_SCOPE.fullmatch(scope):
+                raise ProtocolError(f"a population budget scope is carrier@YYYY-MM, not {scope!r}")
+        if not all(_is_rho(rho) for rho in self.remaining_rho):
+            raise ProtocolError("a population budget's ρ left are finite numbers ≥ 0")
+        _check_release_id("a population budget", self.release_id, none=True)
+
+
+@dataclass(frozen=True)
+class PopulationListAsk:
+    """A → C (between nodes, read only): the carrier's published population releases."""
+
+    kind: ClassVar[str] = "population_list_ask"
+
+
+@dataclass(frozen=True)
+class PopulationList:
+    """C → A: per published population release, oldest first, ``(release id, summary, created
+    at, ε, δ, canonical spec JSON)`` — what a list of releases shows, not their values."""
+
+    kind: ClassVar[str] = "population_list"
+    entries: tuple[tuple[int, str, str, float, float, str], ...]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.entries, tuple):
+            raise ProtocolError("a population list is a sequence of entries")
+        for entry in self.entries:
+            _check_entry(entry)
+
+
+def _check_entry(entry: object) -> None:
+    if not isinstance(entry, tuple) or len(entry) != 6:
+        raise ProtocolError("a population list entry has six fields")
+    release_id, summary, created_at, epsilon, delta, spec = entry
+    _check_release_id("a population list entry", release_id)
+    for name, text in (("summary", summary), ("created_at", created_at)):
+        if not isinstance(text, str) or len(text) > SUMMARY_CHARS or not text.isprintable():
+            raise ProtocolError(f"a population list entry's {name} is a short printable text")
+    if not _is_rho(epsilon) or not _is_rho(delta) or not delta < 1:
+        raise ProtocolError("a population list entry's ε and δ are numbers, δ below 1")
+    _check_spec("a population list entry", spec)
+    try:
+        kind = json.loads(spec).get("kind")
+    except (ValueError, AttributeError):
+        kind = None
+    if kind != "population":
+        raise ProtocolError("a population list lists population releases only")
+
+
+@dataclass(frozen=True)
+class PopulationReopen:
+    """A → C (between nodes, read only): published population release ``release_id`` again."""
+
+    kind: ClassVar[str] = "population_reopen"
+    release_id: int
+
+    def __post_init__(self) -> None:
+        _check_release_id("a population reopen", self.release_id)
+
+
+@dataclass(frozen=True)
+class PopulationReopened:
+    """C → A: published population release ``release_id`` (JSON), as it was released."""
+
+    kind: ClassVar[str] = "population_reopened"
+    release_id: int
+    release: str
+
+    def __post_init__(self) -> None:
+        _check_release_id("a reopened population release", self.release_id)
+        if not isinstance(self.release, str):
+            raise ProtocolError("a reopened population release is JSON text")
 
 
 Message = (
@@ -353,6 +494,12 @@ Message = (
     | Acknowledged
     | PopulationRequest
     | PopulationRelease
+    | PopulationBudgetAsk
+    | PopulationBudget
+    | PopulationListAsk
+    | PopulationList
+    | PopulationReopen
+    | PopulationReopened
 )
 _TYPES: dict[str, type[Any]] = {
     cls.kind: cls
@@ -374,6 +521,12 @@ _TYPES: dict[str, type[Any]] = {
         Acknowledged,
         PopulationRequest,
         PopulationRelease,
+        PopulationBudgetAsk,
+        PopulationBudget,
+        PopulationListAsk,
+        PopulationList,
+        PopulationReopen,
+        PopulationReopened,
     )
 }
 

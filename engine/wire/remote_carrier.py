@@ -5,7 +5,10 @@
 ordering of protocol v2 runs against a carrier on another machine. Each method is one call of
 :mod:`engine.wire.grpc_link`, with the protocol version and the query's stamp (query id and step
 number, :mod:`engine.wire.replay`) in its metadata and a deadline. :meth:`population` asks the
-carrier node for one of its own population releases.
+carrier node for one of its own population releases; :meth:`population_standing`,
+:meth:`population_releases` and :meth:`population_reopen` ask it, read only and without a stamp,
+how its ledger stands for them, and :class:`RemoteBudgetView` offers those three as the
+:class:`~engine.population_budget.CarrierBudgetView` of an airline node.
 
 The scope and the indicators are two streams open at the same time: :meth:`scope` opens the
 indicator stream first (fed from a small bounded queue), then yields the scope's partitions as
@@ -24,12 +27,13 @@ import contextlib
 import json
 import queue
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import grpc
 
 from engine.dp import Release
+from engine.population_budget import PopulationEntry, PopulationStanding
 from engine.queries import QuerySpec
 from engine.wire.certificates import NodeIdentity
 from engine.wire.grpc_link import SERVICE, LinkSettings, decode_as, error_from_status
@@ -43,7 +47,13 @@ from engine.wire.messages import (
     IndicatorPartition,
     Message,
     NoisedSums,
+    PopulationBudget,
+    PopulationBudgetAsk,
+    PopulationList,
+    PopulationListAsk,
     PopulationRelease,
+    PopulationReopen,
+    PopulationReopened,
     PopulationRequest,
     QueryAbandoned,
     QueryAccepted,
@@ -58,9 +68,10 @@ from engine.wire.pinning import check_pinned
 from engine.wire.replay import Stamp
 from foundation.errors import ConfigError, CrossmeshError, PeerError, ProtocolError
 
-__all__ = ["RemoteCarrier"]
+__all__ = ["RemoteBudgetView", "RemoteCarrier"]
 
 M = TypeVar("M")
+A = TypeVar("A")
 QUEUED_PARTITIONS = 2  # indicator partitions waiting to be sent, at most
 _END = None
 # The HTTP/2 client connection preface: the fixed string and an empty SETTINGS frame (RFC 9113).
@@ -186,6 +197,31 @@ class RemoteCarrier:
             raise ProtocolError("the carrier node answered another population question")
         return release
 
+    def population_standing(self, spec: QuerySpec) -> PopulationStanding:
+        """The ρ left in the carrier's scopes for population ``spec``, and its published
+        release's id (read only; the carrier refuses a spec of another kind)."""
+        text = json.dumps(spec.canonical(), sort_keys=True)
+        answer = self._unary("PopulationBudget", PopulationBudgetAsk(text), PopulationBudget)
+        return PopulationStanding(
+            dict(zip(answer.scopes, answer.remaining_rho, strict=True)), answer.release_id or None
+        )
+
+    def population_releases(self) -> list[PopulationEntry]:
+        """The carrier's published population releases, oldest first (read only)."""
+        answer = self._unary("PopulationReleases", PopulationListAsk(), PopulationList)
+        return [
+            PopulationEntry(number, summary, created, epsilon, delta, json.loads(spec))
+            for number, summary, created, epsilon, delta, spec in answer.entries
+        ]
+
+    def population_reopen(self, release_id: int) -> Release:
+        """Published population release ``release_id`` of the carrier's ledger (read only)."""
+        answer = self._unary("PopulationReopen", PopulationReopen(release_id), PopulationReopened)
+        release = Release.from_json(answer.release)
+        if answer.release_id != release_id or release.query_spec.get("kind") != "population":
+            raise ProtocolError("the carrier node reopened another release than the one asked")
+        return release
+
     def busy(self) -> contextlib.AbstractContextManager[None]:
         """The carrier node pauses its own background work during each step."""
         return contextlib.nullcontext()
@@ -279,3 +315,42 @@ class RemoteCarrier:
             self.settings.abandon_timeout, owner="the carrier's",
         )  # fmt: skip
         self._pinned = True
+
+
+class RemoteBudgetView:
+    """The carrier node's population budget and releases, over ``carrier``'s link: the
+    :class:`~engine.population_budget.CarrierBudgetView` of an airline node."""
+
+    def __init__(self, carrier: RemoteCarrier) -> None:
+        self.carrier = carrier
+        self._answered = False
+
+    def answers(self) -> bool:
+        """Whether the carrier node answers for its population releases (asked until it does:
+        a node of an older release, or one not reachable now, does not)."""
+        if not self._answered:
+            try:
+                self.carrier.population_releases()
+            except CrossmeshError:
+                return False
+            self._answered = True
+        return True
+
+    def standing(self, spec: QuerySpec) -> PopulationStanding:
+        """The ρ left for ``spec`` at the carrier, and its published release's id."""
+        return self._asked(self.carrier.population_standing, spec)
+
+    def releases(self) -> list[PopulationEntry]:
+        """The carrier's published population releases, oldest first."""
+        return self._asked(self.carrier.population_releases)
+
+    def reopen(self, release_id: int) -> Release:
+        """One of them again, at no cost."""
+        return self._asked(self.carrier.population_reopen, release_id)
+
+    def _asked(self, question: Callable[..., A], *arguments: Any) -> A:
+        try:
+            return question(*arguments)
+        except PeerError:  # gone, or restarted as another release: ask again before offering
+            self._answered = False
+            raise

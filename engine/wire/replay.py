@@ -7,6 +7,10 @@ Every call the airline makes for a query carries a :class:`Stamp` in its gRPC me
     NoisedSums 6 · Record 7      (Abandon: any step of an open query)
     Population 0                 (a query of one call: opened and closed at once)
 
+``Connect`` and the three read-only population calls (``PopulationBudget``,
+``PopulationReleases``, ``PopulationReopen``) belong to no query and carry no stamp: acting on
+one twice changes nothing.
+
 The carrier's :class:`ReplayGuard` keeps one row per query id in SQLite (``WS/carrier/
 queries.sqlite`` on a carrier node), each claim in one ``BEGIN IMMEDIATE`` transaction, so it
 holds across threads, processes and restarts:

@@ -3,7 +3,8 @@
 With ``CROSSMESH_NODE`` set the app opens no party folder — the workspace and data folder it is
 pointed at do not even exist here, and the embedded facade is made to fail if anything opens
 it — yet a page runs a release, and the ledger page shows it, through the airline node (a
-separate OS process calling the carrier node, :func:`tests.conftest.two_nodes`).
+separate OS process calling the carrier node, :func:`tests.conftest.two_nodes`) — the
+carrier's own population releases too, which the airline node asks of the carrier node.
 """
 
 from __future__ import annotations
@@ -75,15 +76,33 @@ def test_a_page_releases_through_the_airline_node(node_backed: Path, two_nodes: 
     assert not node_backed.exists()
 
 
-def test_the_visit_map_says_population_views_are_the_carriers(node_backed: Path) -> None:
-    """Through the airline node the passengers' map is drawn; the all-visitors view, which needs
-    the carrier's own population release, says where that lives instead of failing."""
+def test_the_visit_map_offers_population_views_through_the_airline_node(
+    node_backed: Path, two_nodes: TwoNodes
+) -> None:
+    """Through the airline node the all-visitors view offers the carrier's population release
+    with its cost, runs it on the carrier node and draws it, and the share view follows — as
+    in the embedded dashboard; the ledger page lists it with a ``c`` id."""
     shown = _page("visit_map")
     shown.button(key="run:visit").click().run()
     assert not shown.exception and not shown.error and shown.get("deck_gl_json_chart")
     shown.radio(key="visit:view").set_value("visitors").run()
     assert not shown.exception and not shown.error
-    assert any(text("visit.population_at_carrier", "ja") in info.value for info in shown.info)
+    assert not any(text("visit.population_at_carrier", "ja") in i.value for i in shown.info)
+    assert shown.button(key="run:visit-population"), "the population release is offered"
+    assert not shown.get("deck_gl_json_chart")  # nothing drawn until it is released
+    shown.button(key="run:visit-population").click().run()
+    assert not shown.exception and not shown.error and shown.get("deck_gl_json_chart")
+    shown.radio(key="visit:view").set_value("share").run()
+    assert not shown.exception and not shown.error and shown.get("deck_gl_json_chart")
+    client = dashboard_client(two_nodes.certs, two_nodes.airline)
+    try:
+        kinds = {summary.kind: summary.release_id for summary in client.releases()}
+    finally:
+        client.close()
+    assert kinds["population"].startswith("c") and "visit-map" in kinds
+    ledger = _page("ledger")
+    assert not ledger.exception and not ledger.error
+    assert not node_backed.exists()
 
 
 def test_the_home_page_names_the_node_not_folders(node_backed: Path, two_nodes: TwoNodes) -> None:

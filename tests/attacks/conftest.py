@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import inspect
+import json
 import re
 import socket
 import sys
@@ -141,7 +142,11 @@ PUBLIC_TEXTS = {  # the questions and the answers, public by design: scanned for
     ("release_published", "release"),
     ("population_request", "spec"),
     ("population_release", "release"),
+    ("population_budget_ask", "spec"),
+    ("population_reopened", "release"),
 }
+CARRIER_SCOPE = re.compile(r"carrier@\d{4}-\d{2}")
+LIST_SUMMARY = re.compile(r"population [a-z_]+")
 CONTROL_TEXTS = {
     ("step_request", "step"): re.compile(r"scope|canary_challenge|noised_sums"),
     ("query_abandoned", "reason"): re.compile(r"[A-Za-z ':.,()-]{0,120}"),
@@ -244,6 +249,8 @@ def check_fields(message: Any, n: int) -> list[bytes]:
     for name, value in vars(message).items():
         if isinstance(value, bytes):
             binary.append(value)
+        elif (message.kind, name) in BUDGET_FIELDS:  # the carrier's budget: figures only
+            BUDGET_FIELDS[message.kind, name](value)
         elif isinstance(value, tuple):
             assert all(isinstance(v, bytes) for v in value) or all(
                 isinstance(v, int) for v in value
@@ -270,16 +277,43 @@ def check_fields(message: Any, n: int) -> list[bytes]:
     return binary
 
 
+def _budget_scopes(scopes: tuple[Any, ...]) -> None:
+    assert scopes and all(isinstance(s, str) and CARRIER_SCOPE.fullmatch(s) for s in scopes)
+
+
+def _budget_figures(figures: tuple[Any, ...]) -> None:
+    """ρ left: finite floats no larger than any budget the tests set — never a whole count."""
+    assert figures and all(isinstance(r, float) and 0 <= r <= BUDGET for r in figures), figures
+
+
+def _list_entries(entries: tuple[Any, ...]) -> None:
+    """Per published population release: an id, its summary, a time, ε, δ, the public spec."""
+    for number, summary, created, epsilon, delta, spec in entries:
+        assert isinstance(number, int) and 0 < number <= 1 << 20
+        assert LIST_SUMMARY.fullmatch(summary), summary
+        assert dt.datetime.fromisoformat(created).tzinfo is not None
+        assert isinstance(epsilon, float) and isinstance(delta, float)
+        assert set(json.loads(spec)) <= set(QuerySpec.__dataclass_fields__), "not a spec"
+
+
+BUDGET_FIELDS: dict[tuple[str, str], Callable[[Any], None]] = {
+    ("population_budget", "scopes"): _budget_scopes,
+    ("population_budget", "remaining_rho"): _budget_figures,
+    ("population_list", "entries"): _list_entries,
+}
+
+
 def assert_clean(message: Any, scanner: Scanner, identifiers: set[bytes], n: int) -> None:
     """No forbidden token in any binary field, every other field of its form, and the two public
     texts (the question, the answer) without an ID or a phone number."""
     for blob in check_fields(message, n):
         leaked = scanner.leaked(blob)
         assert not leaked, f"{message.kind} carries {sorted(leaked)[:5]}"
-    for kind, name in PUBLIC_TEXTS:
-        if message.kind == kind:
-            text = getattr(message, name).encode()
-            assert not [t for t in identifiers if t in text], f"{message.kind} carries an ID"
+    texts = [getattr(message, name) for kind, name in PUBLIC_TEXTS if message.kind == kind]
+    if message.kind == "population_list":  # the public specs of published releases
+        texts += [entry[5] for entry in message.entries]
+    for text in texts:
+        assert not [t for t in identifiers if t in text.encode()], f"{message.kind} carries an ID"
 
 
 # -- recording between two node processes --------------------------------------------------------

@@ -29,6 +29,8 @@ SECRET = "090-1234-5678"
 class FakeFacade:
     """Answers the status; refuses estimates, budgets and releases in three ways."""
 
+    serves_population = True
+
     def status(self) -> WorkspaceStatus:
         return WorkspaceStatus(
             Path("ws"), Path("data"), "tiny", dt.date(2025, 8, 1), dt.date(2025, 8, 14),
@@ -91,6 +93,7 @@ def test_answers_cross_as_the_facade_gave_them(client: AirlineClient) -> None:
         dt.date(2025, 8, 1),
         dt.date(2025, 8, 14),
     )
+    assert client.serves_population  # the facade's carrier answers for its population
     assert client.fit(SPEC) == SPEC
     assert client.cached_release(SPEC) is None
     assert client.releases() == [] and client.budgets() == [] and client.audit(10) == []

@@ -13,6 +13,7 @@ from engine.wire.api_messages import (
     ReleaseRef,
     ReleaseText,
     SpecText,
+    StatusView,
     decode_api,
     encode_api,
 )
@@ -54,3 +55,15 @@ def test_values_are_checked_when_built() -> None:
         Progress("sums", 1.5)
     with pytest.raises(ProtocolError, match="short"):
         ReleaseRef("9" * 40)
+
+
+def test_a_status_without_the_population_field_offers_none() -> None:
+    """A node of an older release sends no ``serves_population``: population is not offered."""
+    fields = {
+        "scale": "tiny", "start": "2025-08-01", "end": "2025-08-14",
+        "area_source": "approximate", "approximate_areas": True, "credit": "",
+    }  # fmt: skip
+    older = msgpack.packb([API_VERSION, "status_view", fields], use_bin_type=True)
+    assert decode_api(older, StatusView).serves_population is False
+    newer = StatusView(**fields, serves_population=True)  # type: ignore[arg-type]
+    assert decode_api(encode_api(newer), StatusView).serves_population is True

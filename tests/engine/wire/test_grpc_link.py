@@ -9,6 +9,8 @@ carrier as its own OS process is tested in ``tests/system/test_two_nodes.py``.
 from __future__ import annotations
 
 import contextlib
+import json
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,6 +18,10 @@ from typing import Any
 
 import pytest
 
+from engine.dp.accounting import PrivacyCost
+from engine.dp.bounds import ContributionBounds
+from engine.dp.mechanisms import mechanism_for
+from engine.dp.release import build_release
 from engine.queries import QuerySpec
 from engine.wire.certificates import NodeIdentity, create_authority, issue_node
 from engine.wire.grpc_link import LinkSettings, serve_carrier
@@ -27,14 +33,22 @@ from engine.wire.messages import (
     CarrierHello,
     IndicatorPartition,
     NoisedSums,
+    PopulationBudget,
+    PopulationBudgetAsk,
+    PopulationList,
+    PopulationListAsk,
+    PopulationRelease,
+    PopulationReopen,
+    PopulationReopened,
+    PopulationRequest,
     QueryAccepted,
     QueryRequest,
     ReblindedCohort,
     ReleasePublished,
     ScopePartition,
 )
-from engine.wire.remote_carrier import RemoteCarrier
-from foundation.errors import BudgetExceeded, PeerError, ProtocolError
+from engine.wire.remote_carrier import RemoteBudgetView, RemoteCarrier
+from foundation.errors import BudgetExceeded, InputError, PeerError, ProtocolError
 
 QUERY = "a" * 24
 KEY = AirlineKey(b"\x01" * 256)
@@ -48,6 +62,7 @@ class StandIn:
     partitions: int = 3
     partition_bytes: int = 64
     fail_accept: Exception | None = None
+    gate: threading.Event | None = None  # set: Accept waits for it (holding the step lock)
     received: list[int] = field(default_factory=list)
     abandoned: list[tuple[str, str]] = field(default_factory=list)
     recorded: list[str] = field(default_factory=list)
@@ -56,6 +71,8 @@ class StandIn:
         return CarrierHello("2025-08-01", "2025-08-31")
 
     def accept(self, message: QueryRequest) -> QueryAccepted:
+        if self.gate is not None:
+            self.gate.wait(10)
         if self.fail_accept is not None:
             raise self.fail_accept
         return QueryAccepted(message.query_id)
@@ -316,3 +333,137 @@ def test_a_node_without_population_releases_refuses_them(
     with pytest.raises(ProtocolError, match="does not serve population releases"):
         remote.population(spec)
     remote.close()
+
+
+POPULATION = QuerySpec(
+    kind="population", region="nanki_shirahama", start="2025-08-01", end="2025-08-03", epsilon=1.0
+)
+
+
+def _published(spec: QuerySpec) -> str:
+    cost = PrivacyCost.from_epsilon(1.0)
+    return build_release(
+        [40], mechanism_for(cost, ContributionBounds(3, 1, 2)), cost,
+        row_labels=[("visitor", "50353700")], label_names=["residency", "mesh_code"],
+        query_spec=spec.canonical(),
+    ).to_json()  # fmt: skip
+
+
+@dataclass
+class StandInDesk:
+    """Population answers of a carrier with one published population release (id 3), and a
+    cross copy (id 4) it refuses to reopen; remembers the specs it was asked about."""
+
+    asked: list[str] = field(default_factory=list)
+    reopen_as: int | None = None  # set: reopen answers with another id (a confused carrier)
+
+    def population(self, message: PopulationRequest) -> PopulationRelease:
+        return PopulationRelease(message.query_id, _published(POPULATION))
+
+    def population_budget(self, message: PopulationBudgetAsk) -> PopulationBudget:
+        self.asked.append(json.loads(message.spec)["kind"])
+        if json.loads(message.spec)["kind"] != "population":
+            raise ProtocolError("a population budget question for a visit-map query")
+        return PopulationBudget(("carrier@2025-08",), (0.375,), 3)
+
+    def population_releases(self, message: PopulationListAsk) -> PopulationList:
+        spec = json.dumps(POPULATION.canonical(), sort_keys=True)
+        return PopulationList(((3, "population nanki_shirahama", "2025-08-04", 1.0, 0.0, spec),))
+
+    def population_reopen(self, message: PopulationReopen) -> PopulationReopened:
+        if message.release_id == 4:
+            raise InputError("carrier release 4 is not a population release")
+        number = self.reopen_as or message.release_id
+        return PopulationReopened(number, _published(POPULATION))
+
+
+@pytest.fixture
+def desk_node(deployment: Deployment) -> Iterator[tuple[StandIn, StandInDesk, Any, str]]:
+    """The stand-in carrier with population answers, on a free port of 127.0.0.1."""
+    carrier, desk = StandIn(), StandInDesk()
+    serving = serve_carrier(
+        carrier, deployment.carrier, deployment.airline.fingerprint, "127.0.0.1:0",
+        LinkSettings(call_timeout=10, stream_timeout=20), population=desk,
+    )  # fmt: skip
+    yield carrier, desk, serving, f"127.0.0.1:{serving.port}"
+    serving.stop(0)
+
+
+def test_the_population_questions_cross_as_typed_messages(
+    desk_node: tuple[StandIn, StandInDesk, Any, str], deployment: Deployment
+) -> None:
+    """The ρ left, the list and a reopened release arrive as the view's values; being read
+    only, they claim no stamp in the carrier's replay guard."""
+    _, _, serving, address = desk_node
+    remote = _remote(address, deployment.airline, deployment.carrier.fingerprint)
+    view = RemoteBudgetView(remote)
+    try:
+        assert view.answers()
+        standing = view.standing(POPULATION)
+        assert dict(standing.remaining_rho) == {"carrier@2025-08": 0.375}
+        assert standing.release_id == 3 and standing.cached
+        (entry,) = view.releases()
+        assert (entry.release_id, dict(entry.spec)) == (3, POPULATION.canonical())
+        assert view.reopen(3).query_spec == POPULATION.canonical()
+        assert serving.service.guard.open_queries() == []
+        rows = serving.service.guard._db.execute("SELECT COUNT(*) FROM queries").fetchone()
+        assert rows == (0,)
+    finally:
+        remote.close()
+
+
+def test_the_carriers_refusals_of_population_questions_cross_by_class(
+    desk_node: tuple[StandIn, StandInDesk, Any, str], deployment: Deployment
+) -> None:
+    """A cross spec's budget and a cross copy's reopening are refused at the carrier, by class;
+    a reopened release with another id than asked is refused at the airline."""
+    _, desk, _, address = desk_node
+    remote = _remote(address, deployment.airline, deployment.carrier.fingerprint)
+    cross = QuerySpec(
+        kind="visit-map", airport="SHM", start="2025-08-01", end="2025-08-03", epsilon=1.0
+    )
+    try:
+        with pytest.raises(ProtocolError, match="budget question for a visit-map query"):
+            remote.population_standing(cross)
+        assert desk.asked == ["visit-map"]
+        with pytest.raises(InputError, match="not a population release"):
+            remote.population_reopen(4)
+        desk.reopen_as = 5
+        with pytest.raises(ProtocolError, match="another release than the one asked"):
+            remote.population_reopen(3)
+    finally:
+        remote.close()
+
+
+def test_population_questions_do_not_wait_for_a_running_step(
+    desk_node: tuple[StandIn, StandInDesk, Any, str], deployment: Deployment
+) -> None:
+    """While a step holds the carrier's step lock, the dashboard's budget question is answered."""
+    carrier, _, _, address = desk_node
+    carrier.gate = threading.Event()
+    remote = _remote(address, deployment.airline, deployment.carrier.fingerprint)
+    accepting = threading.Thread(target=remote.accept, args=(QueryRequest(QUERY, "b" * 32, "{}"),))
+    accepting.start()
+    try:
+        time.sleep(0.3)  # the Accept call is inside the step lock now
+        assert accepting.is_alive()
+        assert remote.population_standing(POPULATION).release_id == 3
+    finally:
+        carrier.gate.set()
+        accepting.join(10)
+        remote.close()
+
+
+def test_a_node_without_population_answers_refuses_the_questions(
+    node: tuple[StandIn, str], deployment: Deployment
+) -> None:
+    """A service given no population desk refuses the questions too; the view says it does
+    not answer."""
+    _, address = node
+    remote = _remote(address, deployment.airline, deployment.carrier.fingerprint)
+    try:
+        with pytest.raises(ProtocolError, match="does not serve population releases"):
+            remote.population_standing(POPULATION)
+        assert not RemoteBudgetView(remote).answers()
+    finally:
+        remote.close()

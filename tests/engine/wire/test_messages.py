@@ -11,7 +11,13 @@ from engine.wire.messages import (
     BlindedCohort,
     IndicatorPartition,
     NoisedSums,
+    PopulationBudget,
+    PopulationBudgetAsk,
+    PopulationList,
+    PopulationListAsk,
     PopulationRelease,
+    PopulationReopen,
+    PopulationReopened,
     PopulationRequest,
     QueryAccepted,
     QueryRequest,
@@ -93,3 +99,62 @@ def test_population_messages_round_trip_and_are_checked() -> None:
         PopulationRequest("short", "{}")
     with pytest.raises(ProtocolError, match="at most 16 KiB"):
         PopulationRequest(QUERY, "x" * 20_000)
+
+
+POPULATION_SPEC = '{"kind": "population", "region": "nanki_shirahama"}'
+
+
+def test_population_budget_messages_round_trip() -> None:
+    """The three read-only questions and their answers cross as typed messages."""
+    entry = (
+        3,
+        "population nanki_shirahama",
+        "2025-08-04T00:00:00+00:00",
+        1.0,
+        0.0,
+        POPULATION_SPEC,
+    )
+    for message in (
+        PopulationBudgetAsk(POPULATION_SPEC),
+        PopulationBudget(("carrier@2025-07", "carrier@2025-08"), (0.5, 0.125), 3),
+        PopulationBudget(("carrier@2025-08",), (0.0,), 0),
+        PopulationListAsk(),
+        PopulationList((entry,)),
+        PopulationList(()),
+        PopulationReopen(3),
+        PopulationReopened(3, '{"values": []}'),
+    ):
+        assert decode_message(encode_message(message)) == message
+
+
+def test_a_population_budget_holds_budget_figures_only() -> None:
+    """Carrier scopes, one finite ρ ≥ 0 each (never a whole number: no count fits), an id."""
+    with pytest.raises(ProtocolError, match="carrier@YYYY-MM"):
+        PopulationBudget(("airline+carrier@2025-08",), (0.5,), 0)
+    with pytest.raises(ProtocolError, match="finite numbers"):
+        PopulationBudget(("carrier@2025-08",), (1234,), 0)  # type: ignore[arg-type]
+    with pytest.raises(ProtocolError, match="finite numbers"):
+        PopulationBudget(("carrier@2025-08",), (float("nan"),), 0)
+    with pytest.raises(ProtocolError, match="one ρ per scope"):
+        PopulationBudget(("carrier@2025-08",), (0.5, 0.5), 0)
+    with pytest.raises(ProtocolError, match="1 to"):
+        PopulationBudget((), (), 0)
+    with pytest.raises(ProtocolError, match="release id"):
+        PopulationBudget(("carrier@2025-08",), (0.5,), -1)
+
+
+def test_a_population_list_lists_population_releases_only() -> None:
+    """An entry of another kind, of the wrong shape, or with odd fields is refused."""
+    good = (3, "population nanki_shirahama", "2025-08-04T00:00:00+00:00", 1.0, 0.0, POPULATION_SPEC)
+    with pytest.raises(ProtocolError, match="population releases only"):
+        PopulationList(((*good[:5], '{"kind": "visit-map"}'),))
+    with pytest.raises(ProtocolError, match="six fields"):
+        PopulationList((good[:5],))  # type: ignore[arg-type]
+    with pytest.raises(ProtocolError, match="release id"):
+        PopulationList(((0, *good[1:]),))
+    with pytest.raises(ProtocolError, match="printable"):
+        PopulationList(((good[0], "x" * 300, *good[2:]),))
+    with pytest.raises(ProtocolError, match="δ below 1"):
+        PopulationList(((*good[:4], 1.5, good[5]),))
+    with pytest.raises(ProtocolError, match="release id"):
+        PopulationReopen(0)
