@@ -413,15 +413,19 @@ class AirlineParty:
         query = self._query(message.query_id)
         if query.partitions is None or len(query.answered) != query.partitions:
             raise ProtocolError("noised sums before every scope partition was answered")
+        reservation = query.reservation
+        if reservation is None or not self.ledger.is_pending(reservation.id, reservation.spec_hash):
+            raise ProtocolError(
+                "noised sums for a query the airline's ledger does not hold as reserved "
+                "(never reserved, or abandoned meanwhile); nothing is decrypted"
+            )
         values = self._decrypt(query, message)  # groups × slots, exact + N_C
         mechanism = query.shape.mechanism
         self._check_range(query, values)
         noisy = values + query.shape.sample_noise()
         rows = query.shape.project(query.shape.group_labels, list(noisy), query.padded_sizes)
         release = _assemble(rows, mechanism, self.cost_of(query.spec), query.spec)
-        if query.reservation is None:
-            raise ProtocolError("noised sums for a query the airline has not reserved")
-        self.ledger.commit(query.reservation, release.to_json(), summary=_summary(query.spec))
+        self.ledger.commit(reservation, release.to_json(), summary=_summary(query.spec))
         del self._queries[message.query_id]
         return release, ReleasePublished(message.query_id, release.to_json())
 

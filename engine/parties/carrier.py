@@ -353,9 +353,21 @@ class CarrierParty:
         return stored.select(rows)
 
     def _query(self, query_id: str) -> _Query:
+        """The accepted query ``query_id``, while the carrier's ledger still authorises it.
+
+        Every step asks the ledger: a reservation abandoned or settled meanwhile (the idle
+        time-out, ``crossmesh ledger settle``, another process) stops the query at its next step.
+        """
         query = self._queries.get(query_id)
         if query is None:
             raise ProtocolError("a message for a query this carrier did not accept (or finished)")
+        reservation = query.reservation
+        if not self.ledger.is_pending(reservation.id, reservation.spec_hash):
+            del self._queries[query_id]
+            raise ProtocolError(
+                "the carrier's ledger no longer holds this query's reservation (abandoned or "
+                "settled meanwhile); the query stops here, ask it again"
+            )
         return query
 
     # -- step 3 -----------------------------------------------------------------------------

@@ -233,3 +233,43 @@ def test_amplifying_carrier_is_refused(
     assert not np.array_equal(guess[shown], exact[shown]), (
         f"the carrier recovered {int(shown.sum())} exact counts, e.g. {exact[shown][:8]}"
     )
+
+
+def test_no_step_runs_once_its_reservation_is_abandoned(
+    kit: ModuleType, session: SecureSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each node asks its own ledger before a step: a reservation abandoned meanwhile (an
+    operator's ``ledger settle``, an idle time-out) stops the query — the carrier sends no sums,
+    the airline decrypts nothing — and the spent budget stays spent."""
+    a, c = session.airline, session.carrier
+    driven = _drive_to_scope(session, kit.visit_spec(kind="flows", end="2025-08-09"))
+    for partition in driven.partitions:
+        c.receive_indicators(_send(session, "airline", a.indicators(partition)))
+    carrier_reservation = c._queries[driven.query_id].reservation
+    c.ledger.abandon(carrier_reservation, "operator: settled by hand")
+    with pytest.raises(ProtocolError, match="no longer holds this query's reservation"):
+        c.canary_challenge(driven.query_id)
+    with pytest.raises(ProtocolError, match="did not accept"):  # the query is gone for good
+        c.noised_sums(driven.query_id)
+    spent = {str(s): c.ledger.budget(s).spent_rho for s in carrier_reservation.scopes}
+    assert all(rho >= carrier_reservation.rho for rho in spent.values())
+    a.abandon(driven.query_id, "attack-test")
+
+    # The airline: sums that arrive after its own reservation was abandoned are not decrypted.
+    driven = _drive_to_scope(session, kit.visit_spec(kind="flows", end="2025-08-08"))
+    for partition in driven.partitions:
+        c.receive_indicators(_send(session, "airline", a.indicators(partition)))
+    challenge = _send(session, "carrier", c.canary_challenge(driven.query_id))
+    c.check_canaries(_send(session, "airline", a.open_canaries(challenge)))
+    sums = c.noised_sums(driven.query_id)
+    reservation = a._queries[driven.query_id].reservation
+    assert reservation is not None
+    a.ledger.abandon(reservation, "operator: settled by hand")
+
+    def no_decryption(*_args: Any) -> Any:
+        raise AssertionError("the airline decrypted sums its ledger did not authorise")
+
+    monkeypatch.setattr(a, "_decrypt", no_decryption)
+    with pytest.raises(ProtocolError, match="nothing is decrypted"):
+        a.publish(_send(session, "carrier", sums))
+    _abandon(session, driven)
