@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import queue
 import subprocess
-import sys
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,9 +21,9 @@ from engine.wire.channel import Transcript
 from engine.wire.grpc_link import LinkSettings
 from engine.workspace import PartyFolder
 from foundation.faults import FAULT_ENV
+from tests.two_nodes_kit import spawn
 
 ROOT = Path(__file__).resolve().parents[1]
-STARTUP = 60.0
 LINK = LinkSettings(call_timeout=120, stream_timeout=300)
 
 
@@ -83,22 +80,12 @@ def start_carrier(
     if fault:
         env[FAULT_ENV] = fault
     argv = [
-        sys.executable, "-m", "cli", "carrier", "serve", "--data", str(data),
-        "--workspace", str(workspace), "--certs", str(certs),
-        "--peer-fingerprint", airline_fingerprint, "--listen", "127.0.0.1:0", *options,
+        "carrier", "serve", "--data", str(data), "--workspace", str(workspace),
+        "--certs", str(certs), "--peer-fingerprint", airline_fingerprint,
+        "--listen", "127.0.0.1:0", *options,
     ]  # fmt: skip
-    process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
-    lines: queue.Queue[str] = queue.Queue()
-    assert process.stdout is not None
-    stdout = process.stdout
-    threading.Thread(target=lambda: lines.put(stdout.readline()), daemon=True).start()
-    try:
-        line = lines.get(timeout=STARTUP)
-    except queue.Empty:
-        process.kill()
-        raise AssertionError("the carrier node did not start in time") from None
-    assert line.startswith("carrier node listening on "), line
-    return Node(process, line.split()[-1], data, workspace)
+    process, address = spawn(argv, env, None, "carrier node listening on ", "its stderr")
+    return Node(process, address, data, workspace)
 
 
 def open_session(

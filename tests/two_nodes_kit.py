@@ -25,6 +25,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from engine.ledger import LEDGER_HOME_ENV
 from engine.ledger.ledger import Ledger
@@ -42,6 +43,7 @@ __all__ = [
     "dashboard_client",
     "ledger_of",
     "settlement",
+    "spawn",
     "start_airline",
     "start_carrier",
     "start_two_nodes",
@@ -143,10 +145,23 @@ def _ledger_home(folder: Path) -> Iterator[None]:
 def _start(argv: list[str], folders: PartyFolders, fault: str, ready: str) -> NodeProcess:
     folders.root.mkdir(parents=True, exist_ok=True)
     with folders.log.open("a", encoding="utf-8") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "cli", *argv], cwd=ROOT, env=_env(folders.ledger_home, fault),
-            stdout=subprocess.PIPE, stderr=log, text=True,
-        )  # fmt: skip
+        process, address = spawn(argv, _env(folders.ledger_home, fault), log, ready, folders.log)
+    return NodeProcess(process, address, folders)
+
+
+def spawn(
+    argv: list[str], env: dict[str, str], log: IO[str] | None, ready: str, where: Path | str
+) -> tuple[subprocess.Popen[str], str]:
+    """Start ``python -m cli ARGV`` and wait for its line starting with ``ready``.
+
+    Its stderr goes to ``log`` (None: this process's own); its stdout keeps being read so that
+    its pipe never fills. Returns the process and the last word of that line (the address).
+    ``where`` names the log in the failure messages.
+    """
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cli", *argv], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+        stderr=log, text=True,
+    )  # fmt: skip
     lines: queue.Queue[str] = queue.Queue()
     assert process.stdout is not None
     stdout = process.stdout
@@ -164,12 +179,12 @@ def _start(argv: list[str], folders: PartyFolders, fault: str, ready: str) -> No
             line = lines.get(timeout=STARTUP)
         except queue.Empty:
             process.kill()
-            raise AssertionError(f"the node did not start in time; see {folders.log}") from None
+            raise AssertionError(f"the node did not start in time; see {where}") from None
         if line.startswith(ready):
-            return NodeProcess(process, line.split()[-1], folders)
+            return process, line.split()[-1]
         if not line:
             process.wait(10)
-            raise AssertionError(f"the node stopped at start; see {folders.log}")
+            raise AssertionError(f"the node stopped at start; see {where}")
 
 
 def start_carrier(
