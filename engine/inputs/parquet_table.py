@@ -9,12 +9,14 @@ timestamps outside 1900–2261 reject their row (reported by row and field, the 
 and the rest are converted to nanoseconds safely; any other type stops the file with the column's
 name and what to store instead. Records are numbered like CSV rows: the first record is row 2.
 
-Map: :class:`ParquetRows`, :func:`read_parquet_rows`.
+Map: :class:`ParquetRows`, :func:`read_parquet_rows` (the whole file) and
+:func:`read_parquet_batches` (the same, a batch of records at a time).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,12 +30,15 @@ from engine.inputs.policy import clean_column_names
 from engine.inputs.report import FIRST_DATA_ROW, Rejection
 from foundation.errors import InputError
 
-__all__ = ["ParquetRows", "read_parquet_rows"]
+__all__ = ["ParquetRows", "read_parquet_batches", "read_parquet_rows"]
 
 _EPOCH = dt.datetime(1970, 1, 1)
 _EARLIEST = dt.datetime(1900, 1, 1)
 _LATEST = dt.datetime(2262, 1, 1)  # exclusive; datetime64[ns] ends in April 2262
 _TICKS_PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
+_NOT_PARQUET = (
+    "cannot be read as Parquet; check that it is a Parquet file (not renamed CSV or a damaged copy)"
+)
 _OUT_OF_RANGE = (
     "is a timestamp before 1900 or after 2261; check how it was written (seconds stored as "
     "milliseconds, a placeholder date)"
@@ -54,11 +59,37 @@ def read_parquet_rows(path: Path) -> ParquetRows:
     try:
         table = pq.read_table(path)
     except (OSError, pa.ArrowException, ValueError):
-        raise InputError(
-            "cannot be read as Parquet; check that it is a Parquet file (not renamed CSV or a "
-            "damaged copy)",
-            file=file,
-        ) from None
+        raise InputError(_NOT_PARQUET, file=file) from None
+    return _rows_of(table, file, 0)
+
+
+def read_parquet_batches(path: Path, batch_rows: int) -> Iterator[ParquetRows]:
+    """:func:`read_parquet_rows` a batch of ``batch_rows`` records at a time, numbered as in the
+    whole file, so that a file of tens of millions of rows never sits in memory as text at once.
+    An empty file gives one empty batch (its columns only)."""
+    file = path.name
+    try:
+        parquet = pq.ParquetFile(path)
+        schema = parquet.schema_arrow
+    except (OSError, pa.ArrowException, ValueError):
+        raise InputError(_NOT_PARQUET, file=file) from None
+    offset = 0
+    batches = parquet.iter_batches(batch_size=batch_rows)
+    while True:
+        try:
+            batch = next(batches, None)
+        except (OSError, pa.ArrowException, ValueError):
+            raise InputError(_NOT_PARQUET, file=file) from None
+        if batch is None:
+            break
+        yield _rows_of(pa.Table.from_batches([batch], schema=schema), file, offset)
+        offset += batch.num_rows
+    if offset == 0:
+        yield _rows_of(schema.empty_table(), file, 0)
+
+
+def _rows_of(table: pa.Table, file: str, offset: int) -> ParquetRows:
+    """Records ``offset…`` of a file as a frame indexed by row number, and the rejected ones."""
     table = table.rename_columns(list(clean_column_names(table.column_names, file)))
     columns: dict[str, pa.ChunkedArray] = {}
     bad_rows: dict[int, list[str]] = {}
@@ -67,13 +98,14 @@ def read_parquet_rows(path: Path) -> ParquetRows:
         for position in np.flatnonzero(bad):
             bad_rows.setdefault(int(position), []).append(name)
     frame = pa.table(columns).to_pandas() if columns else pd.DataFrame(index=range(len(table)))
-    frame.index = pd.RangeIndex(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame), name="row")
+    first = FIRST_DATA_ROW + offset
+    frame.index = pd.RangeIndex(first, first + len(frame), name="row")
     malformed = tuple(
-        Rejection(file, FIRST_DATA_ROW + position, name, _OUT_OF_RANGE)
+        Rejection(file, first + position, name, _OUT_OF_RANGE)
         for position in sorted(bad_rows)
         for name in bad_rows[position]
     )
-    dropped = [FIRST_DATA_ROW + position for position in sorted(bad_rows)]
+    dropped = [first + position for position in sorted(bad_rows)]
     return ParquetRows(frame.drop(index=dropped), malformed)
 
 

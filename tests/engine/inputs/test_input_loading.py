@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from engine.inputs import (
     empty_frame,
     load_table,
 )
-from engine.inputs.loading import _exact_duplicates
+from engine.inputs.loading import _unique_rows
 from foundation.errors import InputError
 
 MEMBERS_HEADER = "member_id,phone,age_band,gender,home_prefecture"
@@ -401,8 +402,10 @@ def test_observations_load_vectorised(tmp_path: Path) -> None:
     assert [r.row for r in loaded.report.rejections] == [12, 22]
 
 
-def test_exact_duplicates_match_pandas_on_many_repeated_rows() -> None:
-    """The hash-first duplicate test marks exactly the rows ``duplicated(keep="first")`` does."""
+@pytest.mark.parametrize("parts", [1, 2, 7])
+def test_unique_rows_match_pandas_on_many_repeated_rows(parts: int) -> None:
+    """The hash-first duplicate test over parts keeps exactly what ``duplicated(keep="first")``
+    over the whole keeps, in order, and counts what it collapsed."""
     rng = np.random.default_rng(5)
     frame = pd.DataFrame(
         {
@@ -414,7 +417,49 @@ def test_exact_duplicates_match_pandas_on_many_repeated_rows() -> None:
         },
         index=pd.RangeIndex(2, 5_002, name="row"),
     )
-    expected = frame.duplicated(keep="first")
-    assert expected.sum() > 4_900  # almost every row repeats an earlier one
-    assert _exact_duplicates(frame).equals(expected)
-    assert not _exact_duplicates(frame.drop_duplicates()).any()
+    expected = frame[~frame.duplicated(keep="first")]
+    assert len(expected) < 100  # almost every row repeats an earlier one
+    size = -(-len(frame) // parts)
+    pieces = [frame.iloc[start : start + size] for start in range(0, len(frame), size)]
+    unique, collapsed = _unique_rows(pieces)
+    pd.testing.assert_frame_equal(unique, expected)
+    assert collapsed == 5_000 - len(expected)
+    again, none = _unique_rows([expected])
+    assert none == 0 and again.equals(expected)
+
+
+@pytest.mark.parametrize("batch", [1, 2, 3, 1_000_000])
+def test_a_parquet_file_loads_the_same_in_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
+    """Read a few rows at a time (a duplicate across two batches, bad values, a timestamp past
+    2262, an unknown ID, blank rows): the same frame and the same report, row numbers included,
+    as the whole file at once."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from engine.inputs import reading
+
+    times = [dt.datetime(2025, 8, 1, 12, minute) for minute in range(8)]
+    times[5] = dt.datetime(2300, 1, 1)  # past 2262: rejected with its row, the value never shown
+    table = pa.table(
+        {
+            "subscriber_id": ["S1", "S2", "S1", None, "S9", "S1", "S2", "S1"],
+            "observed_at": pa.array(times, pa.timestamp("us")),
+            "lat": [43.06, 200.0, 43.06, None, 43.0, 43.0, 43.1, 43.06],
+            "lon": [141.35, 141.35, 141.35, None, 141.0, 141.0, 141.1, 141.35],
+        }
+    )
+    table = table.set_column(
+        1, "observed_at", pa.array([*times[:2], times[0], None, *times[4:7], times[0]])
+    )
+    path = tmp_path / "observations.parquet"
+    pq.write_table(table, path, row_group_size=3)
+    known = pd.Series(["S1", "S2"])
+    whole = load_table(path, OBSERVATIONS, known_ids=known)
+    monkeypatch.setattr(reading, "BATCH_ROWS", batch)
+    batched = load_table(path, OBSERVATIONS, known_ids=known)
+    pd.testing.assert_frame_equal(batched.frame, whole.frame)
+    assert batched.report == whole.report
+    assert whole.report.duplicates == 2 and whole.report.blank_rows == 1  # rows 4 and 9; row 5
+    assert {r.row for r in whole.report.rejections} == {3, 6, 7}

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import random
-import time
 
 import pandas as pd
 import phonenumbers
 import pytest
 
+from engine.inputs import phones
 from engine.inputs.phones import (
     EMPTY,
     NOT_JAPANESE,
@@ -117,8 +117,11 @@ def test_series_helper_returns_values_and_reasons_aligned() -> None:
     assert reason[6] == NOT_MOBILE and reason[7] == EMPTY
 
 
-def test_series_helper_handles_a_hundred_thousand_rows_quickly() -> None:
-    """10^5 distinct numbers normalise in well under the time of a per-row parse."""
+def test_series_helper_handles_a_hundred_thousand_rows_on_the_fast_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """10^5 distinct numbers in the common shapes never reach the slow per-number parser
+    (``phonenumbers.parse``, ~50 µs each); what that costs in time is a benchmark's business."""
     rng = random.Random(3)
     raw = pd.Series(
         [
@@ -126,7 +129,9 @@ def test_series_helper_handles_a_hundred_thousand_rows_quickly() -> None:
             for i in range(10**5)
         ]
     )
-    start = time.perf_counter()
+    slow: list[str] = []
+    monkeypatch.setattr(phones, "_classify_slowly", lambda cleaned: slow.append(cleaned))
+    phones._classify.cache_clear()
     e164, reason = normalize_phone_series(raw)
-    assert time.perf_counter() - start < 3.0
+    assert slow == []
     assert reason.isna().all() and e164.str.startswith("+81").all()
