@@ -126,11 +126,9 @@ def _unique_rows(parts: list[pd.DataFrame]) -> tuple[pd.DataFrame, int]:
             [part.iloc[candidates[owner == i] - starts[i]] for i, part in enumerate(parts)]
         )
         repeated[candidates] = rows.duplicated(keep="first").to_numpy()
-    kept = [
-        parts[i][~repeated[starts[i] : starts[i + 1]]] if repeated.any() else parts[i]
-        for i in range(len(parts))
-    ]
-    return (kept[0] if len(kept) == 1 else pd.concat(kept)), int(repeated.sum())
+        parts = [part[~repeated[starts[i] : starts[i + 1]]] for i, part in enumerate(parts)]
+    unique = parts[0] if len(parts) == 1 else pd.concat(parts)
+    return unique, int(repeated.sum())
 
 
 def _blank_warning(file: str, blank_rows: list[int]) -> tuple[FileWarning, ...]:

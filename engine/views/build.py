@@ -161,8 +161,9 @@ def build_all_payloads_by_people(
     kept = kept_subscribers(subscribers)
     person = _person_codes(observations, kept)
     groups = _groups_of(np.bincount(person[person >= 0], minlength=len(kept)), group_observations)
-    order = np.argsort(np.searchsorted(groups, person, side="right"), kind="stable")
-    ends = np.searchsorted(groups, person[order], side="right")
+    group_of = np.searchsorted(groups, person, side="right")  # 0: no kept subscriber
+    order = np.argsort(group_of, kind="stable")
+    ends = group_of[order]
     parts: dict[str, list[PayloadTable]] = {family.name: [] for family in families}
     for number in range(len(groups) - 1):
         first, last = np.searchsorted(ends, [number + 1, number + 2])

@@ -60,6 +60,23 @@ def _drive_to_scope(session: SecureSession, spec: Any) -> Driven:
     return Driven(request, [_send(session, "carrier", p) for p in c.scope(request.query_id)])
 
 
+def _answer_scope(session: SecureSession, driven: Driven) -> None:
+    """Step 5: the airline's indicators for every scope partition, taken by the carrier."""
+    a, c = session.airline, session.carrier
+    for partition in driven.partitions:
+        c.receive_indicators(_send(session, "airline", a.indicators(partition)))
+
+
+def _drive_to_sums(session: SecureSession, spec: Any) -> tuple[Driven, NoisedSums]:
+    """Steps 1–6: the query driven up to the carrier's noised sums (not yet published)."""
+    a, c = session.airline, session.carrier
+    driven = _drive_to_scope(session, spec)
+    _answer_scope(session, driven)
+    challenge = _send(session, "carrier", c.canary_challenge(driven.query_id))
+    c.check_canaries(_send(session, "airline", a.open_canaries(challenge)))
+    return driven, c.noised_sums(driven.query_id)
+
+
 def _abandon(session: SecureSession, driven: Driven) -> None:
     session.airline.abandon(driven.query_id, "attack-test")
     session.carrier.abandon(driven.query_id, "attack-test")
@@ -134,12 +151,7 @@ def test_airline_refuses_sums_out_of_protocol(kit: ModuleType, session: SecureSe
     _abandon(session, early)
 
     # A complete query: its sums, then tampered variants of them.
-    driven = _drive_to_scope(session, kit.visit_spec(kind="flows", end="2025-08-11"))
-    for partition in driven.partitions:
-        c.receive_indicators(_send(session, "airline", a.indicators(partition)))
-    challenge = _send(session, "carrier", c.canary_challenge(driven.query_id))
-    c.check_canaries(_send(session, "airline", a.open_canaries(challenge)))
-    sums = c.noised_sums(driven.query_id)
+    _, sums = _drive_to_sums(session, kit.visit_spec(kind="flows", end="2025-08-11"))
     width = sums.ciphertext_bytes
     one_more = replace(
         sums,
@@ -243,8 +255,7 @@ def test_no_step_runs_once_its_reservation_is_abandoned(
     the airline decrypts nothing — and the spent budget stays spent."""
     a, c = session.airline, session.carrier
     driven = _drive_to_scope(session, kit.visit_spec(kind="flows", end="2025-08-09"))
-    for partition in driven.partitions:
-        c.receive_indicators(_send(session, "airline", a.indicators(partition)))
+    _answer_scope(session, driven)
     carrier_reservation = c._queries[driven.query_id].reservation
     c.ledger.abandon(carrier_reservation, "operator: settled by hand")
     with pytest.raises(ProtocolError, match="no longer holds this query's reservation"):
@@ -256,12 +267,7 @@ def test_no_step_runs_once_its_reservation_is_abandoned(
     a.abandon(driven.query_id, "attack-test")
 
     # The airline: sums that arrive after its own reservation was abandoned are not decrypted.
-    driven = _drive_to_scope(session, kit.visit_spec(kind="flows", end="2025-08-08"))
-    for partition in driven.partitions:
-        c.receive_indicators(_send(session, "airline", a.indicators(partition)))
-    challenge = _send(session, "carrier", c.canary_challenge(driven.query_id))
-    c.check_canaries(_send(session, "airline", a.open_canaries(challenge)))
-    sums = c.noised_sums(driven.query_id)
+    driven, sums = _drive_to_sums(session, kit.visit_spec(kind="flows", end="2025-08-08"))
     reservation = a._queries[driven.query_id].reservation
     assert reservation is not None
     a.ledger.abandon(reservation, "operator: settled by hand")
