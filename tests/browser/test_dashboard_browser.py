@@ -56,6 +56,17 @@ def open_page(tab: Any, url: str, title_key: str) -> None:
     heading.first.wait_for(state="visible", timeout=WAIT_MS)
 
 
+def wait_idle(tab: Any) -> None:
+    """Wait until the page's script has finished its run (Streamlit marks the app's root).
+
+    A click on a chart sent while an earlier rerun is still drawing can reach a chart that
+    rerun replaces; waiting for the run to end first makes the click land on the chart shown.
+    """
+    tab.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(
+        state="attached", timeout=WAIT_MS
+    )
+
+
 def run_release(tab: Any, label_key: str = "run.button") -> None:
     """Press a run button and wait for the status to say the release is published."""
     tab.get_by_role("button", name=text(label_key, "ja")).first.click(timeout=WAIT_MS)
@@ -137,7 +148,9 @@ def test_visit_map_release_map_and_tooltip(
     canvas.wait_for(state="visible", timeout=WAIT_MS)
     # Arcs pitch the view; an unpitched map lets the test project a cell to its pixel.
     tab.get_by_text(text("visit.arcs", "ja")).first.click()
-    tab.wait_for_timeout(1500)
+    tab.wait_for_timeout(500)  # the toggle's rerun starts
+    wait_idle(tab)
+    tab.wait_for_timeout(1000)  # the map draws its first frame
     code, value = largest_published_cell(*browser_workspace)
     view = _view_from_defaults()
     assert view["pitch"] == 0
@@ -159,6 +172,7 @@ def test_visit_map_release_map_and_tooltip(
     check_deck_spec(last_deck_spec(received))
     # A click on the cell opens its municipality below the map (the chart's selection reruns).
     place = shown.splitlines()[1].strip()
+    wait_idle(tab)
     tab.mouse.click(x, y)
     drill = tab.get_by_text(text("visit.drill_cells", "ja", area=place))
     drill.first.wait_for(timeout=WAIT_MS)
