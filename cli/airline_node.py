@@ -81,7 +81,8 @@ def serve(
     if ledger_home is not None:
         os.environ[LEDGER_HOME_ENV] = str(ledger_home)
     identity = load_identity(certs_dir, "airline")
-    node = AirlineNode(data, workspace, carrier, identity, carrier_fingerprint, SessionSettings())
+    settings = SessionSettings.for_service()
+    node = AirlineNode(data, workspace, carrier, identity, carrier_fingerprint, settings)
     try:
         node.prepare()
         node.connect()  # a carrier that cannot be reached, or the wrong one, is said now

@@ -118,7 +118,7 @@ def serve(
 ) -> None:
     """Serve the carrier's steps of protocol v2 to the pinned airline until stopped."""
     identity = load_identity(certs_dir, "carrier")
-    settings = SessionSettings(
+    settings = SessionSettings.for_service(
         carrier_scheduler=scheduler or "synchronous", carrier_workers=workers
     )
     node = CarrierNode(data, workspace, settings)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +34,7 @@ from engine.population_budget import CarrierBudgetView, LedgerBudgetView, Popula
 from engine.preview import AccuracyPreview, preview_accuracy, same_place
 from engine.queries import QuerySpec
 from engine.queries.periods import DataPeriod, check_inside, fit_to_data
-from engine.session import PRODUCT_MASKS, PRODUCT_POOL, SecureSession, SessionSettings
+from engine.session import SecureSession, SessionSettings
 from foundation.errors import ConfigError, InputError, IntegrityError, PeerError
 from geo.areas import DEFAULT_GEO_DIR, AreaMap, load_area_map
 
@@ -46,7 +45,6 @@ __all__ = ["BudgetRow", "CostEstimate", "CrossmeshService", "ReleaseSummary", "W
 
 Progress = Callable[[str, float], None]
 CARRIER_PREFIX = "c"
-POOL_ENV = "CROSSMESH_RANDOMISER_POOL"
 CARRIER_SCHEDULER_ENV = "CROSSMESH_CARRIER_SCHEDULER"
 log = logging.getLogger(__name__)
 
@@ -155,15 +153,15 @@ class CrossmeshService:
         """Open a prepared workspace with the product's default settings.
 
         A long-running service precomputes the airline's randomisers and the carrier's masks
-        while idle (``CROSSMESH_RANDOMISER_POOL`` overrides the pool size; 0 turns both off), and
+        while idle, and each party raises its recent points to its next scalar
+        (``CROSSMESH_RANDOMISER_POOL`` overrides the pool size; 0 turns all three off), and
         runs the carrier's large per-slot products on the carrier's own two-worker cluster,
         started on the first job big enough to need it (``CROSSMESH_CARRIER_SCHEDULER``:
         ``synchronous``, ``threads``, ``local`` or a scheduler address).
         """
-        pool = int(os.environ.get(POOL_ENV, PRODUCT_POOL))
-        masks = PRODUCT_MASKS if pool else 0
-        service = cls(workspace, data_dir, SessionSettings(randomiser_pool=pool, mask_pool=masks))
-        if pool:
+        settings = SessionSettings.for_service()
+        service = cls(workspace, data_dir, settings)
+        if settings.randomiser_pool:
             service.session.connect()  # the carrier's masks start filling now, not at a release
             service.session.airline.encryptor  # noqa: B018 - and the airline's randomisers
         return service

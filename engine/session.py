@@ -21,10 +21,11 @@ Any failure abandons the query on both sides: each ledger records its reservatio
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from engine.dp import Release
 from engine.parallel import make_runner
@@ -53,16 +54,20 @@ from foundation.faults import fault_point
 from geo.areas import DEFAULT_GEO_DIR, AreaMap, load_area_map
 
 __all__ = [
+    "POOL_ENV",
     "PRODUCT_MASKS",
     "PRODUCT_POOL",
+    "PRODUCT_PREBLIND",
     "CarrierPeer",
     "QueryOrder",
     "SecureSession",
     "SessionSettings",
 ]
 
+POOL_ENV = "CROSSMESH_RANDOMISER_POOL"
 PRODUCT_POOL = 100_000  # ≈ 55 MB of residues: the largest demo release without waiting
 PRODUCT_MASKS = 1_000  # ≈ 0.5 MB: the outputs of several releases (≈ 60 to 330 each)
+PRODUCT_PREBLIND = 250_000  # ≈ 40 MB a party: the demo carrier's every stored record fits
 
 Progress = Callable[[str, float], None]
 
@@ -74,19 +79,34 @@ class SessionSettings:
     ``randomiser_pool`` is how many of the airline's single-use Paillier randomisers, and
     ``mask_pool`` how many of the carrier's uniform masks, are computed ahead while idle
     (:mod:`engine.crypto.pool`); the product's long-running services use :data:`PRODUCT_POOL`
-    and :data:`PRODUCT_MASKS`, one-shot commands and tests none. ``carrier_scheduler`` is where
-    the carrier's per-partition products run (:func:`engine.parallel.make_runner`: in this
-    process by default, ``threads``, ``local`` for its own Dask cluster, or a scheduler address);
-    those tasks carry the public modulus, slot numbers and ciphertexts only.
+    and :data:`PRODUCT_MASKS`, one-shot commands and tests none. ``preblind`` is how many of
+    its own recently blinded points each party raises to the next query's scalar while idle
+    (:mod:`engine.crypto.preblind`; the services use :data:`PRODUCT_PREBLIND`).
+    ``carrier_scheduler`` is where the carrier's per-partition products run
+    (:func:`engine.parallel.make_runner`: in this process by default, ``threads``, ``local`` for
+    its own Dask cluster, or a scheduler address); those tasks carry the public modulus, slot
+    numbers and ciphertexts only.
     """
 
     key_bits: int = 2048
     policy: SideChannelPolicy = field(default_factory=SideChannelPolicy)
     randomiser_pool: int = 0
     mask_pool: int = 0
+    preblind: int = 0
     carrier_scheduler: str = "synchronous"
     carrier_workers: int | None = None
     min_peer_key_bits: int = 2048
+
+    @classmethod
+    def for_service(cls, **fields: Any) -> SessionSettings:
+        """A long-running service's or node's settings: pools and pre-blinding on.
+
+        ``CROSSMESH_RANDOMISER_POOL`` sets the airline's pool size; 0 turns the pools and the
+        pre-blinding off (tests, and machines short of memory). ``fields`` set the rest.
+        """
+        pool = int(os.environ.get(POOL_ENV, PRODUCT_POOL))
+        masks, preblind = (PRODUCT_MASKS, PRODUCT_PREBLIND) if pool else (0, 0)
+        return cls(randomiser_pool=pool, mask_pool=masks, preblind=preblind, **fields)
 
 
 class CarrierPeer(Protocol):
@@ -201,11 +221,11 @@ class SecureSession(QueryOrder):
         self.airline = AirlineParty(
             data_dir / "airline", self.workspace.airline,
             key_bits=settings.key_bits, policy=settings.policy,
-            randomiser_pool=settings.randomiser_pool,
+            randomiser_pool=settings.randomiser_pool, preblind=settings.preblind,
         )  # fmt: skip
         self.carrier = CarrierParty(
             data_dir / "carrier", self.workspace.carrier, policy=settings.policy,
-            mask_pool=settings.mask_pool,
+            mask_pool=settings.mask_pool, preblind=settings.preblind,
             runner=make_runner(settings.carrier_scheduler, settings.carrier_workers),
             min_key_bits=settings.min_peer_key_bits,
         )  # fmt: skip

@@ -92,8 +92,10 @@ class AirlineNode:
         return self.session.prepare()
 
     def connect(self) -> None:
-        """Hand the airline's key to the carrier node now (PeerError, clearly, if it cannot)."""
+        """Hand the airline's key to the carrier node now (PeerError, clearly, if it cannot);
+        the randomiser pool, if any, starts filling now rather than at the first release."""
         self.session.connect()
+        self.session.airline.encryptor  # noqa: B018 - loading the key starts the pool
 
     def serve(self, dashboard_fingerprint: str, listen: str) -> int:
         """Start the dashboard's API on ``listen``; return the port it listens on."""

@@ -63,7 +63,7 @@ class CarrierNode:
         settings = settings or SessionSettings()
         self.party = CarrierParty(
             Path(data_dir) / "carrier", PartyFolder(Path(workspace) / "carrier"),
-            policy=settings.policy, mask_pool=settings.mask_pool,
+            policy=settings.policy, mask_pool=settings.mask_pool, preblind=settings.preblind,
             runner=make_runner(settings.carrier_scheduler, settings.carrier_workers),
             min_key_bits=settings.min_peer_key_bits,
         )  # fmt: skip

@@ -48,7 +48,7 @@ class NodeSession(QueryOrder):
         self.airline = AirlineParty(
             Path(data_dir) / "airline", PartyFolder(Path(workspace) / "airline"),
             key_bits=settings.key_bits, policy=settings.policy,
-            randomiser_pool=settings.randomiser_pool,
+            randomiser_pool=settings.randomiser_pool, preblind=settings.preblind,
         )  # fmt: skip
         self.carrier = RemoteCarrier(address, identity, carrier_fingerprint, link)
         self.channel = Channel(transcript)

@@ -29,14 +29,14 @@ import datetime as dt
 import itertools
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
-from engine.crypto.blinding import BlindingKey, JoinKey, hash_many_to_group
+from engine.crypto.blinding import JoinKey, hash_many_to_group
 from engine.crypto.lanes import LaneLayout
 from engine.crypto.paillier import (
     PRIVATE_KEY_FILE,
@@ -47,13 +47,14 @@ from engine.crypto.paillier import (
 )
 from engine.crypto.permutation import shuffled
 from engine.crypto.pool import ResiduePool
+from engine.crypto.preblind import PreBlinder, PreBlinding
 from engine.dp import NoiseMechanism, PrivacyCost, Release, build_release, mark_drawn
 from engine.inputs import AirlineInputs, load_airline
 from engine.keyring import KeyRing
 from engine.ledger import CROSS_PAIR, Ledger, dataset_identity, party_scopes
 from engine.ledger.values import CachedRelease, Reservation, Scope
 from engine.parties.cohorts import Cohort, build_cohort
-from engine.parties.dummies import dummy_points, random_points
+from engine.parties.dummies import dummy_points
 from engine.parties.policy import SideChannelPlan, SideChannelPolicy, plan_side_channels
 from engine.queries import QuerySpec
 from engine.queries.periods import DataPeriod
@@ -114,7 +115,7 @@ class _Query:
     shape: QueryShape
     side: SideChannelPlan
     reservation: Reservation | None  # made once the carrier has accepted
-    scalar: BlindingKey
+    scalar: PreBlinding  # a_q, with the airline's own points raised to it ahead
     cohort: Cohort | None = None
     padded_sizes: tuple[int, ...] = ()
     matches: dict[bytes, tuple[int, ...]] = field(default_factory=dict)
@@ -135,6 +136,7 @@ class AirlineParty:
         key_bits: int = 2048,
         policy: SideChannelPolicy | None = None,
         randomiser_pool: int = 0,
+        preblind: int = 0,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.folder = folder.ensure()
@@ -147,6 +149,8 @@ class AirlineParty:
         self._queries: dict[str, _Query] = {}
         self._observations: DataPeriod | None = None
         self._hash_cache: dict[JoinKey, bytes] = {}
+        self.preblinder = PreBlinder(preblind, workers=BLINDING_THREADS)
+        self.preblinder.start()
 
     # -- own data and keys --------------------------------------------------------------------
     @cached_property
@@ -253,7 +257,7 @@ class AirlineParty:
         cohort = build_cohort(shape, self.inputs)
         query_id = secrets.token_hex(12)
         self._queries[query_id] = _Query(
-            spec, shape, side, None, BlindingKey.generate(), cohort=cohort
+            spec, shape, side, None, self.preblinder.take(), cohort=cohort
         )
         spec_text = json.dumps(
             {"spec": spec.canonical(), "policy": self.policy.to_dict()}, sort_keys=True
@@ -311,7 +315,8 @@ class AirlineParty:
             keys = [JoinKey(cohort.family, phone, period) for phone, period in sorted(group.keys)]
             inputs.append(self._hashed(keys) + dummy_points(number, m))
         blinded = query.scalar.blind_groups(inputs, workers=BLINDING_THREADS)
-        fillers = iter(random_points(sum(int(x) for x in padding), workers=BLINDING_THREADS))
+        self.preblinder.remember(point for group in inputs for point in group)
+        fillers = iter(self.preblinder.random_points(sum(int(x) for x in padding)))
         blobs, sizes = [], []
         for group, points, extra in zip(cohort.groups, blinded, padding, strict=True):
             points += itertools.islice(fillers, int(extra))
@@ -357,7 +362,7 @@ class AirlineParty:
         points = [
             message.points[i : i + POINT_BYTES] for i in range(0, len(message.points), POINT_BYTES)
         ]
-        raised = query.scalar.blind(points, workers=BLINDING_THREADS)
+        raised = query.scalar.key.blind(points, workers=BLINDING_THREADS)  # C's: never ahead
         lanes = self._lanes(query)
         plaintexts = [
             p for point in raised for p in lanes.indicator_plaintexts(query.matches.get(point, ()))
@@ -376,10 +381,16 @@ class AirlineParty:
             self.encryptor.to_bytes(ciphertexts),
         )
 
-    def busy(self) -> contextlib.AbstractContextManager[None]:
-        """Pause the randomiser pool's filler while a query runs (it would compete for the CPU)."""
+    @contextlib.contextmanager
+    def busy(self) -> Iterator[None]:
+        """Pause the randomiser pool's and the pre-blinder's fillers while a query runs (they
+        would compete for the CPU)."""
         residues = self.encryptor.residues
-        return residues.busy() if isinstance(residues, ResiduePool) else contextlib.nullcontext()
+        with contextlib.ExitStack() as paused:
+            if isinstance(residues, ResiduePool):
+                paused.enter_context(residues.busy())
+            paused.enter_context(self.preblinder.busy())
+            yield
 
     def _lanes_for(self, query: _Query, positions: int) -> LaneLayout:
         records, tail = query.shape.lane_bounds(positions)
@@ -473,7 +484,8 @@ class AirlineParty:
             self.ledger.abandon(query.reservation, reason)
 
     def close(self) -> None:
-        """Stop the randomiser pool and close the ledger."""
+        """Stop the randomiser pool and the pre-blinder, and close the ledger."""
+        self.preblinder.stop()
         residues = self.__dict__.get("encryptor")
         if residues is not None and isinstance(residues.residues, ResiduePool):
             residues.residues.stop()

@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import itertools
 import json
 import secrets
 from collections.abc import Callable, Iterator
@@ -40,11 +41,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from engine.crypto.blinding import BlindingKey, JoinKey, hash_many_to_group
+from engine.crypto.blinding import JoinKey, hash_many_to_group
 from engine.crypto.lanes import LaneLayout
 from engine.crypto.paillier import Encryptor, public_key_from_bytes
 from engine.crypto.permutation import secret_permutation, shuffled
 from engine.crypto.pool import ResiduePool
+from engine.crypto.preblind import PreBlinder, PreBlinding
 from engine.crypto.slot_sums import PartitionRecords, SlotSums, partial_products, run_boundaries
 from engine.dp import ContributionBounds, Release, build_release, mechanism_for
 from engine.inputs import CarrierInputs, load_carrier
@@ -53,7 +55,7 @@ from engine.ledger import CROSS_PAIR, SUBSCRIBER_PAIR, Ledger, dataset_identity,
 from engine.ledger.values import CachedRelease, Reservation, Scope
 from engine.parallel import Runner
 from engine.parties.carrier_store import StoredMonth, ViewStore
-from engine.parties.dummies import dummy_points, random_points
+from engine.parties.dummies import dummy_points
 from engine.parties.policy import SideChannelPlan, SideChannelPolicy, plan_side_channels
 from engine.parties.population import population_counts
 from engine.parties.volumes import VolumeLog
@@ -106,7 +108,7 @@ class _Query:
     shape: QueryShape
     side: SideChannelPlan
     reservation: Reservation
-    scalar: BlindingKey
+    scalar: PreBlinding  # c_q, with the carrier's own points raised to it ahead
     blocks: dict[str, StoredMonth] = field(default_factory=dict)  # the scope's records, read once
     record_slots: list[IntArray] = field(default_factory=list)  # per record, compact slots
     record_at: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -134,6 +136,7 @@ class CarrierParty:
         mask_pool: int = 0,
         runner: Runner | None = None,
         min_key_bits: int = 2048,
+        preblind: int = 0,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.folder = folder.ensure()
@@ -148,6 +151,8 @@ class CarrierParty:
         self.mask_pool = mask_pool
         self.runner = runner or Runner()
         self.min_key_bits = min_key_bits
+        self.preblinder = PreBlinder(preblind, workers=BLINDING_THREADS)
+        self.preblinder.start()
 
     @cached_property
     def inputs(self) -> CarrierInputs:
@@ -251,10 +256,15 @@ class CarrierParty:
             self._airline.residues.start()
         return self.hello()
 
-    def busy(self) -> contextlib.AbstractContextManager[None]:
-        """Pause the mask pool's filler while a query runs."""
+    @contextlib.contextmanager
+    def busy(self) -> Iterator[None]:
+        """Pause the mask pool's and the pre-blinder's fillers while a query runs."""
         masks = None if self._airline is None else self._airline.residues
-        return masks.busy() if isinstance(masks, ResiduePool) else contextlib.nullcontext()
+        with contextlib.ExitStack() as paused:
+            if isinstance(masks, ResiduePool):
+                paused.enter_context(masks.busy())
+            paused.enter_context(self.preblinder.busy())
+            yield
 
     def _stop_masks(self) -> None:
         if self._airline is not None and isinstance(self._airline.residues, ResiduePool):
@@ -293,7 +303,7 @@ class CarrierParty:
                 "own ledger instead of asking again"
             )
         self._queries[message.query_id] = _Query(
-            spec, shape, side, outcome, BlindingKey.generate(), blocks=blocks
+            spec, shape, side, outcome, self.preblinder.take(), blocks=blocks
         )
         return QueryAccepted(message.query_id)
 
@@ -394,7 +404,7 @@ class CarrierParty:
             if len(set(split)) != len(split):
                 raise ProtocolError("a cohort group repeats a point; refusing it")
             inputs.append(split)
-        blinded = query.scalar.blind_groups(inputs, workers=BLINDING_THREADS)
+        blinded = query.scalar.key.blind_groups(inputs, workers=BLINDING_THREADS)  # never ahead
         groups = [b"".join(shuffled(points)) for points in blinded]
         query.reblinded = True
         query.volumes["cohort points re-blinded"] = points
@@ -420,7 +430,8 @@ class CarrierParty:
         dummies = [p for g in range(query.shape.groups) for p in dummy_points(g, m)]
         matching = [point for point, head in zip(dummies, heads, strict=True) if head]
         blinded = query.scalar.blind(points + matching, workers=BLINDING_THREADS)
-        entries = blinded + random_points(padding + int((~heads).sum()), workers=BLINDING_THREADS)
+        self.preblinder.remember(itertools.chain(points, dummies))
+        entries = blinded + self.preblinder.random_points(padding + int((~heads).sum()))
         record_at = np.full(len(entries), -1, dtype=np.int64)
         record_at[:records] = np.arange(records)
         permutation = secret_permutation(len(entries))
@@ -647,8 +658,9 @@ class CarrierParty:
         return release
 
     def close(self) -> None:
-        """Stop the mask pool and close the ledger."""
+        """Stop the mask pool and the pre-blinder, and close the ledger."""
         self._stop_masks()
+        self.preblinder.stop()
         self.ledger.close()
 
 

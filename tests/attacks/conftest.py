@@ -37,6 +37,7 @@ import re
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,7 +57,7 @@ from engine.parties.airline import AirlineParty
 from engine.parties.cohorts import build_cohort
 from engine.queries import QuerySpec
 from engine.queries.shapes import QueryShape, ScopeBlock, shape_of
-from engine.session import SecureSession, SessionSettings
+from engine.session import PRODUCT_PREBLIND, SecureSession, SessionSettings
 from engine.views import SLOT_TIMES, view_families
 from engine.wire.channel import Transcript, TranscriptEntry
 from engine.wire.messages import POINT_BYTES, Message, decode_message
@@ -70,11 +71,16 @@ EPOCH = dt.date(1970, 1, 1)
 
 # -- the world -----------------------------------------------------------------------------------
 def open_world(root: Path, tiny_dir: Path, transcript: Transcript | None = None) -> SecureSession:
-    """A prepared session on the tiny world with large budgets on both ledgers (tests only)."""
+    """A prepared session on the tiny world with large budgets on both ledgers (tests only).
+
+    Both parties pre-blind as the product's service does (:mod:`engine.crypto.preblind`), so an
+    attack on two queries can run its second one from points raised ahead
+    (:func:`wait_preblinded`).
+    """
     session = SecureSession(
         root,
         tiny_dir,
-        SessionSettings(key_bits=KEY_BITS, min_peer_key_bits=KEY_BITS),
+        SessionSettings(key_bits=KEY_BITS, min_peer_key_bits=KEY_BITS, preblind=PRODUCT_PREBLIND),
         transcript=transcript,
     )
     session.prepare()
@@ -83,6 +89,16 @@ def open_world(root: Path, tiny_dir: Path, transcript: Transcript | None = None)
             for pair in ("airline+carrier", "carrier"):
                 ledger.set_budget(Scope(pair, month), BUDGET, "attack-test")
     return session
+
+
+def wait_preblinded(session: SecureSession, seconds: float = 60.0) -> None:
+    """Wait until both parties raised every point of their last query to the next scalar."""
+    deadline = time.monotonic() + seconds
+    parties = (session.airline.preblinder, session.carrier.preblinder)
+    while not all(party.ready for party in parties):
+        assert time.monotonic() < deadline, "the pre-blinders did not finish"
+        time.sleep(0.05)
+    assert all(len(party) > 0 for party in parties), "nothing was pre-blinded"
 
 
 def visit_spec(start: str = "2025-08-01", end: str = "2025-08-12", **extra: Any) -> QuerySpec:

@@ -5,7 +5,9 @@ first plus the Aug 13 arrivals. From what it sees — the scope points, the poin
 per-group match counts — it tries to learn whether the carrier holds those extra travellers.
 
 * Fresh scalars: no point of one query (scope, matched, cohort, re-blinded) appears in the other,
-  so the airline cannot line up positions across queries and subtract.
+  so the airline cannot line up positions across queries and subtract — also when, as in the
+  product, both parties raised their own points of the second query to its scalar ahead, while
+  idle after the first (:mod:`engine.crypto.preblind`).
 * The scope size is the cached noisy size of August, the same in both queries: no difference.
 * Per group, count − real = Binomial(m, ½), independently per query: the airline's difference of
   counts misses the true difference by B₂ − B₁ (standard deviation √(m/2) ≈ 24.5 at m = 1,200).
@@ -48,6 +50,7 @@ def runs(
     for end in ("2025-08-12", "2025-08-13"):
         spec = kit.visit_spec(end=end)
         session.release(spec)
+        kit.wait_preblinded(session)  # the second query blinds its own points ahead
         query_id = kit.last_query_id(transcript)
         m = plan_side_channels(SideChannelPolicy(), shape_of(spec)).dummies_per_group
         found.append(

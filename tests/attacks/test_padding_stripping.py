@@ -5,7 +5,9 @@ public dummy domain and DP padding points. It asks for a visit map and a flows r
 cohort (SHM arrivals Aug 1–12) and tries to strip the dummies and padding to get the exact cohort
 sizes: by intersecting the two cohorts (a reused scalar would leave exactly the real and dummy
 points in common), by spotting unblinded dummy or record points it can hash itself, or by
-subtracting ``m`` and the padding shift from the sizes.
+subtracting ``m`` and the padding shift from the sizes. As in the product, the airline blinds
+the second cohort with points raised ahead to the second query's scalar
+(:mod:`engine.crypto.preblind`): a table left over from the first query would show here.
 
 Tolerances: the padding of a group is ``max(0, shift + Z)``, Z a discrete Gaussian of scale σ
 (≈ 17 here); each |padding − shift| ≤ 7σ fails with probability < 3e-12; equal sizes in all three
@@ -46,6 +48,7 @@ def views(
     for kind in ("visit-map", "flows"):
         spec = kit.visit_spec(kind=kind)
         session.release(spec)
+        kit.wait_preblinded(session)  # the second query blinds its own points ahead
         entries = kit.query_entries(transcript, kit.last_query_id(transcript))
         (cohort,) = kit.messages_of(entries, "blinded_cohort")
         side = plan_side_channels(SideChannelPolicy(), shape_of(spec))
