@@ -32,6 +32,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import gmpy2
 from phe import EncryptedNumber, PaillierPrivateKey, PaillierPublicKey, generate_paillier_keypair
@@ -208,15 +209,18 @@ class CiphertextSpace:
         self.public_key = public_key
         self.n = gmpy2.mpz(public_key.n)
         self.nsquare = self.n * self.n
+        self._nsquare_int = int(self.nsquare)  # comparing Python ints needs no conversion
         self.ciphertext_bytes = 2 * _modulus_bytes(public_key.n)
 
     def checked(self, ciphertext: int) -> gmpy2.mpz:
         """``ciphertext`` as an mpz, or :class:`CryptoError` if it is outside ``[1, n²)``."""
         if not 0 < ciphertext < self.nsquare:
-            raise CryptoError(
-                "ciphertext outside [1, n²): it was made under another key or damaged"
-            )
+            self._refuse_range()
         return gmpy2.mpz(ciphertext)
+
+    @staticmethod
+    def _refuse_range() -> NoReturn:
+        raise CryptoError("ciphertext outside [1, n²): it was made under another key or damaged")
 
     def add(self, first: int, second: int) -> int:
         """A ciphertext of the sum of the two plaintexts (mod ``n``)."""
@@ -235,8 +239,11 @@ class CiphertextSpace:
 
     def to_bytes(self, ciphertexts: Iterable[int]) -> bytes:
         """The ciphertexts end to end, each as fixed-width big-endian bytes."""
-        width = self.ciphertext_bytes
-        return b"".join(int(self.checked(c)).to_bytes(width, "big") for c in ciphertexts)
+        width, bound = self.ciphertext_bytes, self._nsquare_int
+        values = [int(c) for c in ciphertexts]
+        if not all(0 < value < bound for value in values):
+            self._refuse_range()
+        return b"".join(value.to_bytes(width, "big") for value in values)
 
     def from_bytes(self, blob: bytes) -> list[int]:
         """The ciphertexts of a :meth:`to_bytes` blob, each checked to be below ``n²``."""
@@ -244,8 +251,9 @@ class CiphertextSpace:
         if len(blob) % width:
             raise ProtocolError(f"ciphertext bytes are not a whole number of {width}-byte values")
         values = [int.from_bytes(blob[i : i + width], "big") for i in range(0, len(blob), width)]
-        for value in values:
-            self.checked(value)
+        bound = self._nsquare_int
+        if not all(0 < value < bound for value in values):
+            self._refuse_range()
         return values
 
 
