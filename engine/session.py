@@ -67,7 +67,7 @@ __all__ = [
 POOL_ENV = "CROSSMESH_RANDOMISER_POOL"
 PRODUCT_POOL = 100_000  # ≈ 55 MB of residues: the largest demo release without waiting
 PRODUCT_MASKS = 1_000  # ≈ 0.5 MB: the outputs of several releases (≈ 60 to 330 each)
-PRODUCT_PREBLIND = 250_000  # ≈ 40 MB a party: the demo carrier's every stored record fits
+PRODUCT_PREBLIND = 250_000  # ≈ 60–80 MB a party when full; the demo carrier's every record fits
 
 Progress = Callable[[str, float], None]
 
