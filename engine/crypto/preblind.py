@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import logging
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +37,8 @@ from engine.crypto.blinding import BlindingKey, random_points
 from foundation.errors import ConfigError, CryptoError
 
 __all__ = ["PreBlinder", "PreBlinding"]
+
+logger = logging.getLogger(__name__)
 
 CHUNK = 1024  # points raised between two looks at the idle flag (≈ 20 ms on two threads)
 SPARE_FACTOR = 8  # random points kept ahead: an eighth of the remembered points, at least 4,096
@@ -47,13 +50,20 @@ class PreBlinding:
 
     key: BlindingKey
     table: dict[bytes, bytes] = field(default_factory=dict, repr=False)
+    looked_up: int = 0  # points :meth:`blind` found in the table
 
     def blind(self, points: Sequence[bytes], *, workers: int = 1) -> list[bytes]:
         """Every point raised to :attr:`key`, in order: looked up when done ahead, else now."""
         table = self.table
         missing = [point for point in points if point not in table]
         fresh = dict(zip(missing, self.key.blind(missing, workers=workers), strict=True))
+        self.looked_up += len(points) - len(missing)
         return [table[point] if point in table else fresh[point] for point in points]
+
+    def spent(self) -> PreBlinding:
+        """The same scalar without its table: once a party's own points are blinded, the rest of
+        the query raises only the other party's points, which never come from the table."""
+        return PreBlinding(self.key, looked_up=self.looked_up)
 
     def blind_groups(
         self, groups: Sequence[Sequence[bytes]], *, workers: int = 1
@@ -86,9 +96,11 @@ class PreBlinder:
         self._lock = threading.Lock()
         self._idle = threading.Event()
         self._idle.set()
+        self._holds = 0
         self._wake = threading.Event()
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
+        self.failed: str | None = None  # why the filler stopped on its own, if it did
 
     # -- what a query uses --------------------------------------------------------------------
     def take(self) -> PreBlinding:
@@ -130,6 +142,16 @@ class PreBlinder:
         return len(self._spares)
 
     @property
+    def paused(self) -> bool:
+        """Whether a query holds the filler (:meth:`pause`, :meth:`busy`)."""
+        return not self._idle.is_set()
+
+    @property
+    def holds(self) -> int:
+        """How many holds (open queries, running calls) keep the filler paused."""
+        return self._holds
+
+    @property
     def ready(self) -> bool:
         """Whether every remembered point is raised to the next scalar and the spares are full."""
         with self._lock:
@@ -155,16 +177,36 @@ class PreBlinder:
             self._recent.clear()
             self._spares.clear()
 
+    def pause(self) -> None:
+        """Hold the filler until a matching :meth:`resume` (holds nest: the last one resumes)."""
+        with self._lock:
+            self._holds += 1
+            self._idle.clear()
+
+    def resume(self) -> None:
+        """Release one :meth:`pause`."""
+        with self._lock:
+            self._holds = max(0, self._holds - 1)
+            if not self._holds:
+                self._idle.set()
+
     @contextlib.contextmanager
     def busy(self) -> Iterator[None]:
         """Pause the filler while a query runs."""
-        self._idle.clear()
+        self.pause()
         try:
             yield
         finally:
-            self._idle.set()
+            self.resume()
 
     def _fill(self) -> None:
+        try:
+            self._fill_until_stopped()
+        except Exception as err:  # a filler that fails leaves queries to blind on demand
+            self.failed = f"{type(err).__name__}"  # the type only: no point or key in a log
+            logger.warning("the pre-blinder stopped (%s); queries blind on demand", self.failed)
+
+    def _fill_until_stopped(self) -> None:
         target: PreBlinding | None = None
         todo: list[bytes] = []
         while not self._stopped.is_set():
@@ -208,5 +250,6 @@ class PreBlinder:
             return False
         batch = random_points(CHUNK, workers=self.workers)
         with self._lock:
-            self._spares.extend(batch)
+            if not self._stopped.is_set():  # stop() forgets the spares; none come after it
+                self._spares.extend(batch)
         return True

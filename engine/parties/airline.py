@@ -315,6 +315,7 @@ class AirlineParty:
             keys = [JoinKey(cohort.family, phone, period) for phone, period in sorted(group.keys)]
             inputs.append(self._hashed(keys) + dummy_points(number, m))
         blinded = query.scalar.blind_groups(inputs, workers=BLINDING_THREADS)
+        query.scalar = query.scalar.spent()  # the table's work is done: free it now
         self.preblinder.remember(point for group in inputs for point in group)
         fillers = iter(self.preblinder.random_points(sum(int(x) for x in padding)))
         blobs, sizes = [], []

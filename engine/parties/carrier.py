@@ -305,7 +305,15 @@ class CarrierParty:
         self._queries[message.query_id] = _Query(
             spec, shape, side, outcome, self.preblinder.take(), blocks=blocks
         )
+        self.preblinder.pause()  # until the query ends: the airline's steps need the CPU too
         return QueryAccepted(message.query_id)
+
+    def _forget(self, query_id: str) -> _Query | None:
+        """Drop a query that ended (recorded, abandoned or stopped); the pre-blinder may resume."""
+        query = self._queries.pop(query_id, None)
+        if query is not None:
+            self.preblinder.resume()
+        return query
 
     def _check_headroom(
         self, shape: QueryShape, side: SideChannelPlan, blocks: dict[str, StoredMonth]
@@ -373,7 +381,7 @@ class CarrierParty:
             raise ProtocolError("a message for a query this carrier did not accept (or finished)")
         reservation = query.reservation
         if not self.ledger.is_pending(reservation.id, reservation.spec_hash):
-            del self._queries[query_id]
+            self._forget(query_id)
             raise ProtocolError(
                 "the carrier's ledger no longer holds this query's reservation (abandoned or "
                 "settled meanwhile); the query stops here, ask it again"
@@ -430,6 +438,7 @@ class CarrierParty:
         dummies = [p for g in range(query.shape.groups) for p in dummy_points(g, m)]
         matching = [point for point, head in zip(dummies, heads, strict=True) if head]
         blinded = query.scalar.blind(points + matching, workers=BLINDING_THREADS)
+        query.scalar = query.scalar.spent()  # the table's work is done: free it now
         self.preblinder.remember(itertools.chain(points, dummies))
         entries = blinded + self.preblinder.random_points(padding + int((~heads).sum()))
         record_at = np.full(len(entries), -1, dtype=np.int64)
@@ -620,12 +629,12 @@ class CarrierParty:
         volumes = ", ".join(f"{name} {count}" for name, count in query.volumes.items())
         summary = f"{release.query_spec.get('kind')}: {volumes} (padded, not counts of people)"
         self.ledger.commit(query.reservation, message.release, summary=summary)
-        del self._queries[message.query_id]
+        self._forget(message.query_id)
         return release
 
     def abandon(self, query_id: str, reason: str) -> None:
         """Give up a query; its reservation is recorded as abandoned."""
-        query = self._queries.pop(query_id, None)
+        query = self._forget(query_id)
         if query is not None:
             self.ledger.abandon(query.reservation, reason)
 

@@ -50,6 +50,7 @@ import pandas as pd
 import pytest
 
 from engine.crypto.blinding import JoinKey, hash_many_to_group
+from engine.crypto.preblind import PreBlinding
 from engine.dp.mechanisms import NoiseMechanism
 from engine.inputs import load_airline, normalize_phone
 from engine.ledger.values import Scope
@@ -95,10 +96,27 @@ def wait_preblinded(session: SecureSession, seconds: float = 60.0) -> None:
     """Wait until both parties raised every point of their last query to the next scalar."""
     deadline = time.monotonic() + seconds
     parties = (session.airline.preblinder, session.carrier.preblinder)
+    assert not any(party.paused for party in parties), "a finished query still holds a filler"
     while not all(party.ready for party in parties):
         assert time.monotonic() < deadline, "the pre-blinders did not finish"
         time.sleep(0.05)
     assert all(len(party) > 0 for party in parties), "nothing was pre-blinded"
+
+
+@contextlib.contextmanager
+def lookups() -> Iterator[list[int]]:
+    """Per query and party, in order, how many of its own points came from the table made
+    ahead (recorded when the party is done with the table)."""
+    found: list[int] = []
+    spent = PreBlinding.spent
+
+    def recording(self: PreBlinding) -> PreBlinding:
+        found.append(self.looked_up)
+        return spent(self)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(PreBlinding, "spent", recording)
+        yield found
 
 
 def visit_spec(start: str = "2025-08-01", end: str = "2025-08-12", **extra: Any) -> QuerySpec:

@@ -254,12 +254,15 @@ def test_no_step_runs_once_its_reservation_is_abandoned(
     operator's ``ledger settle``, an idle time-out) stops the query — the carrier sends no sums,
     the airline decrypts nothing — and the spent budget stays spent."""
     a, c = session.airline, session.carrier
+    holds = c.preblinder.holds  # other tests of this module may have left queries open
     driven = _drive_to_scope(session, kit.visit_spec(kind="flows", end="2025-08-09"))
     _answer_scope(session, driven)
+    assert c.preblinder.paused and c.preblinder.holds == holds + 1, "blinds ahead mid-query"
     carrier_reservation = c._queries[driven.query_id].reservation
     c.ledger.abandon(carrier_reservation, "operator: settled by hand")
     with pytest.raises(ProtocolError, match="no longer holds this query's reservation"):
         c.canary_challenge(driven.query_id)
+    assert c.preblinder.holds == holds, "a query the carrier stopped still holds its pre-blinder"
     with pytest.raises(ProtocolError, match="did not accept"):  # the query is gone for good
         c.noised_sums(driven.query_id)
     spent = {str(s): c.ledger.budget(s).spent_rho for s in carrier_reservation.scopes}

@@ -47,20 +47,23 @@ def runs(
     transcript = kit.Transcript()
     session = kit.open_world(tmp_path_factory.mktemp("diff"), tiny_dir, transcript)
     found = []
-    for end in ("2025-08-12", "2025-08-13"):
-        spec = kit.visit_spec(end=end)
-        session.release(spec)
-        kit.wait_preblinded(session)  # the second query blinds its own points ahead
-        query_id = kit.last_query_id(transcript)
-        m = plan_side_channels(SideChannelPolicy(), shape_of(spec)).dummies_per_group
-        found.append(
-            Run(
-                spy.views[query_id],
-                kit.query_entries(transcript, query_id),
-                kit.real_matches(session, spec),
-                m,
+    with kit.lookups() as looked_up:
+        for end in ("2025-08-12", "2025-08-13"):
+            spec = kit.visit_spec(end=end)
+            session.release(spec)
+            query_id = kit.last_query_id(transcript)
+            m = plan_side_channels(SideChannelPolicy(), shape_of(spec)).dummies_per_group
+            found.append(
+                Run(
+                    spy.views[query_id],
+                    kit.query_entries(transcript, query_id),
+                    kit.real_matches(session, spec),
+                    m,
+                )
             )
-        )
+            kit.wait_preblinded(session)  # the second query blinds its own points ahead
+    # The first query found nothing ahead; the second took both parties' own points from it.
+    assert looked_up[:2] == [0, 0] and min(looked_up[2:]) > 0, looked_up
     session.close()
     return found[0], found[1]
 

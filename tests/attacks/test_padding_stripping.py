@@ -45,19 +45,22 @@ def views(
     session = kit.open_world(tmp_path_factory.mktemp("pad"), tiny_dir, transcript)
     found = []
     own: set[bytes] = set()
-    for kind in ("visit-map", "flows"):
-        spec = kit.visit_spec(kind=kind)
-        session.release(spec)
-        kit.wait_preblinded(session)  # the second query blinds its own points ahead
-        entries = kit.query_entries(transcript, kit.last_query_id(transcript))
-        (cohort,) = kit.messages_of(entries, "blinded_cohort")
-        side = plan_side_channels(SideChannelPolicy(), shape_of(spec))
-        real = [len(group) for group in kit.cohort_points(session, spec)]
-        groups = [kit.split_points(blob) for blob in cohort.groups]
-        found.append(CarrierView(groups, real, side))
-        own |= set(kit.scope_records(session, spec))
-        for number in range(len(groups)):
-            own |= set(dummy_points(number, side.dummies_per_group))
+    with kit.lookups() as looked_up:
+        for kind in ("visit-map", "flows"):
+            spec = kit.visit_spec(kind=kind)
+            session.release(spec)
+            entries = kit.query_entries(transcript, kit.last_query_id(transcript))
+            (cohort,) = kit.messages_of(entries, "blinded_cohort")
+            side = plan_side_channels(SideChannelPolicy(), shape_of(spec))
+            real = [len(group) for group in kit.cohort_points(session, spec)]
+            groups = [kit.split_points(blob) for blob in cohort.groups]
+            found.append(CarrierView(groups, real, side))
+            own |= set(kit.scope_records(session, spec))
+            for number in range(len(groups)):
+                own |= set(dummy_points(number, side.dummies_per_group))
+            kit.wait_preblinded(session)  # the second query blinds its own points ahead
+    # The first query found nothing ahead; the second took both parties' own points from it.
+    assert looked_up[:2] == [0, 0] and min(looked_up[2:]) > 0, looked_up
     session.close()
     return (found[0], found[1]), own
 

@@ -47,6 +47,32 @@ def test_a_wrong_table_entry_would_show(blinder: PreBlinder) -> None:
     assert [taken.table[p] for p in points] == taken.key.blind(points)
 
 
+def test_taking_while_the_filler_runs_never_mixes_scalars() -> None:
+    """take() in the middle of a fill: every table holds only its own scalar's results."""
+    running = PreBlinder(20_000)
+    running.start()
+    points = random_points(20_000, workers=2)
+    running.remember(points)
+    try:
+        for _ in range(6):
+            time.sleep(0.03)  # a chunk or two under way
+            taken = running.take()
+            sample = list(taken.table)[:200]
+            assert [taken.table[p] for p in sample] == taken.key.blind(sample)
+    finally:
+        running.stop()
+
+
+def test_a_spent_blinding_keeps_its_scalar_and_count_but_not_its_table() -> None:
+    """After a party's own points, the query keeps only the scalar (for the other's points)."""
+    points = random_points(50)
+    key = BlindingKey.generate()
+    ahead = PreBlinding(key, dict(zip(points[:20], key.blind(points[:20]), strict=True)))
+    ahead.blind(points)
+    spent = ahead.spent()
+    assert spent.key == key and spent.looked_up == 20 and not spent.table
+
+
 def test_every_query_gets_a_fresh_scalar_and_no_table_twice(blinder: PreBlinder) -> None:
     """take() never hands out a scalar twice; the next table is raised to the next scalar."""
     points = random_points(1500)
@@ -74,6 +100,21 @@ def test_nothing_is_raised_while_a_query_runs(blinder: PreBlinder) -> None:
         assert len(blinder) == before
     _wait_ready(blinder)
     assert len(blinder) == 2500
+
+
+def test_pauses_nest_and_the_last_resume_restarts_the_filler(blinder: PreBlinder) -> None:
+    """A query's hold and a call's busy() overlap: the filler waits for both to end."""
+    blinder.pause()
+    with blinder.busy():
+        time.sleep(0.1)
+        blinder.remember(random_points(1500))
+    assert blinder.paused
+    time.sleep(0.4)
+    assert len(blinder) == 0, "the filler ran while a query still held it"
+    blinder.resume()
+    assert not blinder.paused
+    _wait_ready(blinder)
+    assert len(blinder) == 1500
 
 
 def test_the_oldest_points_are_forgotten_beyond_capacity(blinder: PreBlinder) -> None:
