@@ -26,10 +26,10 @@ from __future__ import annotations
 import collections
 import contextlib
 import threading
-from collections.abc import Iterator
 
 import gmpy2
 
+from engine.crypto.idle import IdleGate
 from engine.crypto.residues import CrtResidues, PublicResidues
 from foundation.errors import ConfigError
 
@@ -53,8 +53,7 @@ class ResiduePool:
         self.holds_uniform = uniform
         self._ready: collections.deque[gmpy2.mpz] = collections.deque()
         self._lock = threading.Lock()
-        self._idle = threading.Event()
-        self._idle.set()
+        self._gate = IdleGate()
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -70,7 +69,7 @@ class ResiduePool:
     def stop(self) -> None:
         """Stop the filler and forget every residue."""
         self._stopped.set()
-        self._idle.set()
+        self._gate.open_for_good()
         if self._thread is not None:
             self._thread.join(timeout=10)
         with self._lock:
@@ -78,7 +77,7 @@ class ResiduePool:
 
     def _fill(self) -> None:
         while not self._stopped.is_set():
-            self._idle.wait()
+            self._gate.wait()
             if len(self._ready) >= self.capacity:
                 self._stopped.wait(0.2)
                 continue
@@ -89,14 +88,9 @@ class ResiduePool:
             with self._lock:
                 self._ready.extend(batch)
 
-    @contextlib.contextmanager
-    def busy(self) -> Iterator[None]:
-        """Pause the filler while a query encrypts."""
-        self._idle.clear()
-        try:
-            yield
-        finally:
-            self._idle.set()
+    def busy(self) -> contextlib.AbstractContextManager[None]:
+        """Pause the filler while a query encrypts (pauses nest: the last one resumes)."""
+        return self._gate.held_for()
 
     def _take(self, count: int) -> list[gmpy2.mpz]:
         with self._lock:

@@ -30,10 +30,11 @@ import collections
 import contextlib
 import logging
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from engine.crypto.blinding import BlindingKey, random_points
+from engine.crypto.idle import IdleGate
 from foundation.errors import ConfigError, CryptoError
 
 __all__ = ["PreBlinder", "PreBlinding"]
@@ -94,9 +95,7 @@ class PreBlinder:
         self._next = PreBlinding(BlindingKey.generate())
         self._spares: collections.deque[bytes] = collections.deque()
         self._lock = threading.Lock()
-        self._idle = threading.Event()
-        self._idle.set()
-        self._holds = 0
+        self._gate = IdleGate()
         self._wake = threading.Event()
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
@@ -144,12 +143,12 @@ class PreBlinder:
     @property
     def paused(self) -> bool:
         """Whether a query holds the filler (:meth:`pause`, :meth:`busy`)."""
-        return not self._idle.is_set()
+        return self._gate.held
 
     @property
     def holds(self) -> int:
         """How many holds (open queries, running calls) keep the filler paused."""
-        return self._holds
+        return self._gate.holds
 
     @property
     def ready(self) -> bool:
@@ -168,7 +167,7 @@ class PreBlinder:
     def stop(self) -> None:
         """Stop the filler and forget the scalar, the table, the spares and the points."""
         self._stopped.set()
-        self._idle.set()
+        self._gate.open_for_good()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
@@ -179,25 +178,15 @@ class PreBlinder:
 
     def pause(self) -> None:
         """Hold the filler until a matching :meth:`resume` (holds nest: the last one resumes)."""
-        with self._lock:
-            self._holds += 1
-            self._idle.clear()
+        self._gate.hold()
 
     def resume(self) -> None:
         """Release one :meth:`pause`."""
-        with self._lock:
-            self._holds = max(0, self._holds - 1)
-            if not self._holds:
-                self._idle.set()
+        self._gate.release()
 
-    @contextlib.contextmanager
-    def busy(self) -> Iterator[None]:
+    def busy(self) -> contextlib.AbstractContextManager[None]:
         """Pause the filler while a query runs."""
-        self.pause()
-        try:
-            yield
-        finally:
-            self.resume()
+        return self._gate.held_for()
 
     def _fill(self) -> None:
         try:
@@ -210,7 +199,7 @@ class PreBlinder:
         target: PreBlinding | None = None
         todo: list[bytes] = []
         while not self._stopped.is_set():
-            self._idle.wait()
+            self._gate.wait()
             if self._stopped.is_set():
                 return
             if target is not self._next or (not todo and self._wake.is_set()):
