@@ -68,6 +68,7 @@ __all__ = [
     "montgomery_u",
     "random_point",
     "random_points",
+    "regrouped",
 ]
 
 POINT_BYTES = 32
@@ -206,6 +207,15 @@ def _map_in_chunks(
         return [out for part in parts for out in part]
 
 
+def regrouped(flat: Sequence[_Out], groups: Sequence[Sequence[object]]) -> list[list[_Out]]:
+    """``flat`` cut back into lists of the sizes of ``groups`` (a batch's results per group)."""
+    out, start = [], 0
+    for group in groups:
+        out.append(list(flat[start : start + len(group)]))
+        start += len(group)
+    return out
+
+
 @dataclass(frozen=True)
 class BlindingKey:
     """A party's secret blinding scalar for one query: 32 uniform bytes, clamped by X25519."""
@@ -230,11 +240,7 @@ class BlindingKey:
     ) -> list[list[bytes]]:
         """:meth:`blind` of every group, as one batch (many small groups still use ``workers``)."""
         flat = self.blind([point for group in groups for point in group], workers=workers)
-        out, start = [], 0
-        for group in groups:
-            out.append(flat[start : start + len(group)])
-            start += len(group)
-        return out
+        return regrouped(flat, groups)
 
     def blind_keys(self, keys: Iterable[JoinKey], *, workers: int = 1) -> list[bytes]:
         """``H(k)^scalar`` for every key, in order."""

@@ -11,8 +11,9 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
+from typing import Protocol
 
-__all__ = ["IdleGate"]
+__all__ = ["IdleGate", "Pausable", "all_paused"]
 
 
 class IdleGate:
@@ -63,3 +64,19 @@ class IdleGate:
     def open_for_good(self) -> None:
         """Let a stopping filler through whatever holds remain."""
         self._open.set()
+
+
+class Pausable(Protocol):
+    """A background filler: :meth:`busy` pauses it for a ``with`` block."""
+
+    def busy(self) -> contextlib.AbstractContextManager[None]: ...
+
+
+@contextlib.contextmanager
+def all_paused(*fillers: Pausable | None) -> Iterator[None]:
+    """Pause every filler given (None: a filler the party does not run) for a ``with`` block."""
+    with contextlib.ExitStack() as paused:
+        for filler in fillers:
+            if filler is not None:
+                paused.enter_context(filler.busy())
+        yield

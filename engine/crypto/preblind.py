@@ -33,7 +33,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from engine.crypto.blinding import BlindingKey, random_points
+from engine.crypto.blinding import BlindingKey, random_points, regrouped
 from engine.crypto.idle import IdleGate
 from foundation.errors import ConfigError, CryptoError
 
@@ -71,11 +71,7 @@ class PreBlinding:
     ) -> list[list[bytes]]:
         """:meth:`blind` of every group, as one batch."""
         flat = self.blind([point for group in groups for point in group], workers=workers)
-        out, start = [], 0
-        for group in groups:
-            out.append(flat[start : start + len(group)])
-            start += len(group)
-        return out
+        return regrouped(flat, groups)
 
 
 class PreBlinder:

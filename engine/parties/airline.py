@@ -29,7 +29,7 @@ import datetime as dt
 import itertools
 import json
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.crypto.blinding import JoinKey, hash_many_to_group
+from engine.crypto.idle import all_paused
 from engine.crypto.lanes import LaneLayout
 from engine.crypto.paillier import (
     PRIVATE_KEY_FILE,
@@ -382,16 +383,12 @@ class AirlineParty:
             self.encryptor.to_bytes(ciphertexts),
         )
 
-    @contextlib.contextmanager
-    def busy(self) -> Iterator[None]:
+    def busy(self) -> contextlib.AbstractContextManager[None]:
         """Pause the randomiser pool's and the pre-blinder's fillers while a query runs (they
         would compete for the CPU)."""
         residues = self.encryptor.residues
-        with contextlib.ExitStack() as paused:
-            if isinstance(residues, ResiduePool):
-                paused.enter_context(residues.busy())
-            paused.enter_context(self.preblinder.busy())
-            yield
+        pool = residues if isinstance(residues, ResiduePool) else None
+        return all_paused(pool, self.preblinder)
 
     def _lanes_for(self, query: _Query, positions: int) -> LaneLayout:
         records, tail = query.shape.lane_bounds(positions)

@@ -42,6 +42,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from engine.crypto.blinding import JoinKey, hash_many_to_group
+from engine.crypto.idle import all_paused
 from engine.crypto.lanes import LaneLayout
 from engine.crypto.paillier import Encryptor, public_key_from_bytes
 from engine.crypto.permutation import secret_permutation, shuffled
@@ -256,15 +257,11 @@ class CarrierParty:
             self._airline.residues.start()
         return self.hello()
 
-    @contextlib.contextmanager
-    def busy(self) -> Iterator[None]:
+    def busy(self) -> contextlib.AbstractContextManager[None]:
         """Pause the mask pool's and the pre-blinder's fillers while a query runs."""
         masks = None if self._airline is None else self._airline.residues
-        with contextlib.ExitStack() as paused:
-            if isinstance(masks, ResiduePool):
-                paused.enter_context(masks.busy())
-            paused.enter_context(self.preblinder.busy())
-            yield
+        pool = masks if isinstance(masks, ResiduePool) else None
+        return all_paused(pool, self.preblinder)
 
     def _stop_masks(self) -> None:
         if self._airline is not None and isinstance(self._airline.residues, ResiduePool):
