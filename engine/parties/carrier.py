@@ -22,12 +22,19 @@ draws a fresh blinding scalar ``c_q``. Per query it
 
 It never sees an airline ID, a cohort label, which of its records matched, or any count that
 carries no airline noise: the sums it builds are encrypted under the airline's key.
+
+A step the carrier refuses (a :class:`~foundation.errors.ProtocolError`: a cap, a repeated
+point, a canary that does not open, a step out of order) ends its query there and then: the
+reservation is recorded as abandoned (what it reserved stays spent), the pre-blinder resumes,
+and any later step of that query is refused as one for a query the carrier does not hold. A
+deviating airline gets one try per query and per charge, never a second attempt at a check.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import itertools
 import json
@@ -36,6 +43,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -89,6 +97,34 @@ ACTOR = "carrier"
 PERIOD_FILE = "period.json"  # first and last day of the prepared observations
 VOLUMES_FILE = "volumes.sqlite"
 BLINDING_THREADS = 2
+REFUSAL_REASON_CHARS = 160  # of the refusal's own text, in the abandoned reservation's reason
+
+
+class _AboutQuery(Protocol):
+    @property
+    def query_id(self) -> str: ...
+
+
+_Message = TypeVar("_Message", bound="str | _AboutQuery")
+_Answer = TypeVar("_Answer")
+
+
+def _refusal_ends_query(
+    step: Callable[[CarrierParty, _Message], _Answer],
+) -> Callable[[CarrierParty, _Message], _Answer]:
+    """A query step whose refusal (a :class:`ProtocolError`) abandons the query at once."""
+
+    @functools.wraps(step)
+    def run(party: CarrierParty, message: _Message) -> _Answer:
+        try:
+            return step(party, message)
+        except ProtocolError as err:
+            party._refused(message if isinstance(message, str) else message.query_id, err)
+            raise
+
+    return run
+
+
 IntArray = npt.NDArray[np.int64]
 Progress = Callable[[str, int, int], None]
 
@@ -123,6 +159,7 @@ class _Query:
     canaries: dict[int, int] = field(default_factory=dict)  # scope position → group
     canary_ciphertexts: dict[int, list[int]] = field(default_factory=dict)
     canaries_checked: bool = False
+    summed: bool = False  # the noised sums were sent: once per query
 
 
 class CarrierParty:
@@ -386,6 +423,7 @@ class CarrierParty:
         return query
 
     # -- step 3 -----------------------------------------------------------------------------
+    @_refusal_ends_query
     def reblind(self, message: BlindedCohort) -> ReblindedCohort:
         """Raise every cohort point to ``c_q`` and shuffle each group (with the carrier's caps)."""
         query = self._query(message.query_id)
@@ -418,6 +456,13 @@ class CarrierParty:
     # -- step 4 -----------------------------------------------------------------------------
     def scope(self, query_id: str) -> Iterator[ScopePartition]:
         """The shuffled, padded, blinded scope in partitions (records, padding, every dummy)."""
+        try:
+            yield from self._scope(query_id)
+        except ProtocolError as err:
+            self._refused(query_id, err)
+            raise
+
+    def _scope(self, query_id: str) -> Iterator[ScopePartition]:
         query = self._query(query_id)
         if not query.reblinded:
             raise ProtocolError("the scope is sent after the cohort was re-blinded")
@@ -496,6 +541,7 @@ class CarrierParty:
         return points, slots
 
     # -- step 6 -----------------------------------------------------------------------------
+    @_refusal_ends_query
     def receive_indicators(self, message: IndicatorPartition) -> None:
         """Check one partition's indicators and queue its records' products (a task each)."""
         query = self._query(message.query_id)
@@ -546,6 +592,7 @@ class CarrierParty:
                     offset * pieces : (offset + 1) * pieces
                 ]
 
+    @_refusal_ends_query
     def canary_challenge(self, query_id: str) -> CanaryChallenge:
         """Ask the airline to open its indicators at the canaries' positions."""
         query = self._query(query_id)
@@ -553,6 +600,7 @@ class CarrierParty:
             raise ProtocolError("the canaries are checked after every indicator partition")
         return CanaryChallenge(query_id, tuple(sorted(query.canaries)))
 
+    @_refusal_ends_query
     def check_canaries(self, message: CanaryOpening) -> None:
         """Refuse the query unless every canary's indicator opens to its own group's one-hot.
 
@@ -586,9 +634,12 @@ class CarrierParty:
                     )
         query.canaries_checked = True
 
+    @_refusal_ends_query
     def noised_sums(self, query_id: str) -> NoisedSums:
         """Per-slot products on the carrier's runner, merged, Horner-packed, noised, masked."""
         query = self._query(query_id)
+        if query.summed:
+            raise ProtocolError("the noised sums of this query were already sent once")
         if len(query.received) != query.partitions or not query.canaries_checked:
             raise ProtocolError(
                 "noised sums are sent after every indicator partition arrived and the canaries "
@@ -614,9 +665,11 @@ class CarrierParty:
             sums.add_parents(hierarchy.members, len(hierarchy.child_codes))
         noise = query.shape.sample_noise()  # a two-level map: each level its own mechanism
         outputs, counts = sums.noised_outputs(lanes, noise, encryptor)
+        query.summed = True
         return NoisedSums(query_id, encryptor.ciphertext_bytes, counts, encryptor.to_bytes(outputs))
 
     # -- step 7 -----------------------------------------------------------------------------
+    @_refusal_ends_query
     def record(self, message: ReleasePublished) -> Release:
         """The published release: checked and committed to the carrier's ledger."""
         query = self._query(message.query_id)
@@ -628,6 +681,10 @@ class CarrierParty:
         self.ledger.commit(query.reservation, message.release, summary=summary)
         self._forget(message.query_id)
         return release
+
+    def _refused(self, query_id: str, err: ProtocolError) -> None:
+        """End the query a step of which was just refused (see the module's docstring)."""
+        self.abandon(query_id, f"refused by the carrier: {err}"[:REFUSAL_REASON_CHARS])
 
     def abandon(self, query_id: str, reason: str) -> None:
         """Give up a query; its reservation is recorded as abandoned."""

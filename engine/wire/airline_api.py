@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent import futures
 from dataclasses import dataclass
-from typing import Any, NoReturn, Protocol
+from typing import Any, Protocol
 
 import grpc
 
@@ -48,11 +48,11 @@ from engine.wire.api_messages import (
     decode_api,
     encode_api,
 )
-from engine.wire.certificates import NodeIdentity, fingerprint
+from engine.wire.certificates import NodeIdentity
 from engine.wire.grpc_link import server_credentials
+from engine.wire.pinned import PinnedGate
 from foundation import errors
-from foundation.errors import ConfigError, CrossmeshError
-from foundation.faults import fault_point
+from foundation.errors import ConfigError
 
 __all__ = [
     "API_KEY",
@@ -68,13 +68,6 @@ __all__ = [
 SERVICE = "crossmesh.v2.Airline"
 API_KEY = "crossmesh-api"
 log = logging.getLogger(__name__)
-_KNOWN = set(errors.__all__) - {"CrossmeshError"}
-_CODES: dict[str, grpc.StatusCode] = {
-    "InputError": grpc.StatusCode.INVALID_ARGUMENT,
-    "BudgetExceeded": grpc.StatusCode.RESOURCE_EXHAUSTED,
-    "BusyError": grpc.StatusCode.ABORTED,
-    "ConfigError": grpc.StatusCode.FAILED_PRECONDITION,
-}
 
 
 class DashboardFacade(Protocol):
@@ -122,19 +115,23 @@ def _plain(value: Any) -> dict[str, Any]:
     return out
 
 
-class _Refused(Exception):
-    def __init__(self, code: grpc.StatusCode, details: str) -> None:
-        super().__init__(details)
-        self.code = code
-        self.details = details
-
-
 class AirlineService(grpc.GenericRpcHandler):
     """The airline's facade behind gRPC, for the one dashboard whose certificate is pinned."""
 
     def __init__(self, facade: DashboardFacade, dashboard_fingerprint: str) -> None:
         self.facade = facade
-        self.dashboard_fingerprint = dashboard_fingerprint.lower().replace(":", "")
+        self.gate = PinnedGate(
+            node="airline node",
+            version_key=API_KEY,
+            version=API_VERSION,
+            version_words="API version",
+            caller="the dashboard",
+            upgrade="run both from the same release",
+            client="dashboard",
+            pinned=dashboard_fingerprint,
+            fix="check --dashboard-fingerprint and the dashboard's certificate",
+            faults="api",
+        )
         unary: dict[str, tuple[type[Any], Callable[[Any], ApiMessage]]] = {
             "Status": (Ask, self._status),
             "Fit": (SpecText, lambda m: spec_text(self.facade.fit(spec_of(m)))),
@@ -186,10 +183,10 @@ class AirlineService(grpc.GenericRpcHandler):
     def _release(self, request: bytes, context: grpc.ServicerContext) -> Iterator[bytes]:
         """Run the release in a worker thread; stream its progress, then the release itself."""
         try:
-            self._admit("Release", context)
+            self.gate.admit("Release", context)
             spec = spec_of(decode_api(request, SpecText))
         except Exception as err:
-            self._fail("Release", err, context)
+            self.gate.fail("Release", err, context)
         updates: queue.Queue[Progress | ReleaseText | BaseException] = queue.Queue()
 
         def run() -> None:
@@ -205,58 +202,20 @@ class AirlineService(grpc.GenericRpcHandler):
         while True:
             update = updates.get()
             if isinstance(update, BaseException):
-                self._fail("Release", update, context)
+                self.gate.fail("Release", update, context)
             yield encode_api(update)
             if isinstance(update, ReleaseText):
                 return
-
-    # -- checks on every call ---------------------------------------------------------------
-    def _admit(self, method: str, context: grpc.ServicerContext) -> None:
-        """Refuse another API version or a client whose certificate is not the pinned one."""
-        versions = [v for k, v in context.invocation_metadata() if k == API_KEY]
-        if versions != [str(API_VERSION)]:
-            spoken = versions[0] if versions else "none"
-            raise _Refused(
-                grpc.StatusCode.FAILED_PRECONDITION,
-                f"ProtocolError: this airline node speaks API version {API_VERSION}, the "
-                f"dashboard {spoken}; run both from the same release",
-            )
-        presented = context.auth_context().get("x509_pem_cert", [])
-        seen = fingerprint(presented[0]) if presented else "no certificate"
-        if seen != self.dashboard_fingerprint:
-            log.warning("refused %s from a client with certificate %s", method, seen[:16])
-            raise _Refused(
-                grpc.StatusCode.PERMISSION_DENIED,
-                f"PeerError: this airline node pins the dashboard certificate "
-                f"{self.dashboard_fingerprint[:16]}…, the caller presented {seen[:16]}…; "
-                "check --dashboard-fingerprint and the dashboard's certificate",
-            )
-        fault_point(f"api.{method}")
-
-    def _fail(self, method: str, err: BaseException, context: grpc.ServicerContext) -> NoReturn:
-        if isinstance(err, _Refused):
-            context.abort(err.code, err.details)
-        if isinstance(err, CrossmeshError):
-            name = next(
-                (c.__name__ for c in type(err).__mro__ if c.__name__ in _KNOWN), "PeerError"
-            )
-            context.abort(_CODES.get(name, grpc.StatusCode.ABORTED), f"{name}: {err}")
-        log.exception("bug in the airline node's %s", method)  # its message stays in our log
-        context.abort(
-            grpc.StatusCode.INTERNAL,
-            f"internal error in the airline node's {method} ({type(err).__name__}); see its log",
-        )
-        raise AssertionError("grpc's abort raises")  # pragma: no cover
 
     def _unary(
         self, method: str, kind: type[Any], answer: Callable[[Any], ApiMessage]
     ) -> Callable[[bytes, grpc.ServicerContext], bytes]:
         def handle(request: bytes, context: grpc.ServicerContext) -> bytes:
             try:
-                self._admit(method, context)
+                self.gate.admit(method, context)
                 return encode_api(answer(decode_api(request, kind)))
             except Exception as err:
-                self._fail(method, err, context)
+                self.gate.fail(method, err, context)
 
         return handle
 

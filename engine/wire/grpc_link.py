@@ -52,11 +52,11 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent import futures
 from dataclasses import dataclass
-from typing import Any, NoReturn, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import grpc
 
-from engine.wire.certificates import NodeIdentity, fingerprint
+from engine.wire.certificates import NodeIdentity
 from engine.wire.messages import (
     PROTOCOL_VERSION,
     Acknowledged,
@@ -86,8 +86,8 @@ from engine.wire.messages import (
     decode_message,
     encode_message,
 )
+from engine.wire.pinned import CROSSING, PinnedGate
 from engine.wire.replay import ReplayGuard
-from foundation import errors
 from foundation.errors import ConfigError, CrossmeshError, PeerError, ProtocolError
 from foundation.faults import fault_point
 
@@ -114,17 +114,6 @@ READ_ONLY = ("PopulationBudget", "PopulationReleases", "PopulationReopen")  # no
 VERSION_KEY = "crossmesh-protocol"
 M = TypeVar("M")
 log = logging.getLogger(__name__)
-
-# The error classes that may cross by name; anything else arrives as a PeerError.
-_CROSSING: dict[str, type[CrossmeshError]] = {
-    name: getattr(errors, name) for name in errors.__all__ if name != "CrossmeshError"
-}
-_CODES: dict[str, grpc.StatusCode] = {
-    "InputError": grpc.StatusCode.INVALID_ARGUMENT,
-    "BudgetExceeded": grpc.StatusCode.RESOURCE_EXHAUSTED,
-    "BusyError": grpc.StatusCode.ABORTED,
-    "ProtocolError": grpc.StatusCode.FAILED_PRECONDITION,
-}
 
 
 @dataclass(frozen=True)
@@ -201,8 +190,8 @@ def decode_as(blob: bytes, expected: type[M]) -> M:
 def error_from_status(code: grpc.StatusCode, details: str, where: str) -> CrossmeshError:
     """The Crossmesh error a failed call stands for, its message naming ``where`` it failed."""
     name, _, message = (details or "").partition(": ")
-    if name in _CROSSING and message:
-        return _CROSSING[name](f"{where}: {message}")
+    if name in CROSSING and message:
+        return CROSSING[name](f"{where}: {message}")
     if code == grpc.StatusCode.UNAVAILABLE:
         if any(word in details.lower() for word in ("ssl", "handshake", "certificate", "tls")):
             return PeerError(
@@ -216,15 +205,6 @@ def error_from_status(code: grpc.StatusCode, details: str, where: str) -> Crossm
     if code == grpc.StatusCode.DEADLINE_EXCEEDED:
         return PeerError(f"{where}: the peer node did not answer in time; it may be overloaded")
     return PeerError(f"{where}: the call failed ({code.name}: {details})")
-
-
-class _Refused(Exception):
-    """A call the service refuses before or while running a step (status code and details)."""
-
-    def __init__(self, code: grpc.StatusCode, details: str) -> None:
-        super().__init__(details)
-        self.code = code
-        self.details = details
 
 
 class CarrierService(grpc.GenericRpcHandler):
@@ -241,7 +221,18 @@ class CarrierService(grpc.GenericRpcHandler):
         self.carrier = carrier
         self.population = population
         self.guard = guard or ReplayGuard()
-        self.airline_fingerprint = airline_fingerprint.lower().replace(":", "")
+        self.gate = PinnedGate(
+            node="carrier node",
+            version_key=VERSION_KEY,
+            version=PROTOCOL_VERSION,
+            version_words="protocol version",
+            caller="the caller",
+            upgrade="upgrade the older node",
+            client="airline",
+            pinned=airline_fingerprint,
+            fix="check --peer-fingerprint on the carrier and the airline's certificate",
+            faults="node",
+        )
         self.settings = settings
         self._lock = threading.Lock()  # the carrier's steps run one at a time
         self._activity = threading.Lock()  # guards the two tables below
@@ -385,49 +376,13 @@ class CarrierService(grpc.GenericRpcHandler):
         self.carrier.abandon(message.query_id, message.reason)
         return Acknowledged(message.query_id)
 
-    # -- checks on every call ---------------------------------------------------------------
-    def _admit(self, method: str, context: grpc.ServicerContext) -> None:
-        """Refuse another protocol version or an airline whose certificate is not pinned."""
-        versions = [v for k, v in context.invocation_metadata() if k == VERSION_KEY]
-        if versions != [str(PROTOCOL_VERSION)]:
-            spoken = versions[0] if versions else "none"
-            raise _Refused(
-                grpc.StatusCode.FAILED_PRECONDITION,
-                f"ProtocolError: this carrier node speaks protocol version {PROTOCOL_VERSION}, "
-                f"the caller {spoken}; upgrade the older node",
-            )
-        presented = context.auth_context().get("x509_pem_cert", [])
-        seen = fingerprint(presented[0]) if presented else "no certificate"
-        if seen != self.airline_fingerprint:
-            log.warning("refused %s from a peer with certificate %s", method, seen)
-            raise _Refused(
-                grpc.StatusCode.PERMISSION_DENIED,
-                f"PeerError: this carrier node pins the airline certificate "
-                f"{self.airline_fingerprint[:16]}…, the caller presented {seen[:16]}…; "
-                "check --peer-fingerprint on the carrier and the airline's certificate",
-            )
-        fault_point(f"node.{method}")  # tests kill the node at a named step
-
-    def _fail(self, method: str, err: BaseException, context: grpc.ServicerContext) -> NoReturn:
-        if isinstance(err, _Refused):
-            context.abort(err.code, err.details)
-        if isinstance(err, CrossmeshError):
-            code = _CODES.get(type(err).__name__, grpc.StatusCode.ABORTED)
-            context.abort(code, f"{_crossing_name(err)}: {err}")
-        log.exception("bug in the carrier node's %s", method)  # its message stays in our log
-        context.abort(
-            grpc.StatusCode.INTERNAL,
-            f"internal error in the carrier node's {method} ({type(err).__name__}); see its log",
-        )
-        raise AssertionError("grpc's abort raises")  # pragma: no cover
-
     def _unary(
         self, method: str, kind: type[Any], step: Callable[[Any], Message]
     ) -> Callable[[bytes, grpc.ServicerContext], bytes]:
         def handle(request: bytes, context: grpc.ServicerContext) -> bytes:
             query_id = ""
             try:
-                self._admit(method, context)
+                self.gate.admit(method, context)
                 message = decode_as(request, kind)
                 if method in READ_ONLY:  # the ledger's own lock, not the steps'
                     return encode_message(step(message))
@@ -442,14 +397,14 @@ class CarrierService(grpc.GenericRpcHandler):
                     self._end(query_id, finished=method in FINAL_METHODS)
                 return answer
             except Exception as err:
-                self._fail(method, err, context)
+                self.gate.fail(method, err, context)
 
         return handle
 
     def _scope(self, request: bytes, context: grpc.ServicerContext) -> Iterator[bytes]:
         query_id = ""
         try:
-            self._admit("Scope", context)
+            self.gate.admit("Scope", context)
             ask = decode_as(request, StepRequest)
             _expect_step(ask, "scope")
             self.guard.admit("Scope", context.invocation_metadata(), ask.query_id)
@@ -470,12 +425,12 @@ class CarrierService(grpc.GenericRpcHandler):
             raise
         except Exception as err:
             self._abandon(query_id, type(err).__name__)
-            self._fail("Scope", err, context)
+            self.gate.fail("Scope", err, context)
 
     def _indicators(self, requests: Iterator[bytes], context: grpc.ServicerContext) -> bytes:
         query_id = ""
         try:
-            self._admit("Indicators", context)
+            self.gate.admit("Indicators", context)
             for blob in requests:
                 partition = decode_as(blob, IndicatorPartition)
                 if query_id and partition.query_id != query_id:
@@ -495,7 +450,7 @@ class CarrierService(grpc.GenericRpcHandler):
             return encode_message(Acknowledged(query_id))
         except Exception as err:
             self._abandon(query_id, type(err).__name__)
-            self._fail("Indicators", err, context)
+            self.gate.fail("Indicators", err, context)
 
     def _abandon(self, query_id: str, reason: str) -> None:
         if query_id:
@@ -510,14 +465,6 @@ class CarrierService(grpc.GenericRpcHandler):
 def _expect_step(message: StepRequest, step: str) -> None:
     if message.step != step:
         raise ProtocolError(f"a call for the {step} step asks for {message.step}")
-
-
-def _crossing_name(err: CrossmeshError) -> str:
-    """The nearest class of the family the peer knows by name."""
-    for cls in type(err).__mro__:
-        if cls.__name__ in _CROSSING:
-            return cls.__name__
-    return "PeerError"
 
 
 def server_credentials(identity: NodeIdentity) -> grpc.ServerCredentials:

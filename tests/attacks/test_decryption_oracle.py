@@ -3,8 +3,9 @@
 The carrier never holds the airline's private key (its folder, its memory and the wire are scanned
 for the primes). The airline decrypts only one NoisedSums per query, of the query's exact layout,
 after it answered every scope partition, and refuses sums that do not balance their checksums; the
-carrier re-blinds a cohort once, takes each indicator partition once, and refuses indicators that
-repeat a ciphertext (reused randomness).
+carrier re-blinds a cohort once, takes each indicator partition once, sends the noised sums once,
+and refuses indicators that repeat a ciphertext (reused randomness); a step it refuses ends the
+query at the carrier (its reservation abandoned), so no check can be tried twice.
 
 One more check is a *deviating* carrier (outside the semi-honest model, but DESIGN §3 promises
 "range checks on the sums before publishing" against "an amplifying carrier"): it raises the
@@ -180,24 +181,52 @@ def test_airline_refuses_sums_out_of_protocol(kit: ModuleType, session: SecureSe
         a.publish(_send(session, "carrier", sums))
 
 
+def _ended_at_carrier(session: SecureSession, query_id: str, reservation: Any, holds: int) -> None:
+    """The carrier ended the query itself: abandoned in its ledger, no later step runs."""
+    c = session.carrier
+    assert not c.ledger.is_pending(reservation.id, reservation.spec_hash), "still reserved"
+    assert c.preblinder.holds == holds, "a refused query still holds the carrier's pre-blinder"
+    with pytest.raises(ProtocolError, match="did not accept"):
+        c.canary_challenge(query_id)
+    session.airline.abandon(query_id, "attack-test")
+
+
 def test_carrier_refuses_replayed_steps(kit: ModuleType, session: SecureSession) -> None:
-    """A second re-blinding, a second indicator partition and repeated ciphertexts are refused."""
+    """A second re-blinding, a second indicator partition, repeated ciphertexts and a second
+    request for the noised sums are refused, and each refusal ends its query at the carrier: a
+    deviating airline gets no second try at a check."""
     a, c = session.airline, session.carrier
+    holds = c.preblinder.holds  # other tests of this module may have left queries open
     driven = _drive_to_scope(session, kit.visit_spec(kind="flows", end="2025-08-09"))
+    reservation = c._queries[driven.query_id].reservation
     cohort = a.blinded_cohort(driven.query_id)
     with pytest.raises(ProtocolError, match="already re-blinded"):
         c.reblind(_send(session, "airline", cohort))
-    first, second = driven.partitions[0], driven.partitions[1]
-    answer = a.indicators(first)
+    _ended_at_carrier(session, driven.query_id, reservation, holds)
+
+    driven = _drive_to_scope(session, kit.visit_spec(kind="flows", end="2025-08-15"))
+    reservation = c._queries[driven.query_id].reservation
+    answer = a.indicators(driven.partitions[0])
     c.receive_indicators(_send(session, "airline", answer))
     with pytest.raises(ProtocolError, match="twice"):
         c.receive_indicators(_send(session, "airline", answer))
-    reply = a.indicators(second)
+    _ended_at_carrier(session, driven.query_id, reservation, holds)
+
+    driven = _drive_to_scope(session, kit.visit_spec(kind="flows", end="2025-08-16"))
+    reservation = c._queries[driven.query_id].reservation
+    reply = a.indicators(driven.partitions[1])
     size = reply.pieces * reply.ciphertext_bytes
     doubled = reply.ciphertexts[:size] * 2 + reply.ciphertexts[2 * size :]
     with pytest.raises(ProtocolError, match="same ciphertext"):
         c.receive_indicators(_send(session, "airline", replace(reply, ciphertexts=doubled)))
-    _abandon(session, driven)
+    _ended_at_carrier(session, driven.query_id, reservation, holds)
+
+    # Two draws of the carrier's noise on the same sums would let the airline average it away.
+    driven, _ = _drive_to_sums(session, kit.visit_spec(kind="flows", end="2025-08-17"))
+    reservation = c._queries[driven.query_id].reservation
+    with pytest.raises(ProtocolError, match="already sent once"):
+        c.noised_sums(driven.query_id)
+    _ended_at_carrier(session, driven.query_id, reservation, holds)
 
 
 AMPLIFIER = 1 << 12
