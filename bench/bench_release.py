@@ -18,7 +18,8 @@ What it measures, in one JSON object:
   scope not seen before, so nothing of it blinded ahead; ``warm`` the next (another ε, as a
   dashboard reader asks). Every measured release asks a new ε, so no cache answers it; with
   ``--repeats N`` each query is released warm N times (the pools refilled in between) and the
-  median is reported too;
+  median is reported too; ``pools_filled_after_s`` is how long the warm session took after it
+  connected to fill its pools and pre-blinders (until then a release runs between cold and warm);
 * per release, the time each party spent, the scope positions and, per position and side, the
   online cost in µs beside the **floor**: one X25519 scalar multiplication per position on each
   side, one encryption with a pooled residue on the airline's side (``g^m·ρ``), and one
@@ -195,6 +196,9 @@ def run(data_dir: Path | None, quick: bool, repeats: int = 1) -> dict[str, Any]:
     with SecureSession(workspace, data, settings) as warm:
         _budgets(warm)
         warm.connect()
+        started = time.monotonic()
+        _wait_for_pool(warm, 20 if quick else 600)
+        result["pools_filled_after_s"] = round(time.monotonic() - started, 1)
         for name, case in cases.items():
             _wait_for_pool(warm, 20 if quick else 600)
             releases[name]["warm_new_points"] = _release(warm, case)  # nothing of it blinded ahead
