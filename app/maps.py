@@ -39,7 +39,7 @@ from typing import Any
 import pandas as pd
 import pydeck as pdk
 
-from app import overlay
+from app.projection import mercator
 from geo.mesh import code_center, code_polygon
 from geo.places import AIRPORTS, MUNICIPALITIES
 
@@ -58,7 +58,6 @@ __all__ = [
     "hatch_paths",
     "legend_stops",
     "municipality_targets",
-    "place_layer",
     "status_text",
     "value_colour",
     "view_for_bbox",
@@ -79,7 +78,6 @@ CELL_ALPHA = 200
 ARC_SOURCE = (230, 120, 40)
 ARC_TARGET = (34, 94, 168)
 Record = dict[str, Any]
-WORLD_PX = 512  # deck.gl's Web Mercator world at zoom 0
 MAP_WIDTH, MAP_HEIGHT = 900, 560  # the pages' map size in pixels (width: a typical screen)
 RELIABLE_RATIO = 0.5  # a value is reliable when its 95 % half-width is at most half of it
 # Every pickable record carries all of these fields (an empty <div> takes no space).
@@ -377,17 +375,6 @@ def area_layers(targets: Sequence[Target], text: CellText) -> list[pdk.Layer]:
     ]
 
 
-def place_layer(codes: Sequence[str], names: dict[str, str]) -> pdk.Layer:
-    """Municipality names at their representative points (:func:`app.overlay.place_layer`)."""
-    return overlay.place_layer(codes, names)
-
-
-def _mercator(lat: float, lon: float) -> tuple[float, float]:
-    """Web Mercator pixel coordinates at zoom 0, where deck.gl's world is 512 px wide."""
-    y = (1 - math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)) / math.pi) / 2
-    return (lon + 180) / 360 * WORLD_PX, y * WORLD_PX
-
-
 def view_for_bbox(
     bbox: tuple[float, float, float, float],
     *,
@@ -397,8 +384,8 @@ def view_for_bbox(
 ) -> pdk.ViewState:
     """A view centred on the box (south, west, north, east), zoomed so that all of it shows."""
     south, west, north, east = bbox
-    left, top = _mercator(north, west)
-    right, bottom = _mercator(south, east)
+    left, top = mercator(north, west)
+    right, bottom = mercator(south, east)
     scale = min(width_px / max(right - left, 1e-9), height_px / max(bottom - top, 1e-9))
     # A little margin around a flat box; a pitched one recedes, so come closer.
     zoom = math.log2(scale) + (0.2 if pitch else -0.1)

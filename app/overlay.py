@@ -12,6 +12,12 @@ white halo nor tall glyphs are clipped at the edges of their atlas cell. Two pyd
 worked around here: a string argument becomes an accessor expression unless quoted, and a list
 of strings becomes a JSON expression, so the character set is set on the layer after it is built.
 
+Names must not sit on one another. Given the map's first view (its zoom), :func:`place_layer`
+keeps a municipality's name only where its box, estimated from the font size and the glyphs'
+widths (:func:`label_box`), overlaps no airport's dot or name and no name kept before it; cities
+(市, code ``xx2xx``) are placed before towns and villages. Zooming in shows the same names with
+more room between them. The PNG download draws the same layers, so the same names.
+
 Layers: ``places`` (municipality names), ``airports`` and ``airport-names``, ``scale-bar`` and
 ``scale-text`` (a bar of a round number of kilometres, :func:`scale_length_km`).
 """
@@ -24,12 +30,16 @@ from typing import Any
 
 import pydeck as pdk
 
+from app.projection import screen_px
 from geo.places import AIRPORTS, MUNICIPALITIES
 
 __all__ = [
     "FONT_FAMILY",
+    "Box",
+    "airport_boxes",
     "airport_layers",
     "character_set",
+    "label_box",
     "place_layer",
     "scale_bar_layers",
     "scale_length_km",
@@ -45,6 +55,10 @@ ROUND_KM = (0.5, 1, 2, 5, 10, 20, 50, 100)
 AIRPORT_COLOUR = (230, 120, 40)
 INK = (30, 42, 52, 255)
 HALO = (255, 255, 255, 235)
+PLACE_SIZE, AIRPORT_SIZE = 14, 13  # px
+AIRPORT_DOT_PX, AIRPORT_NAME_OFFSET_PX = 7, 12
+LABEL_GAP_PX = 2  # kept between two names' boxes
+Box = tuple[float, float, float, float]  # screen px: left, top, right, bottom
 
 
 def character_set(texts: Iterable[str]) -> list[str]:
@@ -82,14 +96,85 @@ def text_layer(
     return layer
 
 
-def place_layer(codes: Sequence[str], names: Mapping[str, str]) -> pdk.Layer:
-    """Municipality names at their representative points."""
-    labels = [
-        {"text": names.get(code, code), "position": [place.lon, place.lat]}
-        for code in codes
-        if (place := MUNICIPALITIES.get(code)) is not None
-    ]
-    return text_layer("places", labels)
+def _text_width(text: str, size: float) -> float:
+    """The drawn width of ``text`` in px: a full em per CJK glyph, about 0.6 em otherwise."""
+    return sum(size if ord(character) >= 0x2E80 else 0.6 * size for character in text)
+
+
+def label_box(
+    text: str, lon: float, lat: float, zoom: float, *, size: float, anchor: str = "middle",
+    offset_px: float = 0,
+) -> Box:  # fmt: skip
+    """The screen box (px, at ``zoom``) of a name drawn at (``lon``, ``lat``) as text layers draw
+    it: vertically centred, horizontally by ``anchor``, shifted right by ``offset_px``."""
+    x, y = screen_px(lon, lat, zoom)
+    width, height = _text_width(text, size), 1.2 * size
+    left = x + offset_px - (width / 2 if anchor == "middle" else 0)
+    return left, y - height / 2, left + width, y + height / 2
+
+
+def _overlaps(box: Box, others: Iterable[Box]) -> bool:
+    left, top, right, bottom = box
+    return any(
+        left < o_right + LABEL_GAP_PX and o_left < right + LABEL_GAP_PX
+        and top < o_bottom + LABEL_GAP_PX and o_top < bottom + LABEL_GAP_PX
+        for o_left, o_top, o_right, o_bottom in others
+    )  # fmt: skip
+
+
+def airport_boxes(codes: Sequence[str], names: Mapping[str, str], zoom: float) -> list[Box]:
+    """Where the airports' dots and names are on the screen at ``zoom``."""
+    boxes: list[Box] = []
+    for code in codes:
+        if (airport := AIRPORTS.get(code)) is None:
+            continue
+        x, y = screen_px(airport.lon, airport.lat, zoom)
+        boxes.append(
+            (x - AIRPORT_DOT_PX, y - AIRPORT_DOT_PX, x + AIRPORT_DOT_PX, y + AIRPORT_DOT_PX)
+        )
+        boxes.append(
+            label_box(
+                names.get(code, code),
+                airport.lon,
+                airport.lat,
+                zoom,
+                size=AIRPORT_SIZE,
+                anchor="start",
+                offset_px=AIRPORT_NAME_OFFSET_PX,
+            )
+        )
+    return boxes
+
+
+def _cities_first(code: str) -> tuple[int, str]:
+    return (0 if code[2] == "2" else 1), code
+
+
+def place_layer(
+    codes: Sequence[str],
+    names: Mapping[str, str],
+    *,
+    zoom: float | None = None,
+    clear_of: Sequence[Box] = (),
+) -> pdk.Layer:
+    """Municipality names at their representative points.
+
+    With the first view's ``zoom``, a name is left out where it would overlap a box of
+    ``clear_of`` (the airports', :func:`airport_boxes`) or a name placed before it.
+    """
+    labels: list[dict[str, Any]] = []
+    kept: list[Box] = list(clear_of)
+    for code in sorted(codes, key=_cities_first) if zoom is not None else codes:
+        if (place := MUNICIPALITIES.get(code)) is None:
+            continue
+        text = names.get(code, code)
+        if zoom is not None:
+            box = label_box(text, place.lon, place.lat, zoom, size=PLACE_SIZE)
+            if _overlaps(box, kept):
+                continue
+            kept.append(box)
+        labels.append({"text": text, "position": [place.lon, place.lat]})
+    return text_layer("places", labels, size=PLACE_SIZE)
 
 
 def airport_layers(codes: Sequence[str], names: Mapping[str, str]) -> list[pdk.Layer]:
@@ -105,8 +190,8 @@ def airport_layers(codes: Sequence[str], names: Mapping[str, str]) -> list[pdk.L
         get_line_color=[255, 255, 255, 255],
         stroked=True,
         line_width_min_pixels=2,
-        radius_min_pixels=7,
-        radius_max_pixels=7,
+        radius_min_pixels=AIRPORT_DOT_PX,
+        radius_max_pixels=AIRPORT_DOT_PX,
         get_radius=1,
         pickable=False,
     )
@@ -114,8 +199,8 @@ def airport_layers(codes: Sequence[str], names: Mapping[str, str]) -> list[pdk.L
         {"text": names.get(code, code), "position": [AIRPORTS[code].lon, AIRPORTS[code].lat]}
         for code in known
     ]
-    named = text_layer("airport-names", labels, size=13, anchor="start")
-    named.get_pixel_offset = [12, 0]
+    named = text_layer("airport-names", labels, size=AIRPORT_SIZE, anchor="start")
+    named.get_pixel_offset = [AIRPORT_NAME_OFFSET_PX, 0]
     return [markers, named]
 
 

@@ -383,15 +383,21 @@ def draw_map(
 
     lang = language()
     names = municipality_names(lang)
+    tilted = st.toggle(tr("map.tilt"), value=False, key=f"{key}:tilt")
+    view = maps.view_for_bbox(region.bbox, pitch=(pitch or 45) if tilted else 0)
+    airport_names = {c: airport_label(c, lang) for c in airports}
     stack = [
         *basemap.ground_layers(region, area_map().polygons()),
         *layers,
-        maps.place_layer(region.municipality_codes, names),
-        *overlay.airport_layers(airports, {c: airport_label(c, lang) for c in airports}),
+        overlay.place_layer(
+            region.municipality_codes,
+            names,
+            zoom=float(view.zoom),
+            clear_of=overlay.airport_boxes(airports, airport_names, float(view.zoom)),
+        ),
+        *overlay.airport_layers(airports, airport_names),
         *overlay.scale_bar_layers(region.bbox),
     ]
-    tilted = st.toggle(tr("map.tilt"), value=False, key=f"{key}:tilt")
-    view = maps.view_for_bbox(region.bbox, pitch=(pitch or 45) if tilted else 0)
     chart = maps.deck(stack, view)
     options: dict[str, Any] = {"on_select": "rerun", "selection_mode": "single-object"}
     state = st.pydeck_chart(

@@ -32,7 +32,7 @@ def _deck_json() -> dict:
     stack = [
         *basemap.ground_layers(REGION),
         *maps.cell_layers(cells, TEXT),
-        maps.place_layer(REGION.municipality_codes, {"30401": "白浜町"}),
+        overlay.place_layer(REGION.municipality_codes, {"30401": "白浜町"}),
         *overlay.airport_layers(["SHM"], {"SHM": "南紀白浜"}),
         *overlay.scale_bar_layers(REGION.bbox),
     ]

@@ -11,10 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from app import basemap, maps, overlay
+from app import basemap, maps, overlay, projection
 from geo.areas import N03Areas
 from geo.mesh import code_bounds
-from geo.places import REGIONS
+from geo.places import AIRPORTS, MUNICIPALITIES, REGIONS
 
 TEXT = maps.CellText(
     suppressed="秘匿", mesh="メッシュ", unit="人", reliable="信頼できる値", unreliable="参考値",
@@ -106,7 +106,7 @@ def test_view_frames_the_whole_region(region: str) -> None:
     south, west, north, east = REGIONS[region].bbox
     view = maps.view_for_bbox(REGIONS[region].bbox)
     assert view.latitude == pytest.approx((south + north) / 2)
-    world = maps.WORLD_PX * 2**view.zoom
+    world = projection.WORLD_PX * 2**view.zoom
     assert (east - west) / 360 * world <= maps.MAP_WIDTH
 
 
@@ -221,3 +221,53 @@ def test_legend_bins_are_exact_ranges_of_people_with_their_unit(top: int, low: i
         assert next_low == high + 1
     assert all(start <= end for start, end in bounds)
     assert legend_entries(low, low) == []  # nothing shown: no ranges to explain
+
+
+def _kept_boxes(region_id: str, *, declutter: bool) -> tuple[list[overlay.Box], list[str]]:
+    """The screen boxes of a region's airports and place names at its first view, and the
+    names drawn (Japanese)."""
+    region = REGIONS[region_id]
+    zoom = float(maps.view_for_bbox(region.bbox).zoom)
+    names = {code: place.name_ja for code, place in MUNICIPALITIES.items()}
+    airport_names = {code: f"{code} {AIRPORTS[code].name_ja}" for code in region.airports}
+    airports = overlay.airport_boxes(region.airports, airport_names, zoom)
+    layer = overlay.place_layer(
+        region.municipality_codes, names, zoom=zoom if declutter else None, clear_of=airports
+    )
+    boxes = [
+        overlay.label_box(record["text"], *record["position"], zoom, size=overlay.PLACE_SIZE)
+        for record in layer.data
+    ]
+    return airports + boxes, [record["text"] for record in layer.data]
+
+
+def _overlapping(boxes: list[overlay.Box]) -> list[tuple[int, int]]:
+    return [
+        (i, j)
+        for (i, a), (j, b) in itertools.combinations(enumerate(boxes), 2)
+        if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+    ]
+
+
+@pytest.mark.parametrize("region", sorted(REGIONS))
+def test_place_names_overlap_no_airport_and_no_other_name(region: str) -> None:
+    """At a region's first view no two names (places, airports, airport dots) overlap."""
+    boxes, drawn = _kept_boxes(region, declutter=True)
+    airports = 2 * len(REGIONS[region].airports)  # a dot and a name each, placed first
+    clashes = [(i, j) for i, j in _overlapping(boxes) if j >= airports]
+    assert clashes == [], [drawn[j - airports] for _, j in clashes]
+    assert len(drawn) >= len(REGIONS[region].municipality_codes) // 2, "too few names left"
+
+
+def test_east_hokkaido_names_clashed_before_and_cities_keep_theirs() -> None:
+    """Without the layout the East Hokkaido map's names run into its airports' names; with it,
+    the cities (釧路市, 網走市, 北見市…) keep their names and towns give way."""
+    boxes, _ = _kept_boxes("east_hokkaido", declutter=False)
+    assert _overlapping(boxes[6:]) or [p for p in _overlapping(boxes) if p[0] < 6 <= p[1]]
+    _, drawn = _kept_boxes("east_hokkaido", declutter=True)
+    cities = [
+        MUNICIPALITIES[code].name_ja
+        for code in REGIONS["east_hokkaido"].municipality_codes
+        if code[2] == "2"
+    ]
+    assert cities and set(cities) <= set(drawn)
